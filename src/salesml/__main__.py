@@ -1,0 +1,5 @@
+"""``python -m salesml``."""
+
+from salesml.cli import main
+
+main()

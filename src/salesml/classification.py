@@ -1,0 +1,272 @@
+"""Lead-conversion and churn: data preparation, candidates and evaluation.
+
+Documented handling of awkward input:
+
+- id and free-text columns are never features; ``data.drop`` removes more.
+- Columns entirely missing are dropped (listed in the summary under
+  ``data.excluded``); features partly missing are imputed (median plus a
+  missing indicator for logistic regression; native missing handling in
+  boosting; a "missing" bin in control points).
+- Categories unseen in train are pooled as ``__other__`` by the models and
+  earn 0 points from control points.
+- Column names with spaces or non-ASCII letters are kept as they are in the
+  data, the summary and the exported model's signature; models see
+  ASCII-safe names internally.
+- A target with one class in train or test is an error naming the column.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.config import CandidateConfig, ExperimentConfig
+from salesml.data import (
+    binary_target,
+    check_unique_ids,
+    load_table,
+    read_frame,
+    require_columns,
+    write_frame,
+)
+from salesml.errors import DataError
+from salesml.runner import Outcome
+
+
+def ensure_data(config: ExperimentConfig) -> None:
+    """Create ``data.path`` with the configured synthetic generator if it is missing."""
+    gen = config.data.generate
+    if gen is None or config.data.path.exists():
+        return
+    from salesml.synthetic import GENERATORS
+
+    write_frame(GENERATORS[gen.kind](gen.rows, gen.seed), config.data.path)
+
+
+def build_candidate(cand: CandidateConfig, seed: int) -> Any:
+    """The unfitted scikit-learn estimator for a classification candidate."""
+    from salesml import baselines, models
+
+    if cand.type == "prior":
+        from sklearn.dummy import DummyClassifier
+
+        return DummyClassifier(strategy="prior")
+    if cand.type == "scorecard":
+        rules = [r.model_dump(by_alias=True, exclude_none=True) for r in cand.rules]
+        return baselines.ScorecardClassifier(rules=rules, **cand.params)
+    if cand.type == "control_points":
+        return baselines.ControlPointsClassifier(**cand.params)
+    pipeline = models.PIPELINES[cand.type](seed=seed, **cand.params)
+    return pipeline
+
+
+class ClassificationTask:
+    """Binary classification (``lead_conversion`` or ``churn``) with ROC-AUC as primary metric."""
+
+    primary_metric = "roc_auc"
+
+    def __init__(self, config: ExperimentConfig) -> None:
+        self.config = config
+
+    def prepare(self) -> dict[str, Any]:
+        cfg = self.config
+        dc = cfg.data
+        where = str(dc.path)
+        ensure_data(cfg)
+        table = load_table(dc.path, date_format=dc.date_format)
+        frame = table.frame
+        if dc.label_from is not None:
+            if dc.target in frame.columns:
+                raise DataError(
+                    f"{where}: data.target {dc.target!r} already exists; label_from would overwrite it"
+                )
+            keys = read_frame(dc.label_from.path, columns=[dc.label_from.key])[dc.label_from.key]
+            require_columns(frame, [dc.label_from.key], where, "label_from.key")
+            frame[dc.target] = frame[dc.label_from.key].isin(set(keys.dropna())).astype(int)
+        require_columns(frame, [dc.target], where, "target")
+        require_columns(frame, dc.id_columns, where, "id")
+        require_columns(frame, dc.drop, where, "drop")
+        if dc.time:
+            require_columns(frame, [dc.time], where, "time")
+        y = binary_target(frame[dc.target], dc.positive, where)
+        if dc.id_columns:
+            check_unique_ids(frame, dc.id_columns, where)
+        kinds = table.schema.to_dict()
+        excluded: dict[str, str] = {}
+        features = []
+        for col in frame.columns:
+            if col == dc.target or col in dc.id_columns or col in dc.drop:
+                continue
+            if dc.label_from is not None and col == dc.label_from.key:
+                excluded[col] = "label key"
+            elif kinds.get(col) in ("id", "text"):
+                excluded[col] = f"{kinds[col]} column"
+            elif frame[col].isna().all():
+                excluded[col] = "entirely missing"
+            else:
+                features.append(col)
+        if not features:
+            raise DataError(
+                f"{where}: no feature columns left after removing target, id and drop columns"
+            )
+        X = frame[features].copy()
+        # Integers become floats so exported models accept missing values at scoring time.
+        for col in X.columns:
+            if pd.api.types.is_integer_dtype(X[col]) and not pd.api.types.is_bool_dtype(X[col]):
+                X[col] = X[col].astype(float)
+        train, test = self._split(frame, y, where)
+        for part, idx in (("train", train), ("test", test)):
+            if y.iloc[idx].nunique() < 2:
+                raise DataError(
+                    f"{where}: target column {dc.target!r} has one class only in the {part} part "
+                    "of the split; use more data or another split"
+                )
+        self.X_train, self.X_test = X.iloc[train], X.iloc[test]
+        self.y_train, self.y_test = y.iloc[train].to_numpy(), y.iloc[test].to_numpy()
+        self.predictions: dict[str, np.ndarray] = {}
+        return {
+            "path": str(dc.path),
+            "sha256": table.sha256,
+            "rows": table.rows,
+            "positive_rate": round(float(y.mean()), 4),
+            "train_rows": len(train),
+            "test_rows": len(test),
+            "features": features,
+            "excluded": excluded,
+            "split": cfg.split.method,
+        }
+
+    def _split(
+        self, frame: pd.DataFrame, y: pd.Series, where: str
+    ) -> tuple[np.ndarray, np.ndarray]:
+        sc = self.config.split
+        n = len(frame)
+        n_test = int(round(n * sc.test_size))
+        if n_test < 2 or n - n_test < 2:
+            raise DataError(f"{where}: {n} rows are too few to split with test_size={sc.test_size}")
+        if sc.method == "time":
+            ts = pd.to_datetime(frame[self.config.data.time], errors="coerce")
+            if ts.isna().any():
+                raise DataError(
+                    f"{where}: time column {self.config.data.time!r} has {int(ts.isna().sum())} "
+                    "missing or unparseable values"
+                )
+            order = np.argsort(ts.to_numpy(), kind="mergesort")
+            return np.sort(order[: n - n_test]), np.sort(order[n - n_test :])
+        from sklearn.model_selection import train_test_split
+
+        strat = y if sc.method == "stratified" and y.value_counts().min() >= 2 else None
+        train, test = train_test_split(
+            np.arange(n), test_size=n_test, random_state=sc.seed, stratify=strat
+        )
+        return np.sort(train), np.sort(test)
+
+    def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
+        from sklearn.inspection import permutation_importance
+
+        from salesml.evaluation import classification_report, weighted_classification_metrics
+        from salesml.models import CalibratedModel, tune
+        from salesml.plots import candidate_figure
+
+        cfg, ev = self.config, self.config.evaluation
+        seed = cfg.split.seed
+        est = build_candidate(candidate, seed)
+        params: dict[str, Any] = dict(candidate.params)
+        t0 = time.perf_counter()
+        if role == "model":
+            if candidate.search is not None:
+                est, best, cv_auc = tune(
+                    candidate.type,
+                    est,
+                    self.X_train,
+                    self.y_train,
+                    candidate.search.n_trials,
+                    candidate.search.cv,
+                    seed,
+                )
+                params.update({f"best.{k}": v for k, v in best.items()})
+                params["search.cv_roc_auc"] = round(cv_auc, 4)
+            est = CalibratedModel(est, method=candidate.calibration, cv=5, seed=seed)
+            params["calibration"] = candidate.calibration
+        elif candidate.type == "scorecard":
+            params["rules"] = len(candidate.rules)
+        est.fit(self.X_train, self.y_train)
+        fit_seconds = time.perf_counter() - t0
+        p = est.predict_proba(self.X_test)[:, 1]
+        metrics = classification_report(self.y_test, p, ev.bootstrap, ev.seed, ev.confidence)
+        if role == "model":
+            raw = est.predict_proba_uncalibrated(self.X_test)[:, 1]
+            metrics["brier_uncalibrated"] = float(
+                weighted_classification_metrics(self.y_test, raw)["brier"][0]
+            )
+        importance = None
+        if candidate.type != "prior":
+            sub = self._importance_rows()
+            # Calibration is a monotone map fitted per fold, so the ranking is that of
+            # the uncalibrated fit, at a fifth of the cost.
+            scorer = est.uncalibrated_ if role == "model" else est
+            result = permutation_importance(
+                scorer,
+                self.X_test.iloc[sub],
+                self.y_test[sub],
+                scoring="roc_auc",
+                n_repeats=3,
+                random_state=seed,
+                n_jobs=1,
+            )
+            importance = pd.Series(result.importances_mean, index=self.X_test.columns)
+            params["top_features"] = ", ".join(
+                importance.sort_values(ascending=False).index[:5].map(str)
+            )
+        self.predictions[candidate.name] = p
+        plot = candidate_figure(
+            self.y_test, p, importance, f"{candidate.name} ({role})", plot_dir / "evaluation.png"
+        )
+        return Outcome(
+            name=candidate.name,
+            role=role,
+            type=candidate.type,
+            metrics=metrics,
+            params=params,
+            fit_seconds=fit_seconds,
+            model=est,
+            input_example=self.X_train.head(5),
+            plots=[plot],
+            pairing=p,
+        )
+
+    def _importance_rows(self, limit: int = 2000) -> np.ndarray:
+        n = len(self.y_test)
+        if n <= limit:
+            return np.arange(n)
+        rng = np.random.default_rng(self.config.split.seed)
+        return np.sort(rng.choice(n, size=limit, replace=False))
+
+    def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
+        from salesml.evaluation import metric_difference
+
+        ev = self.config.evaluation
+        return metric_difference(
+            self.y_test,
+            a.pairing,
+            b.pairing,
+            self.primary_metric,
+            ev.bootstrap,
+            ev.seed,
+            ev.confidence,
+        )
+
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
+        from salesml.plots import comparison_figure
+
+        preds = {o.name: o.pairing for o in outcomes}
+        metrics = {o.name: o.metrics for o in outcomes}
+        return [
+            comparison_figure(
+                self.y_test, preds, metrics, plot_dir / "comparison.png", self.primary_metric
+            )
+        ]

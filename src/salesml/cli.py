@@ -1,0 +1,169 @@
+"""The ``salesml`` command line. Heavy libraries are imported inside commands."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from salesml import __version__
+
+app = typer.Typer(
+    name="salesml",
+    help="Predictive sales research: lead conversion, churn and sales forecasts "
+    "against rule-based baselines, tracked in MLflow.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+data_app = typer.Typer(help="Generate and inspect data.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+DEMO_SIZES = {"leads": 20_000, "customers": 10_000, "sales": 60, "opportunities": 5_000}
+
+
+def _fail(message: str, code: int = 2) -> None:
+    from rich.console import Console
+
+    Console(stderr=True).print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"salesml {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Predictive sales research."""
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Argument(help="Experiment YAML file.")],
+    output_dir: Annotated[
+        Path | None, typer.Option("--output-dir", "-o", help="Default: reports/<name>/")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Override a config key: key.sub=value (repeatable)."),
+    ] = None,
+) -> None:
+    """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
+    from salesml.errors import SalesmlError
+
+    try:
+        from salesml.config import load_experiment
+        from salesml.runner import run_experiment
+
+        cfg = load_experiment(config, set_ or [])
+        summary = run_experiment(cfg, output_dir=output_dir)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    failed = [c["name"] for c in summary["candidates"] if c.get("status") == "failed"]
+    if failed:
+        _fail(f"candidate(s) failed: {', '.join(failed)}; see summary.json", code=1)
+
+
+@app.command()
+def demo(
+    out: Annotated[Path, typer.Option(help="Where to write the synthetic datasets.")] = Path(
+        "data/synthetic"
+    ),
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
+    experiments: Annotated[
+        Path, typer.Option(help="Folder whose */demo.yaml experiments are run after.")
+    ] = Path("experiments"),
+) -> None:
+    """Generate and validate the synthetic datasets, then run every demo experiment."""
+    from salesml.demo import run_demo
+    from salesml.errors import SalesmlError
+
+    try:
+        failed = run_demo(out=out, seed=seed, sizes=DEMO_SIZES, experiments=experiments)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    if failed:
+        _fail(f"demo experiment(s) with failures: {', '.join(failed)}", code=1)
+
+
+@data_app.command("generate")
+def data_generate(
+    kind: Annotated[str, typer.Argument(help="leads, customers, sales or opportunities.")],
+    rows: Annotated[int, typer.Option(help="Rows (for sales: number of series).")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")] = Path(
+        "data/synthetic/out.csv"
+    ),
+) -> None:
+    """Generate a deterministic synthetic CRM dataset."""
+    from salesml.data import write_frame
+    from salesml.errors import SalesmlError
+    from salesml.synthetic import GENERATORS
+
+    if kind not in GENERATORS:
+        _fail(f"unknown dataset kind {kind!r}; choose from {', '.join(GENERATORS)}")
+    if rows < 1:
+        _fail(f"--rows must be at least 1, got {rows}")
+    try:
+        frame = GENERATORS[kind](rows, seed)
+        write_frame(frame, out)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    typer.echo(f"wrote {len(frame):,} rows x {frame.shape[1]} columns of {kind} to {out}")
+
+
+@data_app.command("inspect")
+def data_inspect(
+    path: Annotated[Path, typer.Argument(help="A .csv or .parquet file.")],
+    date_format: Annotated[str | None, typer.Option(help="strftime format of dates.")] = None,
+) -> None:
+    """Print a file's inferred schema (column kinds, missing share, distinct values)."""
+    from salesml.data import load_table
+    from salesml.errors import SalesmlError
+
+    try:
+        table = load_table(path, date_format=date_format)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    typer.echo(f"{path}: {table.rows:,} rows, sha256 {table.sha256[:12]}")
+    typer.echo(str(table.schema))
+
+
+def _not_built(what: str) -> None:
+    _fail(f"'salesml {what}' is not built yet; see the open issues.", code=3)
+
+
+@app.command()
+def report() -> None:
+    """(Not built yet.) Turn an MLflow experiment into an HTML report."""
+    _not_built("report")
+
+
+@app.command()
+def score() -> None:
+    """(Not built yet.) Batch-score a file with an exported model."""
+    _not_built("score")
+
+
+@app.command()
+def serve() -> None:
+    """(Not built yet.) Serve an exported model over REST."""
+    _not_built("serve")
+
+
+def main() -> None:
+    """Entry point of the ``salesml`` script."""
+    app(prog_name="salesml")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

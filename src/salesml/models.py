@@ -1,0 +1,264 @@
+"""Machine-learning candidates: logistic regression and gradient boosting.
+
+Every model is a scikit-learn pipeline that takes the raw feature frame:
+:class:`FrameEncoder` first fixes the columns' types (numbers, dates expanded
+to calendar parts, categories frozen at fit time so values unseen in train
+become missing), then the estimator. :class:`CalibratedModel` wraps it: the
+probabilities it returns are calibrated on train folds, and the uncalibrated
+fit is kept so the Brier score before and after can be reported.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.compose import ColumnTransformer, make_column_selector
+from sklearn.impute import SimpleImputer
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.utils.validation import check_is_fitted
+
+MISSING = "__missing__"
+
+
+def _safe_name(name: str, taken: set[str]) -> str:
+    base = re.sub(r"[^0-9A-Za-z_]+", "_", str(name)).strip("_") or "col"
+    out, i = base, 1
+    while out in taken:
+        i += 1
+        out = f"{base}_{i}"
+    taken.add(out)
+    return out
+
+
+class FrameEncoder(TransformerMixin, BaseEstimator):
+    """Turn a raw frame into model-ready columns with stable types.
+
+    Numeric and boolean columns become floats; datetime columns become month,
+    day of week and day of month; other columns become categories fixed at fit
+    time (the ``max_categories`` most frequent, the rest pooled as
+    ``__other__``; values unseen in train become missing). Columns entirely
+    missing in train are dropped (listed in ``dropped_``). Output names are
+    ASCII-safe, so column names with spaces or accents work with every model.
+
+    Parameters
+    ----------
+    categorical : {"category", "string"}
+        ``"category"`` keeps pandas categoricals (native boosting support);
+        ``"string"`` fills missing with ``__missing__`` for one-hot encoding.
+    max_categories : int
+        Most frequent levels kept per categorical column.
+    """
+
+    def __init__(self, categorical: str = "category", max_categories: int = 50) -> None:
+        self.categorical = categorical
+        self.max_categories = max_categories
+
+    def fit(self, X: pd.DataFrame, y: Any = None) -> FrameEncoder:
+        if not isinstance(X, pd.DataFrame):
+            raise TypeError("FrameEncoder needs a pandas DataFrame")
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        self.n_features_in_ = X.shape[1]
+        self.dropped_ = [c for c in X.columns if X[c].isna().all()]
+        self.kinds_: dict[str, str] = {}
+        self.levels_: dict[str, list[str]] = {}
+        for col in X.columns:
+            if col in self.dropped_:
+                continue
+            values = X[col]
+            if pd.api.types.is_datetime64_any_dtype(values):
+                self.kinds_[col] = "datetime"
+            elif pd.api.types.is_numeric_dtype(values):
+                self.kinds_[col] = "numeric"
+            else:
+                self.kinds_[col] = "categorical"
+                counts = values.dropna().astype(str).value_counts()
+                self.levels_[col] = list(counts.index[: self.max_categories]) + ["__other__"]
+        taken: set[str] = set()
+        self.names_ = {col: _safe_name(col, taken) for col in self.kinds_}
+        return self
+
+    def transform(self, X: pd.DataFrame) -> pd.DataFrame:
+        check_is_fitted(self, "kinds_")
+        missing = [c for c in self.kinds_ if c not in X.columns]
+        if missing:
+            raise ValueError(f"columns missing at scoring time: {', '.join(map(str, missing))}")
+        out: dict[str, Any] = {}
+        for col, kind in self.kinds_.items():
+            name, values = self.names_[col], X[col]
+            if kind == "numeric":
+                out[name] = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()
+            elif kind == "datetime":
+                ds = pd.to_datetime(values, errors="coerce")
+                out[f"{name}__month"] = ds.dt.month.astype(float).to_numpy()
+                out[f"{name}__dow"] = ds.dt.dayofweek.astype(float).to_numpy()
+                out[f"{name}__dom"] = ds.dt.day.astype(float).to_numpy()
+            else:
+                out[name] = self._categories(values, self.levels_[col])
+        return pd.DataFrame(out, index=X.index)
+
+    def _categories(self, values: pd.Series, levels: list[str]) -> Any:
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            values = values.astype(str).where(values.notna(), None)
+        codes = pd.Categorical(values, categories=levels[:-1]).codes.copy()
+        codes[(codes == -1) & values.notna().to_numpy()] = len(levels) - 1  # unseen -> __other__
+        if self.categorical == "string":
+            return np.asarray([*levels, MISSING], dtype=object)[codes]  # code -1 -> MISSING
+        return pd.Categorical.from_codes(codes, categories=levels)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "names_")
+        names = []
+        for col, kind in self.kinds_.items():
+            n = self.names_[col]
+            names += [f"{n}__month", f"{n}__dow", f"{n}__dom"] if kind == "datetime" else [n]
+        return np.asarray(names, dtype=object)
+
+
+def logistic_pipeline(seed: int = 0, **params: Any) -> Pipeline:
+    """One-hot categories, impute and scale numbers, L2 logistic regression."""
+    numeric = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
+    onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5)
+    prep = ColumnTransformer(
+        [
+            ("num", numeric, make_column_selector(dtype_include="number")),
+            ("cat", onehot, make_column_selector(dtype_exclude="number")),
+        ],
+        sparse_threshold=0.0,
+    )
+    clf = LogisticRegression(**{"C": 1.0, "max_iter": 2000, "random_state": seed, **params})
+    return Pipeline([("encode", FrameEncoder(categorical="string")), ("prep", prep), ("clf", clf)])
+
+
+def lightgbm_pipeline(seed: int = 0, **params: Any) -> Pipeline:
+    """LightGBM with native categorical handling."""
+    from lightgbm import LGBMClassifier
+
+    defaults = {
+        "n_estimators": 300,
+        "learning_rate": 0.03,
+        "num_leaves": 15,
+        "min_child_samples": 30,
+        "subsample": 0.8,
+        "subsample_freq": 1,
+        "colsample_bytree": 0.8,
+        "reg_lambda": 1.0,
+        "random_state": seed,
+        "n_jobs": 2,
+        "verbose": -1,
+    }
+    clf = LGBMClassifier(**{**defaults, **params})
+    return Pipeline([("encode", FrameEncoder(categorical="category")), ("clf", clf)])
+
+
+def hist_gradient_boosting_pipeline(seed: int = 0, **params: Any) -> Pipeline:
+    """scikit-learn's HistGradientBoosting with native categoricals."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    defaults = {"learning_rate": 0.05, "max_iter": 300, "max_leaf_nodes": 15, "random_state": seed}
+    clf = HistGradientBoostingClassifier(
+        categorical_features="from_dtype", **{**defaults, **params}
+    )
+    return Pipeline([("encode", FrameEncoder(categorical="category")), ("clf", clf)])
+
+
+PIPELINES = {
+    "logistic": logistic_pipeline,
+    "lightgbm": lightgbm_pipeline,
+    "hist_gradient_boosting": hist_gradient_boosting_pipeline,
+}
+
+SEARCH_SPACES: dict[str, dict[str, Any]] = {
+    "logistic": {"clf__C": np.logspace(-3, 2, 30)},
+    "lightgbm": {
+        "clf__num_leaves": [7, 15, 31, 63],
+        "clf__learning_rate": [0.01, 0.02, 0.03, 0.05, 0.1],
+        "clf__n_estimators": [100, 200, 300, 500],
+        "clf__min_child_samples": [10, 20, 40, 80],
+        "clf__colsample_bytree": [0.5, 0.7, 0.9, 1.0],
+        "clf__reg_lambda": [0.0, 0.1, 1.0, 10.0],
+    },
+    "hist_gradient_boosting": {
+        "clf__max_leaf_nodes": [7, 15, 31, 63],
+        "clf__learning_rate": [0.02, 0.05, 0.1],
+        "clf__max_iter": [100, 200, 400],
+        "clf__l2_regularization": [0.0, 0.1, 1.0, 10.0],
+    },
+}
+
+
+def tune(
+    kind: str, pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, n_trials: int, cv: int, seed: int
+) -> tuple[Pipeline, dict[str, Any], float]:
+    """Random search over :data:`SEARCH_SPACES` with stratified CV on train only.
+
+    Returns the unfitted best pipeline, its parameters and its mean CV ROC-AUC.
+    """
+    search = RandomizedSearchCV(
+        pipeline,
+        SEARCH_SPACES[kind],
+        n_iter=n_trials,
+        scoring="roc_auc",
+        cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
+        random_state=seed,
+        n_jobs=1,
+        refit=False,
+    )
+    search.fit(X, y)
+    best = {k: (v.item() if hasattr(v, "item") else v) for k, v in search.best_params_.items()}
+    return clone(pipeline).set_params(**best), best, float(search.best_score_)
+
+
+class CalibratedModel(ClassifierMixin, BaseEstimator):
+    """A classifier whose probabilities are calibrated on train folds.
+
+    Parameters
+    ----------
+    estimator : estimator
+        The unfitted pipeline.
+    method : {"isotonic", "sigmoid", "none"}
+    cv : int
+        Folds of :class:`~sklearn.calibration.CalibratedClassifierCV`.
+    seed : int
+    """
+
+    def __init__(
+        self, estimator: Any = None, method: str = "isotonic", cv: int = 5, seed: int = 0
+    ) -> None:
+        self.estimator = estimator
+        self.method = method
+        self.cv = cv
+        self.seed = seed
+
+    def fit(self, X: pd.DataFrame, y: Any) -> CalibratedModel:
+        """Fit the uncalibrated estimator on all train rows, and the calibrated one on folds."""
+        y = np.asarray(y)
+        self.classes_ = np.unique(y)
+        self.uncalibrated_ = clone(self.estimator).fit(X, y)
+        if self.method == "none":
+            self.calibrated_ = self.uncalibrated_
+        else:
+            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
+            cal = CalibratedClassifierCV(clone(self.estimator), method=self.method, cv=folds)
+            self.calibrated_ = cal.fit(X, y)
+        self.n_features_in_ = X.shape[1]
+        self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        return self
+
+    def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "calibrated_")
+        return self.calibrated_.predict_proba(X)
+
+    def predict_proba_uncalibrated(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self, "uncalibrated_")
+        return self.uncalibrated_.predict_proba(X)
+
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]

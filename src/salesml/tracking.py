@@ -1,0 +1,231 @@
+"""MLflow tracking: the only module of salesml that talks to MLflow.
+
+The tracking URI comes from ``MLFLOW_TRACKING_URI`` or defaults to the
+embedded sqlite store ``mlflow.db`` at the project root (the nearest folder
+above the working directory holding ``pyproject.toml`` or ``.git``). Artifacts
+go to ``SALESML_ARTIFACT_ROOT`` or, by default, ``mlruns/`` beside the store.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROLE_TAG = "salesml.role"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The nearest folder at or above ``start`` (default: cwd) with pyproject.toml or .git."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "pyproject.toml").exists() or (folder / ".git").exists():
+            return folder
+    return here
+
+
+def resolve_tracking_uri() -> str:
+    """``MLFLOW_TRACKING_URI``, else ``sqlite:///<project root>/mlflow.db``."""
+    uri = os.environ.get("MLFLOW_TRACKING_URI")
+    if uri:
+        return uri
+    return f"sqlite:///{project_root() / 'mlflow.db'}"
+
+
+def _artifact_root(uri: str) -> Path:
+    env = os.environ.get("SALESML_ARTIFACT_ROOT")
+    if env:
+        return Path(env).resolve()
+    if uri.startswith("sqlite:///"):
+        return Path(uri.removeprefix("sqlite:///")).resolve().parent / "mlruns"
+    return project_root() / "mlruns"
+
+
+def git_commit(folder: Path) -> str | None:
+    """The HEAD commit of the git checkout holding ``folder``, if there is one."""
+    try:
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return out.stdout.strip() if out.returncode == 0 else None
+
+
+def metric_items(metrics: dict[str, Any]) -> dict[str, float]:
+    """Flatten ``{"roc_auc_ci": [lo, hi]}`` into ``roc_auc_ci_low`` and ``roc_auc_ci_high``."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, list | tuple) and len(value) == 2:
+            flat[f"{key}_low"], flat[f"{key}_high"] = float(value[0]), float(value[1])
+        elif isinstance(value, int | float) and value == value:  # skip NaN
+            flat[key] = float(value)
+    return flat
+
+
+_MODEL_PACKAGES = (
+    "mlflow",
+    "scikit-learn",
+    "pandas",
+    "numpy",
+    "scipy",
+    "skops",
+    "lightgbm",
+    "statsforecast",
+    "pyarrow",
+)
+
+
+def model_requirements() -> list[str]:
+    """Pinned pip requirements of an exported model: the libraries salesml models use.
+
+    Given explicitly because MLflow's inference of them loads each model in a
+    subprocess (about 7 s a model). The salesml code travels with the model
+    (``code_paths``), so it loads where salesml is not installed.
+    """
+    from importlib.metadata import PackageNotFoundError, version
+
+    reqs = []
+    for name in _MODEL_PACKAGES:
+        try:
+            reqs.append(f"{name}=={version(name)}")
+        except PackageNotFoundError:
+            continue
+    return reqs
+
+
+def _code_paths() -> list[str]:
+    import salesml
+
+    return [str(Path(salesml.__file__).parent)]
+
+
+class Tracker:
+    """One MLflow experiment: a parent run per ``salesml run``, child runs per candidate.
+
+    Parameters
+    ----------
+    experiment : str
+        MLflow experiment name (the config's ``name``).
+    tracking_uri : str, optional
+        Default: :func:`resolve_tracking_uri`.
+    """
+
+    def __init__(self, experiment: str, tracking_uri: str | None = None) -> None:
+        import mlflow
+
+        self.uri = tracking_uri or resolve_tracking_uri()
+        self.experiment = experiment
+        mlflow.set_tracking_uri(self.uri)
+        found = mlflow.get_experiment_by_name(experiment)
+        if found is None:
+            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
+            location = (_artifact_root(self.uri) / slug).as_uri()
+            self.experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
+        else:
+            self.experiment_id = found.experiment_id
+
+    @contextmanager
+    def run(
+        self, name: str, tags: dict[str, str] | None = None, nested: bool = False
+    ) -> Iterator[str]:
+        """Start a run (nested under the active one if ``nested``); yield its id.
+
+        An exception escaping the block marks the run FAILED, logs the
+        traceback as ``error.txt`` and is re-raised.
+        """
+        import mlflow
+
+        with mlflow.start_run(
+            experiment_id=self.experiment_id, run_name=name, nested=nested, tags=tags
+        ) as active:
+            try:
+                yield active.info.run_id
+            except BaseException as exc:
+                mlflow.log_text("".join(traceback.format_exception(exc)), "error.txt")
+                mlflow.set_tag("salesml.error", f"{type(exc).__name__}: {exc}"[:5000])
+                mlflow.end_run(status="FAILED")
+                raise
+
+    def log_params(self, params: dict[str, Any]) -> None:
+        import mlflow
+
+        mlflow.log_params({k: str(v)[:6000] for k, v in params.items()})
+
+    def log_metrics(self, metrics: dict[str, Any]) -> None:
+        import mlflow
+
+        mlflow.log_metrics(metric_items(metrics))
+
+    def set_tags(self, tags: dict[str, Any]) -> None:
+        import mlflow
+
+        mlflow.set_tags({k: str(v) for k, v in tags.items() if v is not None})
+
+    def log_dict(self, data: dict[str, Any], name: str) -> None:
+        import mlflow
+
+        mlflow.log_dict(data, name)
+
+    def log_artifacts(self, paths: list[Path], folder: str = "plots") -> None:
+        import mlflow
+
+        for path in paths:
+            mlflow.log_artifact(str(path), artifact_path=folder)
+
+    def log_sklearn_model(self, model: Any, input_example: Any) -> str:
+        """Log a fitted scikit-learn estimator with signature and input example; return its URI."""
+        import mlflow
+        import skops.io
+        from mlflow.models import infer_signature
+
+        output = model.predict_proba(input_example)
+        signature = infer_signature(input_example, output)
+        # skops (MLflow's safe default) refuses types it does not know; the
+        # model is our own fitted object, so trust exactly the types it holds.
+        trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
+        info = mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=input_example,
+            pyfunc_predict_fn="predict_proba",
+            skops_trusted_types=trusted,
+            pip_requirements=model_requirements(),
+            code_paths=_code_paths(),
+        )
+        return info.model_uri
+
+    def log_pyfunc_model(self, python_model: Any, input_example: Any, output: Any) -> str:
+        """Log a ``mlflow.pyfunc.PythonModel`` with signature and input example; return its URI."""
+        import mlflow
+        from mlflow.models import infer_signature
+
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=python_model,
+            signature=infer_signature(input_example, output),
+            input_example=input_example,
+            pip_requirements=model_requirements(),
+            code_paths=_code_paths(),
+        )
+        return info.model_uri
+
+    def register_champion(self, model_uri: str, alias: str = "champion") -> str:
+        """Register ``model_uri`` under the experiment's name with ``alias``; return the version."""
+        import mlflow
+        from mlflow import MlflowClient
+
+        version = mlflow.register_model(model_uri, self.experiment)
+        MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
+        return str(version.version)
