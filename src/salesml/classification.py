@@ -47,6 +47,19 @@ def ensure_data(config: ExperimentConfig) -> None:
     write_frame(GENERATORS[gen.kind](gen.rows, gen.seed), config.data.path)
 
 
+def feature_frame(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
+    """The model input: ``features`` of ``frame``, integer columns as floats.
+
+    Exported models declare integer features as doubles, so rows with a missing
+    value score as well as complete ones. Use this on new rows before scoring.
+    """
+    X = frame[features].copy()
+    for col in X.columns:
+        if pd.api.types.is_integer_dtype(X[col]) and not pd.api.types.is_bool_dtype(X[col]):
+            X[col] = X[col].astype(float)
+    return X
+
+
 def build_candidate(cand: CandidateConfig, seed: int) -> Any:
     """The unfitted scikit-learn estimator for a classification candidate."""
     from salesml import baselines, models
@@ -113,11 +126,7 @@ class ClassificationTask:
             raise DataError(
                 f"{where}: no feature columns left after removing target, id and drop columns"
             )
-        X = frame[features].copy()
-        # Integers become floats so exported models accept missing values at scoring time.
-        for col in X.columns:
-            if pd.api.types.is_integer_dtype(X[col]) and not pd.api.types.is_bool_dtype(X[col]):
-                X[col] = X[col].astype(float)
+        X = feature_frame(frame, features)
         train, test = self._split(frame, y, where)
         for part, idx in (("train", train), ("test", test)):
             if y.iloc[idx].nunique() < 2:

@@ -218,6 +218,14 @@ class ExperimentConfig(_Strict):
         return self.model_dump(mode="json", by_alias=True, exclude={"source"})
 
 
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """A YAML error as one line: position and problem (PyYAML's text spans lines)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or str(exc)
+    return f"{where}: {' '.join(str(problem).split())}"
+
+
 def _set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
     keys = dotted.split(".")
     node: Any = raw
@@ -253,7 +261,11 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
         try:
             value = yaml.safe_load(text) if text.strip() else None
             _set_path(raw, key.strip(), value)
-        except (yaml.YAMLError, ValueError, IndexError, TypeError, AttributeError) as exc:
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                f"--set {item!r}: not a valid YAML value{_yaml_problem(exc)}"
+            ) from exc
+        except (ValueError, IndexError, TypeError, AttributeError) as exc:
             raise ConfigError(f"--set {item!r}: cannot apply ({exc})") from exc
     return raw
 
@@ -298,7 +310,9 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc})") from exc
+        raise ConfigError(f"{path}: not valid YAML{_yaml_problem(exc)}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if raw is None:
         raise ConfigError(f"{path}: the config file is empty")
     if not isinstance(raw, dict):

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -99,13 +101,16 @@ def read_frame(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        # Outside the try: DataError is a ValueError, which is re-wrapped below.
+        raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
     try:
-        if suffix == ".csv":
+        if suffix == ".csv" and _has_huge_exponent(path):
+            frame = _typed_columns(pd.read_csv(path, usecols=columns, dtype=str))
+        elif suffix == ".csv":
             frame = pd.read_csv(path, usecols=columns, low_memory=False)
-        elif suffix in (".parquet", ".pq"):
-            frame = pd.read_parquet(path, columns=columns)
         else:
-            raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+            frame = pd.read_parquet(path, columns=columns)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty") from exc
     except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
@@ -117,20 +122,35 @@ def read_frame(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
     return frame
 
 
-def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
-    """Write a frame to CSV or Parquet by suffix, atomically (temp file + rename)."""
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def atomic_write(path: str | Path, write: Callable[[str], None]) -> Path:
+    """Call ``write(tmp)`` on a temp file beside ``path``, then rename it into place.
+
+    Readers never see half a file, and a failing write leaves any existing
+    ``path`` untouched. The result gets the usual umask-based permissions.
+
+    Raises
+    ------
+    DataError
+        If the folder cannot be created or written.
+    """
     path = Path(path)
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
-        raise DataError(f"{path}: unsupported output type {suffix!r}; use .csv or .parquet")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:  # e.g. a parent "folder" that is a file, or no permission
+        raise DataError(f"{path}: cannot write there ({exc})") from exc
     os.close(fd)
     try:
-        if suffix == ".csv":
-            frame.to_csv(tmp, index=False)
-        else:
-            frame.to_parquet(tmp, index=False)
+        # mkstemp creates the file 0600; give the result the usual umask-based mode.
+        os.chmod(tmp, 0o666 & ~_umask())
+        write(tmp)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -138,15 +158,74 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
     return path
 
 
+def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
+    """Write a frame to CSV or Parquet by suffix, atomically (see :func:`atomic_write`).
+
+    Raises
+    ------
+    DataError
+        If the suffix is not supported or the folder cannot be created or written.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".parquet", ".pq"):
+        raise DataError(f"{path}: unsupported output type {suffix!r}; use .csv or .parquet")
+    if suffix == ".csv":
+        return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
+
+
+# Exponents are bounded: pandas < 3 crashes the interpreter when its number
+# parser meets hash-like text such as "401013266745e5661589292315434968"
+# (seen on the Olist mql_id column), so only text matching these patterns is
+# ever handed to it.
+_NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_INTEGER = r"[+-]?\d{1,18}"
+
+
+_HUGE_EXPONENT = re.compile(rb"\d[eE][+-]?\d{4}")
+
+
+def _has_huge_exponent(path: Path, chunk: int = 1 << 22) -> bool:
+    """Whether the file holds text like ``12e4567`` that pandas' CSV parser crashes on."""
+    tail = b""
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(chunk), b""):
+            if _HUGE_EXPONENT.search(tail + block):
+                return True
+            tail = block[-8:]
+    return False
+
+
+def _typed_column(values: pd.Series) -> pd.Series:
+    nonnull = values.dropna()
+    if nonnull.empty:
+        return values.astype(float)
+    if nonnull.str.fullmatch(_INTEGER).all():
+        return pd.to_numeric(values)
+    if nonnull.str.fullmatch(_NUMBER).all():
+        return pd.to_numeric(values).astype(float)
+    if set(nonnull.unique()) <= {"True", "False"}:
+        flags = values.map({"True": True, "False": False})
+        return flags.astype(bool) if len(nonnull) == len(values) else flags
+    return values
+
+
+def _typed_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Type a CSV read as text: integers, floats and booleans as pandas would."""
+    return frame.apply(_typed_column) if len(frame) else frame
+
+
 def _numeric_like(values: pd.Series) -> pd.Series | None:
+    # Text that is numbers but for a few blanks (Telco's TotalCharges); see _NUMBER.
     stripped = values.astype(str).str.strip()
-    nonblank = stripped[stripped != ""]
-    if nonblank.empty:
+    blank = stripped.eq("") | values.isna()
+    is_number = stripped.str.fullmatch(_NUMBER)
+    if blank.all() or is_number[~blank].mean() < 0.98:
         return None
-    parsed = pd.to_numeric(nonblank, errors="coerce")
-    if parsed.notna().mean() < 0.98:
-        return None
-    return pd.to_numeric(stripped.replace("", np.nan), errors="coerce")
+    out = pd.Series(np.nan, index=values.index, dtype=float)
+    out[is_number] = stripped[is_number].astype(float)
+    return out
 
 
 def _datetime_like(values: pd.Series, date_format: str | None) -> pd.Series | None:
@@ -154,10 +233,11 @@ def _datetime_like(values: pd.Series, date_format: str | None) -> pd.Series | No
     if nonnull.empty or nonnull.str.len().median() < 6:
         return None
     sample = nonnull.iloc[:500]
-    fmt = date_format or "ISO8601"
-    if pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() < 0.95:
-        return None
-    return pd.to_datetime(values, format=fmt, errors="coerce")
+    # ``date_format`` is for the non-ISO columns; ISO 8601 columns are still dates.
+    for fmt in (date_format, "ISO8601") if date_format else ("ISO8601",):
+        if pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
+            return pd.to_datetime(values, format=fmt, errors="coerce")
+    return None
 
 
 def infer_schema(

@@ -11,8 +11,6 @@ registry, the comparison table and ``summary.json``.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,18 +87,45 @@ def make_task(config: ExperimentConfig) -> Task:
 
 
 def write_json_atomic(data: dict[str, Any], path: Path) -> Path:
-    """Write JSON to ``path`` via a temp file and rename, so readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+    """Write JSON to ``path`` atomically, so readers never see half a file."""
+    from salesml.data import atomic_write
+
+    def write(tmp: str) -> None:
+        with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, default=str)
             fh.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+
+    return atomic_write(path, write)
+
+
+def load_summary(path: str | Path) -> dict[str, Any]:
+    """Read a ``summary.json`` written by :func:`run_experiment`."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def candidates_frame(summary: dict[str, Any]) -> Any:
+    """One row per candidate: role, status, fit seconds and every metric (CIs as low/high).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by candidate name, best first by the primary metric.
+    """
+    import pandas as pd
+
+    from salesml.tracking import metric_items
+
+    rows = []
+    for c in summary["candidates"]:
+        row = {"candidate": c["name"], "role": c["role"], "status": c["status"]}
+        row.update(metric_items(c.get("metrics", {})))
+        row["fit_seconds"] = c.get("fit_seconds")
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("candidate")
+    metric = summary["primary_metric"]
+    if metric in frame:
+        frame = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER)
+    return frame
 
 
 def _better(metric: str, a: float, b: float) -> bool:

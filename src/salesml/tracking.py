@@ -110,6 +110,18 @@ def _code_paths() -> list[str]:
     return [str(Path(salesml.__file__).parent)]
 
 
+def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
+    """Load an exported candidate (``summary["champion"]["model_uri"]``) as an MLflow pyfunc.
+
+    Its ``predict`` takes the raw feature frame; for classifiers it returns the
+    probability of each class.
+    """
+    import mlflow
+
+    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    return mlflow.pyfunc.load_model(model_uri)
+
+
 class Tracker:
     """One MLflow experiment: a parent run per ``salesml run``, child runs per candidate.
 

@@ -1,0 +1,76 @@
+"""Every notebook is paired with its jupytext script and executes top to bottom.
+
+Each notebook's first cell is tagged ``parameters``; the test injects a cell
+after it that makes the run small and sends tracking to a temporary store.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jupytext
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from conftest import ROOT
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+
+
+def _small(tmp: Path) -> dict[str, list[str]]:
+    return {
+        "01-lead-conversion": [
+            f"data.path={tmp / 'leads.csv'}",
+            "data.generate.rows=4000",
+            "evaluation.bootstrap=200",
+        ],
+        "02-churn-telco": ["evaluation.bootstrap=200", "models.1.search.n_trials=2"],
+        "03-sales-forecast": [
+            f"data.path={tmp / 'sales.csv'}",
+            "data.generate.rows=8",
+            "evaluation.bootstrap=200",
+        ],
+    }
+
+
+def _sources(nb: nbformat.NotebookNode) -> list[tuple[str, str]]:
+    return [(c.cell_type, c.source.strip()) for c in nb.cells]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 2
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_paired_with_its_script(path: Path):
+    script = path.with_suffix(".py")
+    assert script.exists(), (
+        f"{script.name} missing: pair it with jupytext --set-formats ipynb,py:percent"
+    )
+    assert _sources(jupytext.read(script)) == _sources(nbformat.read(path, as_version=4)), (
+        f"{path.name} and {script.name} differ: run jupytext --sync {script}"
+    )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_executes(path: Path, tmp_path: Path, tracking: str):
+    nb = nbformat.read(path, as_version=4)
+    first = nb.cells[0]
+    assert "parameters" in first.metadata.get("tags", []), "first cell must be tagged parameters"
+    overrides = _small(tmp_path).get(path.stem, [])
+    injected = f"OUTPUT_DIR = {str(tmp_path / 'out')!r}\nTRACKING_URI = {tracking!r}\nOVERRIDES = {overrides!r}\n"
+    nb.cells.insert(1, nbformat.v4.new_code_cell(injected))
+    client = NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
+    client.execute()
+    errors = [
+        o
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if o.output_type == "error"
+    ]
+    assert not errors
+    assert (tmp_path / "out" / "summary.json").exists()
