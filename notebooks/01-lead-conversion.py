@@ -35,7 +35,7 @@ from pathlib import Path
 from IPython.display import Image, display
 
 from salesml.config import load_experiment
-from salesml.runner import candidates_frame, run_experiment
+from salesml.runner import candidates_frame, champion_verdict, run_experiment
 
 config = load_experiment(CONFIG, OVERRIDES)
 print(config.description)
@@ -74,12 +74,7 @@ for sc in scorecards:
         f"Calling the top 20 % by {champion['name']} finds {best['capture_at_20']:.0%} of conversions; "
         f"by {sc['name']} {rules['capture_at_20']:.0%}."
     )
-verdict = "beats" if champion["beats_baseline"] else "does not significantly beat"
-lo, hi = champion["delta_ci"]
-print(
-    f"{champion['name']} {verdict} the best rule-based baseline ({champion['baseline']}): "
-    f"ROC-AUC {champion['delta_roc_auc']:+.3f} (95 % CI {lo:+.3f} to {hi:+.3f})."
-)
+print(champion_verdict(summary))
 
 # %% [markdown]
 # ## Curves: ROC, precision-recall, cumulative gains, calibration

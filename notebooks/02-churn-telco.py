@@ -35,7 +35,7 @@ from IPython.display import Image, display
 
 from salesml.config import load_experiment
 from salesml.data import load_table
-from salesml.runner import candidates_frame, run_experiment
+from salesml.runner import candidates_frame, champion_verdict, run_experiment
 
 config = load_experiment(CONFIG, OVERRIDES)
 table = load_table(config.data.path)
@@ -73,13 +73,8 @@ metrics[
 # ## Verdict
 
 # %%
-champion = summary["champion"]
-lo, hi = champion["delta_ci"]
-verdict = "beats" if champion["beats_baseline"] else "does not significantly beat"
-print(
-    f"{champion['name']} {verdict} {champion['baseline']}: ROC-AUC {champion['delta_roc_auc']:+.4f} "
-    f"(95 % CI {lo:+.4f} to {hi:+.4f}). Registered version: {champion.get('registered_version')}."
-)
+print(champion_verdict(summary))
+print("Registered version:", summary["champion"].get("registered_version"))
 
 # %%
 display(Image(filename=summary["plots"][0]))

@@ -34,9 +34,25 @@ def _as_frame(X: Any) -> pd.DataFrame:
     return X
 
 
+def _as_number(value: Any) -> float | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        return None
+    return number if np.isfinite(number) else None
+
+
 def _matches(values: pd.Series, targets: list[Any]) -> np.ndarray:
     texts = {str(t) for t in targets}
-    return (values.isin(targets) | values.astype(str).isin(texts)).to_numpy()
+    hits = values.isin(targets) | values.astype(str).isin(texts)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        # A quoted YAML number ("3") matches 3 and 3.0 in a numeric column too.
+        numbers = [n for n in map(_as_number, targets) if n is not None]
+        if numbers:
+            hits |= values.isin(numbers)
+    return hits.to_numpy()
 
 
 def rule_mask(X: pd.DataFrame, rule: dict[str, Any]) -> np.ndarray:
@@ -45,6 +61,8 @@ def rule_mask(X: pd.DataFrame, rule: dict[str, Any]) -> np.ndarray:
     Missing values never satisfy a comparison; use ``missing: true`` for them.
     """
     col = rule["column"]
+    if col not in X.columns:
+        raise DataError(f"scorecard rule column {col!r} not in the data")
     values = X[col]
     mask = np.ones(len(X), dtype=bool)
     if rule.get("in") is not None:
@@ -60,7 +78,9 @@ def rule_mask(X: pd.DataFrame, rule: dict[str, Any]) -> np.ndarray:
     ops = [op for op in _NUMERIC_OPS if rule.get(op) is not None]
     if ops:
         numeric = pd.to_numeric(values, errors="coerce")
-        if numeric.isna().all() and values.notna().any():
+        # Dates convert to nanoseconds, which a rule like ``ge: 2024`` would compare silently.
+        dates = pd.api.types.is_datetime64_any_dtype(values)
+        if dates or (numeric.isna().all() and values.notna().any()):
             raise DataError(
                 f"scorecard rule on column {col!r} compares numbers, but it is not numeric"
             )
@@ -89,7 +109,8 @@ class _PointsToProbability(ClassifierMixin, BaseEstimator):
         return np.column_stack([1 - p1, p1])
 
     def predict(self, X: Any) -> np.ndarray:
-        return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+        p1 = self.predict_proba(X)[:, 1]  # checks the fit before classes_ is read
+        return self.classes_[(p1 >= 0.5).astype(int)]
 
     def points(self, X: Any) -> np.ndarray:
         """The 0-100 score."""

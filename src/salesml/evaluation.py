@@ -21,6 +21,7 @@ import numpy as np
 CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10", "capture_at_20")
 LOWER_IS_BETTER = {"brier", "log_loss", "mase", "wape", "smape", "rmsse", "abs_bias"}
 _EPS = 1e-15
+_LOG_EPS = float(np.finfo(float).eps)
 
 
 def bootstrap_weights(n: int, n_boot: int, seed: int, chunk: int = 100) -> Iterator[np.ndarray]:
@@ -82,7 +83,9 @@ def weighted_classification_metrics(
         auc = (wpos * (neg[:, None] - cum_neg + 0.5 * wneg)).sum(1) / (pos * neg)
         tp = np.cumsum(wpos, axis=1)
         ap = (wpos * tp / np.maximum(tp + cum_neg, _EPS)).sum(1) / pos
-        pc = np.clip(p, _EPS, 1 - _EPS)
+        # Clipped at machine epsilon as scikit-learn's log_loss does, so p of exactly
+        # 0 or 1 (isotonic baselines give them) scores the same in both.
+        pc = np.clip(p, _LOG_EPS, 1 - _LOG_EPS)
         brier = w @ (p - y) ** 2 / total
         ll = w @ -(y * np.log(pc) + (~y) * np.log1p(-pc)) / total
         group = wpos + wneg

@@ -3,9 +3,9 @@
 Every model is a scikit-learn pipeline that takes the raw feature frame:
 :class:`FrameEncoder` first fixes the columns' types (numbers, dates expanded
 to calendar parts, categories frozen at fit time so values unseen in train
-become missing), then the estimator. :class:`CalibratedModel` wraps it: the
-probabilities it returns are calibrated on train folds, and the uncalibrated
-fit is kept so the Brier score before and after can be reported.
+are pooled as ``__other__``), then the estimator. :class:`CalibratedModel`
+wraps it: the probabilities it returns are calibrated on train folds, and the
+uncalibrated fit is kept so the Brier score before and after can be reported.
 """
 
 from __future__ import annotations
@@ -28,13 +28,14 @@ from sklearn.utils.validation import check_is_fitted
 MISSING = "__missing__"
 
 
-def _safe_name(name: str, taken: set[str]) -> str:
+def _safe_name(name: str, taken: set[str], suffixes: tuple[str, ...] = ("",)) -> str:
+    """An ASCII-safe name for ``name`` such that no ``name + suffix`` is taken yet."""
     base = re.sub(r"[^0-9A-Za-z_]+", "_", str(name)).strip("_") or "col"
     out, i = base, 1
-    while out in taken:
+    while any(out + s in taken for s in suffixes):
         i += 1
         out = f"{base}_{i}"
-    taken.add(out)
+    taken.update(out + s for s in suffixes)
     return out
 
 
@@ -44,7 +45,7 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
     Numeric and boolean columns become floats; datetime columns become month,
     day of week and day of month; other columns become categories fixed at fit
     time (the ``max_categories`` most frequent, the rest pooled as
-    ``__other__``; values unseen in train become missing). Columns entirely
+    ``__other__``, as are values unseen in train). Columns entirely
     missing in train are dropped (listed in ``dropped_``). Output names are
     ASCII-safe, so column names with spaces or accents work with every model.
 
@@ -82,7 +83,12 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
                 counts = values.dropna().astype(str).value_counts()
                 self.levels_[col] = list(counts.index[: self.max_categories]) + ["__other__"]
         taken: set[str] = set()
-        self.names_ = {col: _safe_name(col, taken) for col in self.kinds_}
+        # A datetime column's outputs (name__month, ...) must not collide with other columns.
+        date_suffixes = ("", "__month", "__dow", "__dom")
+        self.names_ = {
+            col: _safe_name(col, taken, date_suffixes if kind == "datetime" else ("",))
+            for col, kind in self.kinds_.items()
+        }
         return self
 
     def transform(self, X: pd.DataFrame) -> pd.DataFrame:
@@ -105,8 +111,9 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         return pd.DataFrame(out, index=X.index)
 
     def _categories(self, values: pd.Series, levels: list[str]) -> Any:
-        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
-            values = values.astype(str).where(values.notna(), None)
+        # Levels are the text of the train values; object columns may hold non-strings
+        # (a True/False column with blanks reads as Python bools), so compare as text.
+        values = values.astype(str).where(values.notna(), None)
         codes = pd.Categorical(values, categories=levels[:-1]).codes.copy()
         codes[(codes == -1) & values.notna().to_numpy()] = len(levels) - 1  # unseen -> __other__
         if self.categorical == "string":
@@ -151,7 +158,7 @@ def lightgbm_pipeline(seed: int = 0, **params: Any) -> Pipeline:
         "colsample_bytree": 0.8,
         "reg_lambda": 1.0,
         "random_state": seed,
-        "n_jobs": 2,
+        "n_jobs": 1,
         "verbose": -1,
     }
     clf = LGBMClassifier(**{**defaults, **params})

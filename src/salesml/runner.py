@@ -207,15 +207,28 @@ def _print_table(console: Any, summary: dict[str, Any]) -> None:
     for c in summary["candidates"]:
         if c["status"] != "ok":
             console.print(f"[red]{c['name']} failed:[/] {c['error']}", highlight=False)
+    text = champion_verdict(summary)
+    if text:
+        beats = summary["champion"].get("beats_baseline")
+        console.print(f"[{'green' if beats else 'yellow'}]{text}[/]", highlight=False)
+
+
+def champion_verdict(summary: dict[str, Any]) -> str:
+    """One sentence: does the champion beat the best baseline, by how much, how sure.
+
+    Empty when no model succeeded or there is no baseline to compare with.
+    """
     champ = summary.get("champion")
-    if champ and champ.get("baseline"):
-        d, ci = champ[f"delta_{metric}"], champ["delta_ci"]
-        verdict = (
-            f"[green]{champ['name']} beats {champ['baseline']}[/]"
-            if champ["beats_baseline"]
-            else f"[yellow]no model beats the rules: {champ['name']} vs {champ['baseline']} is not significant[/]"
-        )
-        console.print(f"{verdict}: delta {metric} {d:+.4f} (95% CI {ci[0]:+.4f} to {ci[1]:+.4f})")
+    if not champ or not champ.get("baseline"):
+        return ""
+    metric = summary["primary_metric"]
+    d, (lo, hi) = champ[f"delta_{metric}"], champ["delta_ci"]
+    head = (
+        f"{champ['name']} beats {champ['baseline']}"
+        if champ["beats_baseline"]
+        else f"No model beats the rules: {champ['name']} vs {champ['baseline']} is not significant"
+    )
+    return f"{head}: {metric} {d:+.4f} (95% CI {lo:+.4f} to {hi:+.4f})"
 
 
 def run_experiment(

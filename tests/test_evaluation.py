@@ -1,0 +1,254 @@
+"""Weighted metrics, bootstrap CIs and paired differences, checked against scikit-learn
+and against hand computations."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
+
+from salesml.evaluation import (
+    CLASSIFICATION_METRICS,
+    bootstrap_weights,
+    classification_report,
+    mean_difference,
+    metric_difference,
+    weighted_classification_metrics,
+)
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def _scored(n: int, seed: int, signal: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
+    """Outcomes drawn from known probabilities, and those probabilities as scores."""
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=n)
+    p = _sigmoid(signal * x - 1.0)
+    y = (rng.random(n) < p).astype(int)
+    return y, p
+
+
+def _sklearn_metrics(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    return {
+        "roc_auc": roc_auc_score(y, p, sample_weight=w),
+        "pr_auc": average_precision_score(y, p, sample_weight=w),
+        "brier": brier_score_loss(y, p, sample_weight=w),
+        "log_loss": log_loss(y, p, sample_weight=w, labels=[0, 1]),
+    }
+
+
+# --------------------------------------------------------------------------- metrics vs sklearn
+
+
+@pytest.mark.parametrize("decimals", [None, 1, 0])
+def test_weighted_metrics_equal_sklearn_with_bootstrap_counts(decimals):
+    """decimals=1 gives heavy ties (about ten distinct scores); decimals=0 gives two."""
+    y, p = _scored(300, seed=3)
+    if decimals is not None:
+        p = np.clip(np.round(p, decimals), 0.05, 0.95)
+    assert (len(np.unique(p)) <= 11) if decimals is not None else (len(np.unique(p)) == 300)
+    weights = next(bootstrap_weights(len(y), 25, seed=5))
+    got = weighted_classification_metrics(y, p, weights)
+    for b, w in enumerate(weights):
+        expected = _sklearn_metrics(y, p, w)
+        for name, value in expected.items():
+            assert got[name][b] == pytest.approx(value, rel=1e-10, abs=1e-12), (name, b)
+
+
+def test_unweighted_point_estimate_equals_sklearn():
+    y, p = _scored(500, seed=8)
+    got = weighted_classification_metrics(y, p)
+    assert set(got) == set(CLASSIFICATION_METRICS)
+    assert all(v.shape == (1,) for v in got.values())
+    for name, value in _sklearn_metrics(y, p, np.ones(len(y))).items():
+        assert got[name][0] == pytest.approx(value, rel=1e-12)
+
+
+def test_probabilities_of_exactly_0_and_1_match_sklearn():
+    """Isotonic baselines output 0 and 1; a confident miss must cost what sklearn says."""
+    y = np.array([1, 0, 1, 0, 1, 0, 1, 0])
+    p = np.array([0.0, 0.0, 1.0, 1.0, 0.5, 0.25, 1.0, 0.0])
+    w = np.vstack([np.ones(8), [2, 0, 1, 1, 3, 0, 1, 0]])
+    got = weighted_classification_metrics(y, p, w)
+    for b in range(2):
+        for name, value in _sklearn_metrics(y, p, w[b]).items():
+            assert got[name][b] == pytest.approx(value, rel=1e-10), (name, b)
+
+
+def test_frequency_weights_equal_repeating_rows():
+    """A weight of k means the row occurs k times: every metric, including the top-k ones."""
+    y, p = _scored(120, seed=4)
+    p = np.round(p, 1)  # ties across the 10 % and 20 % cut-offs
+    w = next(bootstrap_weights(len(y), 1, seed=9))[0]
+    weighted = weighted_classification_metrics(y, p, w)
+    idx = np.repeat(np.arange(len(y)), w.astype(int))
+    repeated = weighted_classification_metrics(y[idx], p[idx])
+    for name in CLASSIFICATION_METRICS:
+        assert weighted[name][0] == pytest.approx(repeated[name][0], rel=1e-12), name
+
+
+def test_boolean_or_integer_outcomes_give_the_same_metrics():
+    y, p = _scored(200, seed=1)
+    a = weighted_classification_metrics(y, p)
+    b = weighted_classification_metrics(y.astype(bool), p)
+    for name in CLASSIFICATION_METRICS:
+        assert a[name][0] == b[name][0]
+
+
+# --------------------------------------------------------------------------- lift and capture
+
+
+def test_lift_and_capture_against_hand_computation_tie_free():
+    # 20 rows; by descending score the outcomes are:
+    ranked_y = np.array([1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0])
+    ranked_p = np.linspace(0.95, 0.05, 20)
+    # Hand: 5 positives of 20 -> base rate 0.25.
+    # Top 10 % = 2 rows hold 1 positive -> precision 0.5 -> lift 0.5 / 0.25 = 2.0.
+    # Top 20 % = 4 rows hold 3 positives -> capture 3 / 5 = 0.6.
+    perm = np.random.default_rng(0).permutation(20)  # row order must not matter
+    got = weighted_classification_metrics(ranked_y[perm], ranked_p[perm])
+    assert got["lift_at_10"][0] == pytest.approx(2.0, rel=1e-12)
+    assert got["capture_at_20"][0] == pytest.approx(0.6, rel=1e-12)
+
+
+def test_lift_takes_expected_value_over_ties_at_the_cut_off():
+    # 10 rows, top 10 % = 1 row. The two best rows tie, one positive one negative:
+    # random tie-breaking finds 0.5 positives in expectation.
+    y = np.array([1, 0, 1, 0, 0, 0, 0, 0, 0, 0])
+    p = np.array([0.9, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1])
+    got = weighted_classification_metrics(y, p)
+    # precision in top 1 row = 0.5; base rate = 0.2 -> lift 2.5
+    assert got["lift_at_10"][0] == pytest.approx(2.5, rel=1e-12)
+    # top 2 rows = the tie group (1 positive) -> capture 1 / 2
+    assert got["capture_at_20"][0] == pytest.approx(0.5, rel=1e-12)
+    # Reversing the order of the tied rows changes nothing.
+    y2 = y.copy()
+    y2[[0, 1]] = y2[[1, 0]]
+    assert weighted_classification_metrics(y2, p)["lift_at_10"][0] == got["lift_at_10"][0]
+
+
+@pytest.mark.parametrize("n", [10, 37, 250, 1001])
+def test_constant_scores_give_auc_half_and_lift_one_exactly(n):
+    """AUC is exactly 0.5; lift is 1.0 up to float rounding (one ulp at n=1001), whereas
+    ranking by row order would give a visibly different lift (the first row is positive)."""
+    y = np.zeros(n, dtype=int)
+    y[::3] = 1  # positives spread over the row order, one at the very start
+    got = weighted_classification_metrics(y, np.full(n, 0.3))
+    assert got["roc_auc"][0] == 0.5
+    assert got["lift_at_10"][0] == pytest.approx(1.0, rel=0, abs=1e-12)
+    assert got["capture_at_20"][0] == pytest.approx(0.2, abs=1e-12)
+    # and the same under bootstrap weights
+    w = next(bootstrap_weights(n, 5, seed=1))
+    gw = weighted_classification_metrics(y, np.full(n, 0.3), w)
+    has_both = (w @ y > 0) & (w @ (1 - y) > 0)
+    np.testing.assert_array_equal(gw["roc_auc"][has_both], 0.5)
+    np.testing.assert_allclose(gw["lift_at_10"][w @ y > 0], 1.0, rtol=0, atol=1e-12)
+
+
+def test_perfect_and_reversed_ranking():
+    y = np.array([0, 0, 0, 1, 1])
+    p = np.array([0.1, 0.2, 0.3, 0.8, 0.9])
+    assert weighted_classification_metrics(y, p)["roc_auc"][0] == 1.0
+    assert weighted_classification_metrics(y, p)["pr_auc"][0] == 1.0
+    assert weighted_classification_metrics(y, 1 - p)["roc_auc"][0] == 0.0
+
+
+# --------------------------------------------------------------------------- bootstrap weights
+
+
+def test_bootstrap_weights_shape_sums_and_determinism():
+    n = 57
+    chunks = list(bootstrap_weights(n, 250, seed=3, chunk=100))
+    assert [c.shape for c in chunks] == [(100, n), (100, n), (50, n)]
+    w = np.vstack(chunks)
+    np.testing.assert_array_equal(w.sum(1), n)
+    assert (w >= 0).all() and np.array_equal(w, np.round(w))
+    again = np.vstack(list(bootstrap_weights(n, 250, seed=3, chunk=100)))
+    np.testing.assert_array_equal(w, again)
+    other = np.vstack(list(bootstrap_weights(n, 250, seed=4, chunk=100)))
+    assert not np.array_equal(w, other)
+    # replicates differ from each other and every row is drawn about once on average
+    assert len({tuple(r) for r in w}) == 250
+    assert w.mean(0) == pytest.approx(np.ones(n), abs=0.35)
+
+
+def test_bootstrap_weights_do_not_depend_on_chunk_size_count():
+    n = 30
+    total = sum(len(c) for c in bootstrap_weights(n, 1000, seed=0, chunk=64))
+    assert total == 1000
+
+
+# --------------------------------------------------------------------------- reports
+
+
+def test_classification_report_ci_contains_point_and_narrows_with_rows():
+    small_y, small_p = _scored(200, seed=11)
+    big_y, big_p = _scored(5000, seed=11)
+    small = classification_report(small_y, small_p, n_boot=300, seed=0)
+    big = classification_report(big_y, big_p, n_boot=300, seed=0)
+    for name in CLASSIFICATION_METRICS:
+        for rep in (small, big):
+            lo, hi = rep[f"{name}_ci"]
+            assert lo <= rep[name] <= hi, name
+        width_small = np.diff(small[f"{name}_ci"])[0]
+        width_big = np.diff(big[f"{name}_ci"])[0]
+        assert width_big < 0.6 * width_small, name
+    assert small["roc_auc"] == pytest.approx(roc_auc_score(small_y, small_p))
+    # plain floats and two-element lists, so they serialise to JSON
+    assert isinstance(small["roc_auc"], float)
+    assert isinstance(small["roc_auc_ci"], list) and len(small["roc_auc_ci"]) == 2
+
+
+def test_classification_report_is_seeded():
+    y, p = _scored(300, seed=2)
+    a = classification_report(y, p, n_boot=100, seed=7)
+    b = classification_report(y, p, n_boot=100, seed=7)
+    c = classification_report(y, p, n_boot=100, seed=8)
+    assert a == b
+    assert a["roc_auc_ci"] != c["roc_auc_ci"]
+
+
+def test_metric_difference_of_a_model_with_itself_is_exactly_zero():
+    y, p = _scored(300, seed=5)
+    delta, ci = metric_difference(y, p, p.copy(), "roc_auc", n_boot=200, seed=0)
+    assert delta == 0.0
+    assert ci == [0.0, 0.0]
+
+
+def test_metric_difference_of_a_clearly_better_model_excludes_zero():
+    y, p_good = _scored(600, seed=6, signal=2.5)
+    p_noise = np.random.default_rng(1).random(len(y))
+    delta, ci = metric_difference(y, p_good, p_noise, "roc_auc", n_boot=300, seed=0)
+    assert delta == pytest.approx(roc_auc_score(y, p_good) - roc_auc_score(y, p_noise))
+    assert ci[0] > 0 and ci[0] <= delta <= ci[1]
+    reverse, rci = metric_difference(y, p_noise, p_good, "roc_auc", n_boot=300, seed=0)
+    assert reverse == pytest.approx(-delta)
+    assert rci[1] < 0
+
+
+def test_metric_difference_is_a_paired_bootstrap():
+    """Same resamples for both models: recompute the CI with scikit-learn per replicate."""
+    y, p_a = _scored(150, seed=12)
+    p_b = np.clip(p_a + np.random.default_rng(3).normal(0, 0.2, len(y)), 0.01, 0.99)
+    n_boot = 60
+    delta, ci = metric_difference(y, p_a, p_b, "brier", n_boot=n_boot, seed=4, confidence=0.9)
+    reps = [
+        brier_score_loss(y, p_a, sample_weight=w) - brier_score_loss(y, p_b, sample_weight=w)
+        for w in np.vstack(list(bootstrap_weights(len(y), n_boot, seed=4)))
+    ]
+    np.testing.assert_allclose(ci, np.quantile(reps, [0.05, 0.95]), rtol=1e-9)
+    assert delta == pytest.approx(brier_score_loss(y, p_a) - brier_score_loss(y, p_b))
+
+
+def test_mean_difference_against_hand_computed_mean():
+    a = np.array([1.0, 2.0, 3.0, 4.0, 5.0])
+    b = np.array([0.5, 0.0, 1.0, 1.0, 4.0])
+    # differences 0.5, 2, 2, 3, 1 -> mean 8.5 / 5 = 1.7
+    delta, ci = mean_difference(a, b, n_boot=500, seed=0)
+    assert delta == pytest.approx(1.7, rel=1e-12)
+    assert 0.5 <= ci[0] <= delta <= ci[1] <= 3.0
+    const, cci = mean_difference(a, a - 0.25, n_boot=100, seed=0)
+    assert const == pytest.approx(0.25)
+    assert cci == pytest.approx([0.25, 0.25])
