@@ -252,3 +252,15 @@ def test_mean_difference_against_hand_computed_mean():
     const, cci = mean_difference(a, a - 0.25, n_boot=100, seed=0)
     assert const == pytest.approx(0.25)
     assert cci == pytest.approx([0.25, 0.25])
+
+
+def test_decile_lift_of_a_perfect_ranking_and_of_noise():
+    from salesml.plots import decile_lift
+
+    y = np.r_[np.ones(10), np.zeros(90)]
+    assert decile_lift(y, y.copy()).tolist() == [10.0] + [0.0] * 9
+    rng = np.random.default_rng(0)
+    y = rng.random(20_000) < 0.2
+    lift = decile_lift(y, rng.random(20_000))
+    assert np.allclose(lift, 1.0, atol=0.15)
+    assert np.isclose(np.mean(lift), 1.0)

@@ -29,6 +29,20 @@ def _gains(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return share, found
 
 
+def decile_lift(y: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Positive rate in each score decile (top first) over the overall rate.
+
+    Ties are broken by row order.
+    """
+    y = np.asarray(y, dtype=float)
+    ranks = pd.Series(p).rank(method="first", ascending=False).to_numpy()
+    decile = np.minimum(((ranks - 0.5) / len(y) * 10).astype(int), 9)
+    rates = np.bincount(decile, weights=y, minlength=10) / np.maximum(
+        np.bincount(decile, minlength=10), 1
+    )
+    return rates / max(y.mean(), 1e-12)
+
+
 def _curves(
     ax_roc: Any, ax_pr: Any, ax_gain: Any, ax_cal: Any, y: np.ndarray, p: np.ndarray, label: str
 ) -> None:
@@ -110,7 +124,7 @@ def comparison_figure(
     """Every candidate's ROC, PR, gains and calibration curves, plus the metric with its CI."""
     plt = _pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(16, 9))
-    (a_roc, a_pr, a_gain), (a_cal, a_ci, a_blank) = axes
+    (a_roc, a_pr, a_gain), (a_cal, a_ci, a_blank) = axes  # a_blank: decile lift
     for name, p in predictions.items():
         _curves(a_roc, a_pr, a_gain, a_cal, y, p, name)
     _decorate(a_roc, a_pr, a_gain, a_cal, float(np.mean(y)))
@@ -122,7 +136,21 @@ def comparison_figure(
     a_ci.errorbar(vals, ypos, xerr=[vals - ci[:, 0], ci[:, 1] - vals], fmt="o", capsize=4)
     a_ci.set_yticks(ypos, names)
     a_ci.set(title=f"{metric} with 95% bootstrap CI (test)", xlabel=metric)
-    a_blank.set_axis_off()
+    width = 0.8 / max(len(predictions), 1)
+    for i, (name, p) in enumerate(predictions.items()):
+        a_blank.bar(
+            np.arange(1, 11) + (i - len(predictions) / 2) * width,
+            decile_lift(y, p),
+            width,
+            label=name,
+        )
+    a_blank.axhline(1.0, ls=":", c="grey")
+    a_blank.set(
+        title="Lift by score decile (1 = top 10 %)",
+        xlabel="decile",
+        ylabel="lift",
+        xticks=range(1, 11),
+    )
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=80)
