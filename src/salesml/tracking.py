@@ -82,6 +82,7 @@ _MODEL_PACKAGES = (
     "skops",
     "lightgbm",
     "statsforecast",
+    "mlforecast",
     "pyarrow",
 )
 
