@@ -38,6 +38,9 @@ test: lint
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py
+	$(BIN)/python benchmarks/bench_cli.py
+	$(BIN)/python benchmarks/bench_experiments.py
+	$(BIN)/python benchmarks/bench_forecast.py
 
 clean:
 	rm -rf $(VENV) reports mlflow.db mlruns mlartifacts .pytest_cache

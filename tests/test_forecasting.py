@@ -424,7 +424,7 @@ def test_frequency_that_does_not_match_names_the_series(tmp_path: Path, freq: st
 
 
 def pyfunc(forecaster: Any, name: str = "m") -> Any:
-    from salesml.forecast_models import ForecastPyfunc
+    from salesml.forecast_export import ForecastPyfunc
 
     quantiles = {80: np.array([1.0, 2.0]), 95: np.array([2.0, 3.0])}
     scales = pd.Series(1.0, index=["A", "B", "C"])

@@ -1,0 +1,271 @@
+"""Forecast data: the long (Nixtla) format, regular dates, series selection.
+
+The handling of awkward input is documented in :mod:`salesml.forecasting`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.data import require_columns
+from salesml.errors import DataError
+
+
+def _example(values: pd.Series, mask: pd.Series) -> tuple[Any, Any]:
+    idx = mask[mask].index[0]
+    return values.loc[idx], idx
+
+
+def to_long(
+    frame: pd.DataFrame,
+    ids: str | list[str],
+    time: str,
+    target: str,
+    exog: list[str] | tuple[str, ...] = (),
+    date_format: str | None = None,
+    where: str = "data",
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+) -> pd.DataFrame:
+    """Long-format ``id_col, time_col, target_col`` plus ``exog``, sorted by series and date.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The raw table; not modified.
+    ids : str or list of str
+        Series key column(s); several are joined with ``/``.
+    date_format : str, optional
+        strftime format of ``time`` (default ISO 8601).
+    where : str
+        File name used in error messages.
+    """
+    ids = [ids] if isinstance(ids, str) else list(ids)
+    for cols, role in ((ids, "id"), ([time], "time"), ([target], "target"), (list(exog), "exog")):
+        require_columns(frame, cols, where, role)
+    for col in ids:
+        if frame[col].isna().any():
+            raise DataError(
+                f"{where}: id column {col!r} has {int(frame[col].isna().sum())} missing values"
+            )
+    key = frame[ids[0]].astype(str)
+    for col in ids[1:]:
+        key = key + "/" + frame[col].astype(str)
+    raw = frame[time]
+    if pd.api.types.is_datetime64_any_dtype(raw):
+        ds = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+    else:
+        ds = pd.to_datetime(raw.astype("string"), format=date_format or "ISO8601", errors="coerce")
+    if ds.isna().any():
+        value, row = _example(raw, ds.isna())
+        hint = "" if date_format else "; set data.date_format (e.g. '%d-%m-%Y')"
+        raise DataError(
+            f"{where}: time column {time!r} has {int(ds.isna().sum())} values that are missing or "
+            f"do not parse as dates with format {date_format or 'ISO 8601'!r} "
+            f"(e.g. {value!r} in data row {row + 1}){hint}"
+        )
+    out = pd.DataFrame({id_col: key.to_numpy(object), time_col: ds.to_numpy()})
+    for col, role in ((target, "target"), *((c, "exog") for c in exog)):
+        values = frame[col].astype(float) if pd.api.types.is_bool_dtype(frame[col]) else frame[col]
+        num = pd.to_numeric(values, errors="coerce")
+        if (num.isna() & values.notna()).any():
+            value, row = _example(values, num.isna() & values.notna())
+            raise DataError(
+                f"{where}: {role} column {col!r} must be numeric (e.g. {value!r} in data row {row + 1})"
+            )
+        if role == "exog" and num.isna().all():
+            raise DataError(f"{where}: exog column {col!r} is entirely missing")
+        out[target_col if role == "target" else col] = num.astype(float).to_numpy()
+    return out.sort_values([id_col, time_col], kind="mergesort").reset_index(drop=True)
+
+
+def _series_list(ids: pd.Series, limit: int = 5) -> str:
+    uniq = list(pd.unique(ids))
+    shown = ", ".join(repr(str(u)) for u in uniq[:limit])
+    return shown + (f" and {len(uniq) - limit} more" if len(uniq) > limit else "")
+
+
+def _infer_freq(df: pd.DataFrame, id_col: str, time_col: str) -> str | None:
+    sizes = df.groupby(id_col, sort=False).size().sort_values(ascending=False)
+    for uid in sizes.index[:5]:
+        dates = pd.DatetimeIndex(df.loc[df[id_col] == uid, time_col])
+        if len(dates) >= 3:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                freq = pd.infer_freq(dates)
+            if freq:
+                return freq
+    return None
+
+
+def regularize(
+    df: pd.DataFrame,
+    freq: str | None = None,
+    where: str = "data",
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+) -> tuple[pd.DataFrame, str, dict[str, int]]:
+    """Validate a long frame and fill the gaps inside each series (see the module docstring).
+
+    Returns
+    -------
+    frame : DataFrame
+        Regular series, sorted; filled dates have 0 sales.
+    freq : str
+        The given or inferred frequency.
+    gaps : dict
+        Filled dates per series (series without gaps are left out).
+    """
+    df = df.sort_values([id_col, time_col], kind="mergesort")
+    dup = df.duplicated([id_col, time_col], keep=False)
+    if dup.any():
+        first = df[dup].iloc[0]
+        raise DataError(
+            f"{where}: {int(dup.sum())} rows repeat a (series, date) pair in series "
+            f"{_series_list(df.loc[dup, id_col])} (e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d}); "
+            "aggregate them first"
+        )
+    for mask, what in ((df[target_col].isna(), "missing"), (df[target_col] < 0, "negative")):
+        if mask.any():
+            first = df[mask].iloc[0]
+            raise DataError(
+                f"{where}: {int(mask.sum())} {what} sales in series {_series_list(df.loc[mask, id_col])} "
+                f"(e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d})"
+            )
+    inferred = _infer_freq(df, id_col, time_col)
+    if freq is None:
+        if inferred is None:
+            raise DataError(
+                f"{where}: cannot infer the frequency of the dates; set data.freq (e.g. D, W-FRI, MS)"
+            )
+        freq = inferred
+    try:
+        grid = pd.date_range(df[time_col].min(), df[time_col].max(), freq=freq)
+    except ValueError as exc:
+        raise DataError(f"{where}: data.freq {freq!r} is not a pandas frequency ({exc})") from exc
+    pos = grid.get_indexer(df[time_col])
+    hint = f" (the dates look like {inferred!r})" if inferred and inferred != freq else ""
+    if (pos < 0).any():
+        first = df[pos < 0].iloc[0]
+        raise DataError(
+            f"{where}: frequency {freq!r} does not match series {_series_list(df.loc[pos < 0, id_col])}: "
+            f"{first[time_col]} is not on the {freq} grid{hint}"
+        )
+    codes, uniques = pd.factorize(df[id_col], sort=True)
+    lo = np.full(len(uniques), np.iinfo(np.int64).max)
+    hi = np.full(len(uniques), -1)
+    np.minimum.at(lo, codes, pos)
+    np.maximum.at(hi, codes, pos)
+    counts = np.bincount(codes, minlength=len(uniques))
+    span = hi - lo + 1
+    if (counts / span).max() < 0.5:
+        best = int(np.argmax(counts / span))
+        raise DataError(
+            f"{where}: frequency {freq!r} does not match the data: even the most complete series "
+            f"{uniques[best]!r} has only {counts[best]} of its {span[best]} {freq} dates{hint}"
+        )
+    out = df.reset_index(drop=True)
+    if (counts < span).any():
+        full_codes = np.repeat(np.arange(len(uniques)), span)
+        full_pos = lo[full_codes] + np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
+        full = pd.DataFrame({id_col: uniques[full_codes], time_col: grid[full_pos]})
+        out = full.merge(df, on=[id_col, time_col], how="left")
+        out[target_col] = out[target_col].fillna(0.0)
+    exog = [c for c in df.columns if c not in (id_col, time_col, target_col)]
+    if exog and out[exog].isna().any().any():
+        out[exog] = out.groupby(id_col, sort=False)[exog].ffill()
+        out[exog] = out.groupby(id_col, sort=False)[exog].bfill()
+    gaps = pd.Series(span - counts, index=uniques)
+    return out, freq, {str(k): int(v) for k, v in gaps[gaps > 0].items()}
+
+
+def select_series(
+    df: pd.DataFrame,
+    season_length: int,
+    first_cutoff: pd.Timestamp,
+    where: str = "data",
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Drop series that cannot be backtested; return the rest and ``{series: reason}``."""
+    g = df.groupby(id_col, sort=True)[time_col]
+    last, size = g.max(), g.size()
+    before = (
+        df[df[time_col] < first_cutoff]
+        .groupby(id_col, sort=True)
+        .size()
+        .reindex(size.index, fill_value=0)
+    )
+    end = df[time_col].max()
+    excluded: dict[str, str] = {}
+    for uid in size.index:
+        if last[uid] < end:
+            excluded[str(uid)] = (
+                f"ends on {last[uid]:%Y-%m-%d}, before the last date {end:%Y-%m-%d}"
+            )
+        elif size[uid] < 2 * season_length:
+            excluded[str(uid)] = (
+                f"{size[uid]} periods, shorter than two seasons ({2 * season_length})"
+            )
+        elif before[uid] < season_length + 1:
+            excluded[str(uid)] = (
+                f"{before[uid]} periods before the first backtest fit on {first_cutoff:%Y-%m-%d}; "
+                f"needs {season_length + 1}"
+            )
+    if len(excluded) == len(size):
+        uid, reason = next(iter(excluded.items()))
+        raise DataError(
+            f"{where}: no series can be backtested (e.g. series {uid!r}: {reason}); a series needs "
+            f"two seasons ({2 * season_length} periods) and {season_length + 1} periods before the "
+            "first backtest fit; lower backtest.windows, backtest.step or horizon"
+        )
+    if excluded:
+        warnings.warn(
+            f"{where}: dropped {len(excluded)} series that cannot be backtested "
+            f"({_series_list(pd.Series(list(excluded)))}); see data.excluded in the summary",
+            stacklevel=2,
+        )
+    return df[~df[id_col].isin(list(excluded))].reset_index(drop=True), excluded
+
+
+def future_frame(
+    history: pd.DataFrame,
+    ids: list[str],
+    h: int,
+    freq: str,
+    exog: list[str],
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+) -> pd.DataFrame:
+    """Input for a forecast pyfunc: the ``h`` dates after each series' last date.
+
+    Future exogenous values are a naive scenario: each series' last ``h``
+    observed values repeated forward. Replace them with planned prices,
+    promotions and holidays before forecasting for real. Without ``exog`` the
+    frame is ``unique_id`` plus an ``h`` column.
+
+    Parameters
+    ----------
+    history : DataFrame
+        Long-format history with ``id_col``, ``time_col`` and ``exog`` columns.
+    ids : list of str
+        The series to forecast.
+    h : int
+        Horizon in periods of ``freq``.
+    """
+    from salesml.forecast_models import future_dates
+
+    if not exog:
+        return pd.DataFrame({id_col: ids, "h": [h] * len(ids)})
+    tail = (
+        history[history[id_col].isin(ids)].sort_values([id_col, time_col]).groupby(id_col).tail(h)
+    )
+    future = tail[[id_col, *exog]].reset_index(drop=True)
+    future.insert(1, time_col, future_dates(tail.groupby(id_col)[time_col].max(), h, freq))
+    return future
