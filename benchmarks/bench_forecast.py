@@ -43,30 +43,24 @@ def run(config: Any, store: Path) -> tuple[dict[str, Any], Any, float]:
     """Run one experiment quietly into ``store``; return summary, task and seconds."""
     from rich.console import Console
 
-    import salesml.runner as runner
+    from salesml.runner import make_task, run_experiment
 
-    captured: list[Any] = []
-    make_task = runner.make_task
-
-    def spy(cfg: Any) -> Any:
-        captured.append(make_task(cfg))
-        return captured[-1]
-
-    runner.make_task = spy
+    task = make_task(config)
     quiet = Console(file=io.StringIO(), width=150)
     import mlflow  # noqa: F401  (configures its loggers on import; quiet them afterwards)
 
     logging.getLogger("mlflow").setLevel(logging.ERROR)
     start = time.perf_counter()
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            summary = runner.run_experiment(
-                config, store / config.name, f"sqlite:///{store / 'mlflow.db'}", console=quiet
-            )
-    finally:
-        runner.make_task = make_task
-    return summary, captured[0], time.perf_counter() - start
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        summary = run_experiment(
+            config,
+            store / config.name,
+            f"sqlite:///{store / 'mlflow.db'}",
+            console=quiet,
+            task=task,
+        )
+    return summary, task, time.perf_counter() - start
 
 
 def report(title: str, summary: dict[str, Any], seconds: float) -> None:

@@ -236,6 +236,7 @@ def run_experiment(
     output_dir: Path | None = None,
     tracking_uri: str | None = None,
     console: Any = None,
+    task: Task | None = None,
 ) -> dict[str, Any]:
     """Run every candidate of ``config`` through one evaluation and tracking path.
 
@@ -246,6 +247,8 @@ def run_experiment(
         Default ``reports/<name>/`` under the working directory.
     tracking_uri : str, optional
         Default: ``MLFLOW_TRACKING_URI`` or the project's ``mlflow.db``.
+    task : Task, optional
+        Default: ``make_task(config)``. Pass one to inspect its state afterwards.
 
     Returns
     -------
@@ -260,7 +263,7 @@ def run_experiment(
     console = console or Console(width=max(Console().width, 150))
     output_dir = Path(output_dir or Path("reports") / config.name)
     plot_dir = output_dir / "plots"
-    task = make_task(config)
+    task = task or make_task(config)
     started = time.perf_counter()
     data_info = task.prepare()
     tracker = Tracker(config.name, tracking_uri)
