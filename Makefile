@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint format install install-dev benchmarks clean
+.PHONY: demo test test-fast lint format install install-dev benchmarks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ format: $(DEVSTAMP)
 
 test: lint
 	$(BIN)/python -m pytest
+
+# The inner loop: everything but the end-to-end runs and notebooks (marked slow).
+test-fast: lint
+	$(BIN)/python -m pytest -m "not slow" -q
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py

@@ -28,8 +28,7 @@ DEFAULT = [
 def run(config: str) -> tuple[dict, float]:
     from rich.console import Console
 
-    from salesml.config import load_experiment
-    from salesml.runner import run_experiment
+    from salesml import load_experiment, run_experiment
 
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["SALESML_ARTIFACT_ROOT"] = f"{tmp}/artifacts"
@@ -45,39 +44,43 @@ def run(config: str) -> tuple[dict, float]:
 
 
 def main(configs: list[str]) -> None:
+    from salesml import ci_label
+
     for config in configs:
         summary, seconds = run(config)
-        print(f"\n== {config}: {summary['experiment']}  {seconds:.1f} s end to end")
-        for c in summary["candidates"]:
-            m = c["metrics"]
-            if c["status"] != "ok":
-                print(f"  {c['name']:<22} FAILED {c['error']}")
+        label = ci_label(summary.experiment.confidence)
+        print(f"\n== {config}: {summary.experiment.name}  {seconds:.1f} s end to end")
+        for c in summary.candidates:
+            m = c.metrics
+            if c.status != "ok":
+                print(f"  {c.name:<22} FAILED {c.error}")
                 continue
             ci = m["roc_auc_ci"]
             print(
-                f"  {c['name']:<22} {c['role']:<8} roc_auc {m['roc_auc']:.3f} [{ci[0]:.3f}, {ci[1]:.3f}]"
+                f"  {c.name:<22} {c.role:<8} roc_auc {m['roc_auc']:.3f} {label} [{ci[0]:.3f}, {ci[1]:.3f}]"
                 f"  pr_auc {m['pr_auc']:.3f}  brier {m['brier']:.4f}  lift@10 {m['lift_at_10']:.2f}"
-                f"  capture@20 {m['capture_at_20']:.3f}  fit {c['fit_seconds']:.2f}s"
+                f"  capture@20 {m['capture_at_20']:.3f}  fit {c.fit_seconds:.2f}s"
             )
-        ch = summary["champion"]
-        if ch and ch.get("baseline"):
-            champ = next(c for c in summary["candidates"] if c["name"] == ch["name"])
+        ch = summary.champion
+        if ch and ch.baseline:
+            champ = summary.candidate(ch.name)
             scorecards = [
-                c for c in summary["candidates"] if c["type"] == "scorecard" and c["status"] == "ok"
+                c for c in summary.candidates if c.type == "scorecard" and c.status == "ok"
             ]
             print(
-                f"  champion {ch['name']} vs best baseline {ch['baseline']}: "
-                f"delta {ch['delta_roc_auc']:+.4f} CI [{ch['delta_ci'][0]:+.4f}, {ch['delta_ci'][1]:+.4f}]"
-                f"  beats_baseline={ch['beats_baseline']}"
+                f"  champion {ch.name} vs best baseline {ch.baseline}: "
+                f"delta {ch.metric} {ch.delta:+.4f} {label} [{ch.delta_ci[0]:+.4f}, {ch.delta_ci[1]:+.4f}]"
+                f"  beats_baseline={ch.beats_baseline}"
             )
             for sc in scorecards:
-                won = champ["metrics"]["roc_auc"] > sc["metrics"]["roc_auc"]
-                print(f"  champion beats scorecard {sc['name']}: {won}")
+                won = champ.metrics["roc_auc"] > sc.metrics["roc_auc"]
+                print(f"  champion beats scorecard {sc.name}: {won}")
             if "telco" in config:
+                auc = champ.metrics["roc_auc"]
                 print(
-                    f"  TARGET telco champion roc_auc >= 0.845: {champ['metrics']['roc_auc']:.4f} "
-                    f"{'OK' if champ['metrics']['roc_auc'] >= 0.845 else 'MISSED'}; "
-                    f"CI lower > 0: {'OK' if ch['delta_ci'][0] > 0 else 'MISSED'}; "
+                    f"  TARGET telco champion roc_auc >= 0.845: {auc:.4f} "
+                    f"{'OK' if auc >= 0.845 else 'MISSED'}; "
+                    f"CI lower > 0: {'OK' if ch.delta_ci[0] > 0 else 'MISSED'}; "
                     f"under 60 s: {'OK' if seconds < 60 else 'MISSED'} ({seconds:.1f} s)"
                 )
 

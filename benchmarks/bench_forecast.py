@@ -1,7 +1,7 @@
 """Time the forecast task end to end and print its accuracy figures.
 
 Run with ``python benchmarks/bench_forecast.py`` (``--help`` for options). This
-is a script, not a test. Each case runs ``salesml.runner.run_experiment``
+is a script, not a test. Each case runs ``salesml.run_experiment``
 (backtest, refits, plots, MLflow logging) into a throw-away MLflow store and
 prints its wall-clock time and per-candidate MASE, WAPE and coverage:
 
@@ -63,35 +63,35 @@ def run(config: Any, store: Path) -> tuple[dict[str, Any], Any, float]:
     return summary, task, time.perf_counter() - start
 
 
-def report(title: str, summary: dict[str, Any], seconds: float) -> None:
-    data = summary["data"]
-    print(f"\n== {title}: {data['series_used']} series, {seconds:.1f} s end to end")
+def report(title: str, summary: Any, seconds: float) -> None:
+    data = summary.data
+    print(f"\n== {title}: {data.series_used} series, {seconds:.1f} s end to end")
     print(
         f"{'candidate':<18} {'role':<9} {'MASE':>7} {'WAPE':>7} {'cov80':>6} {'cov95':>6} {'fit s':>7}"
     )
-    for c in summary["candidates"]:
-        if c["status"] != "ok":
-            print(f"{c['name']:<18} {c['role']:<9} failed: {c['error']}")
+    for c in summary.candidates:
+        if c.status != "ok":
+            print(f"{c.name:<18} {c.role:<9} failed: {c.error}")
             continue
-        m = c["metrics"]
+        m = c.metrics
         print(
-            f"{c['name']:<18} {c['role']:<9} {m['mase']:7.3f} {m['wape']:7.3f} "
+            f"{c.name:<18} {c.role:<9} {m['mase']:7.3f} {m['wape']:7.3f} "
             f"{m.get('coverage_80', float('nan')):6.3f} {m.get('coverage_95', float('nan')):6.3f} "
-            f"{c['fit_seconds']:7.2f}"
+            f"{c.fit_seconds:7.2f}"
         )
-    champ = summary.get("champion") or {}
-    if champ.get("baseline"):
+    champ = summary.champion
+    if champ and champ.baseline:
         print(
-            f"champion {champ['name']} vs best baseline {champ['baseline']}: "
-            f"delta MASE {champ['delta_mase']:+.4f} CI [{champ['delta_ci'][0]:+.4f}, "
-            f"{champ['delta_ci'][1]:+.4f}] beats={champ['beats_baseline']}"
+            f"champion {champ.name} vs best baseline {champ.baseline}: "
+            f"delta MASE {champ.delta:+.4f} CI [{champ.delta_ci[0]:+.4f}, "
+            f"{champ.delta_ci[1]:+.4f}] beats={champ.beats_baseline}"
         )
 
 
-def against_seasonal_naive(summary: dict[str, Any], task: Any) -> None:
-    from salesml.runner import Outcome
+def against_seasonal_naive(summary: Any, task: Any) -> None:
+    from salesml.task import Outcome
 
-    champ = (summary.get("champion") or {}).get("name")
+    champ = summary.champion.name if summary.champion else None
     if not champ or "seasonal_naive" not in task.results:
         return
     pair = [
@@ -99,7 +99,7 @@ def against_seasonal_naive(summary: dict[str, Any], task: Any) -> None:
         for n in (champ, "seasonal_naive")
     ]
     delta, ci = task.difference(*pair)
-    mase = {c["name"]: c["metrics"]["mase"] for c in summary["candidates"] if c["status"] == "ok"}
+    mase = {c.name: c.metrics["mase"] for c in summary.candidates if c.status == "ok"}
     ratio = mase[champ] / mase["seasonal_naive"]
     verdict = "met" if ratio <= 0.85 and ci[1] < 0 else "NOT met"
     print(
@@ -109,12 +109,12 @@ def against_seasonal_naive(summary: dict[str, Any], task: Any) -> None:
 
 
 def synthetic_config(n_series: int, folder: Path) -> Any:
-    from salesml.config import ExperimentConfig
-    from salesml.synthetic_sales import generate_sales
+    from salesml.config import parse_experiment
+    from salesml.synthetic import generate_sales
 
     path = folder / f"sales_{n_series}.parquet"
     generate_sales(n_series, seed=0).to_parquet(path, index=False)
-    return ExperimentConfig.model_validate(
+    return parse_experiment(
         {
             "name": f"synthetic-{n_series}",
             "task": "forecast",
@@ -129,7 +129,8 @@ def synthetic_config(n_series: int, folder: Path) -> Any:
             "backtest": {"windows": 2},
             "baselines": ["naive", "seasonal_naive", "moving_average", "last_year_growth"],
             "models": SYNTHETIC_MODELS,
-        }
+        },
+        "synthetic",
     )
 
 

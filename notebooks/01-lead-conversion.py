@@ -34,18 +34,18 @@ from pathlib import Path
 
 from IPython.display import Image, display
 
-from salesml.config import load_experiment
-from salesml.runner import candidates_frame, champion_verdict, run_experiment
+import salesml
 
-config = load_experiment(CONFIG, OVERRIDES)
+config = salesml.load_experiment(CONFIG, OVERRIDES)
 print(config.description)
-summary = run_experiment(config, output_dir=Path(OUTPUT_DIR), tracking_uri=TRACKING_URI)
+summary = salesml.run_experiment(config, output_dir=Path(OUTPUT_DIR), tracking_uri=TRACKING_URI)
 
 # %% [markdown]
-# ## Test metrics with 95 % bootstrap intervals
+# ## Test metrics with bootstrap intervals (at the configured confidence level)
 
 # %%
-table = candidates_frame(summary)
+print(salesml.ci_label(summary.experiment.confidence), "of ROC-AUC in roc_auc_ci_low/high")
+table = salesml.candidates_frame(summary)
 table[
     [
         "role",
@@ -65,28 +65,28 @@ table[
 # `capture_at_20` is the share of all conversions found in the top 20 % of leads by score.
 
 # %%
-champion = summary["champion"]
-scorecards = [c for c in summary["candidates"] if c["type"] == "scorecard" and c["status"] == "ok"]
-best = table.loc[champion["name"]]
+champion = summary.champion
+scorecards = [c for c in summary.candidates if c.type == "scorecard" and c.status == "ok"]
+best = table.loc[champion.name]
 for sc in scorecards:
-    rules = table.loc[sc["name"]]
+    rules = table.loc[sc.name]
     print(
-        f"Calling the top 20 % by {champion['name']} finds {best['capture_at_20']:.0%} of conversions; "
-        f"by {sc['name']} {rules['capture_at_20']:.0%}."
+        f"Calling the top 20 % by {champion.name} finds {best['capture_at_20']:.0%} of conversions; "
+        f"by {sc.name} {rules['capture_at_20']:.0%}."
     )
-print(champion_verdict(summary))
+print(salesml.champion_verdict(summary))
 
 # %% [markdown]
 # ## Curves: ROC, precision-recall, cumulative gains, calibration
 
 # %%
-display(Image(filename=summary["plots"][0]))
+display(Image(filename=summary.plots[0]))
 
 # %% [markdown]
 # ## The champion's own evaluation, with permutation importances
 
 # %%
-display(Image(filename=str(Path(OUTPUT_DIR) / "plots" / champion["name"] / "evaluation.png")))
+display(Image(filename=str(Path(OUTPUT_DIR) / "plots" / champion.name / "evaluation.png")))
 
 # %% [markdown]
 # ## Score new leads with the exported model
@@ -96,11 +96,7 @@ display(Image(filename=str(Path(OUTPUT_DIR) / "plots" / champion["name"] / "eval
 # %%
 import pandas as pd
 
-from salesml.classification import feature_frame
-from salesml.data import load_table
-from salesml.tracking import load_model
-
-model = load_model(champion["model_uri"], TRACKING_URI)
-leads = load_table(config.data.path).frame.tail(5)
-scores = model.predict(feature_frame(leads, summary["data"]["features"]))
+model = salesml.load_model(champion.model_uri, TRACKING_URI)
+leads = salesml.load_table(config.data.path).frame.tail(5)
+scores = model.predict(salesml.feature_frame(leads, summary.data.features))
 pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "score_0_100": (100 * scores[:, 1]).round(1)})

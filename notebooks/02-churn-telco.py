@@ -33,12 +33,10 @@ from pathlib import Path
 
 from IPython.display import Image, display
 
-from salesml.config import load_experiment
-from salesml.data import load_table
-from salesml.runner import candidates_frame, champion_verdict, run_experiment
+import salesml
 
-config = load_experiment(CONFIG, OVERRIDES)
-table = load_table(config.data.path)
+config = salesml.load_experiment(CONFIG, OVERRIDES)
+table = salesml.load_table(config.data.path)
 print(table.schema)
 
 # %% [markdown]
@@ -54,8 +52,8 @@ print(churned.groupby(frame["tenure"].clip(upper=72) // 12 * 12).mean().round(3)
 # ## Run the experiment
 
 # %%
-summary = run_experiment(config, output_dir=Path(OUTPUT_DIR), tracking_uri=TRACKING_URI)
-metrics = candidates_frame(summary)
+summary = salesml.run_experiment(config, output_dir=Path(OUTPUT_DIR), tracking_uri=TRACKING_URI)
+metrics = salesml.candidates_frame(summary)
 metrics[
     [
         "role",
@@ -73,8 +71,8 @@ metrics[
 # ## Verdict
 
 # %%
-print(champion_verdict(summary))
-print("Registered version:", summary["champion"].get("registered_version"))
+print(salesml.champion_verdict(summary))
+print("Registered version:", summary.champion.registered_version)
 
 # %%
-display(Image(filename=summary["plots"][0]))
+display(Image(filename=summary.plots[0]))

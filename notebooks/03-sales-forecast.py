@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -32,18 +34,17 @@ from pathlib import Path
 
 from IPython.display import Image, display
 
-from salesml.config import load_experiment
-from salesml.runner import candidates_frame, champion_verdict, run_experiment
+import salesml
 
-config = load_experiment(CONFIG, OVERRIDES)
+config = salesml.load_experiment(CONFIG, OVERRIDES)
 print(config.description)
-summary = run_experiment(config, output_dir=Path(OUTPUT_DIR), tracking_uri=TRACKING_URI)
+summary = salesml.run_experiment(config, output_dir=Path(OUTPUT_DIR), tracking_uri=TRACKING_URI)
 
 # %% [markdown]
 # ## Backtest metrics (lower is better; coverage should match its level)
 
 # %%
-table = candidates_frame(summary)
+table = salesml.candidates_frame(summary)
 columns = [
     "role",
     "mase",
@@ -58,17 +59,17 @@ columns = [
 table[[c for c in columns if c in table]].round(3)
 
 # %%
-print(champion_verdict(summary))
+print(salesml.champion_verdict(summary))
 seasonal = table.loc["seasonal_naive", "mase"] if "seasonal_naive" in table.index else None
 if seasonal:
-    best = table.loc[summary["champion"]["name"], "mase"]
+    best = table.loc[summary.champion.name, "mase"]
     print(f"Champion MASE is {best / seasonal:.2f} x seasonal naive's.")
 
 # %% [markdown]
 # ## Comparison figures
 
 # %%
-for plot in summary["plots"]:
+for plot in summary.plots:
     display(Image(filename=plot))
 
 # %% [markdown]
@@ -79,17 +80,13 @@ for plot in summary["plots"]:
 # to replace with planned prices and promotions.
 
 # %%
-from salesml.data import read_frame
-from salesml.forecast_data import future_frame, to_long
-from salesml.tracking import load_model
-
-model = load_model(summary["champion"]["model_uri"], TRACKING_URI)
+model = salesml.load_model(summary.champion.model_uri, TRACKING_URI)
 dc = config.data
-history = to_long(
-    read_frame(dc.path), dc.id, dc.time, dc.target, dc.exog, dc.date_format, str(dc.path)
+history = salesml.to_long(
+    salesml.read_frame(dc.path), dc.id, dc.time, dc.target, dc.exog, dc.date_format, str(dc.path)
 )
 ids = sorted(history["unique_id"].unique())[:3]
 uses_exog = "ds" in model.metadata.get_input_schema().input_names()
-future = future_frame(history, ids, config.horizon, dc.freq, dc.exog if uses_exog else [])
+future = salesml.future_frame(history, ids, config.horizon, dc.freq, dc.exog if uses_exog else [])
 forecast = model.predict(future)
 forecast.head(10)

@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from conftest import ROOT
 from salesml.cli import app
-from salesml.config import ExperimentConfig, load_experiment
+from salesml.config import ClassificationExperiment, load_experiment
 from salesml.errors import ConfigError
 
 EXPERIMENTS = sorted((ROOT / "experiments").glob("*/*.yaml"))
@@ -73,7 +73,7 @@ def test_every_shipped_experiment_loads(path: Path):
     assert cfg.data.path.is_absolute()
     assert cfg.data.path == (path.parent / raw["data"]["path"]).resolve()
     assert cfg.data.path.exists() or cfg.data.generate is not None
-    if cfg.data.label_from is not None:
+    if getattr(cfg.data, "label_from", None) is not None:
         assert (
             cfg.data.label_from.path == (path.parent / raw["data"]["label_from"]["path"]).resolve()
         )
@@ -103,9 +103,10 @@ def test_shipped_experiment_columns_exist_in_its_data(path: Path):
 
         columns = set(GENERATORS[dc.generate.kind](50, dc.generate.seed).columns)
     assert columns, f"cannot read the columns of {dc.path}"
-    named = set(dc.id_columns) | set(dc.drop) | ({dc.time} if dc.time else set())
-    named |= {r.column for _, c in cfg.candidates for r in c.rules}
-    if dc.label_from is not None:
+    named = set(dc.id_columns) | ({dc.time} if dc.time else set())
+    named |= {r.column for _, c in cfg.candidates for r in getattr(c, "rules", [])}
+    named |= set(getattr(dc, "drop", [])) | set(getattr(dc, "exog", []))
+    if getattr(dc, "label_from", None) is not None:
         assert dc.target not in columns
         assert dc.label_from.key in columns
         assert dc.label_from.key in header(dc.label_from.path)
@@ -172,16 +173,15 @@ def test_resolved_dict_round_trips(write_yaml, tmp_path: Path):
     raw = experiment(
         baselines=["prior", {"type": "scorecard", "name": "retention", "rules": rules}],
         models=[{"type": "lightgbm", "search": {"n_trials": 4, "cv": 2}}],
-        levels=[95, 80, 95],
     )
     cfg = load_experiment(write_yaml(raw))
     dumped = cfg.resolved_dict()
-    assert "source" not in dumped
+    assert "source" not in dumped and "_source" not in dumped
     json.dumps(dumped)  # plain data only
     assert dumped["baselines"][1]["rules"][0]["in"] == ["basic", "pro"]
     assert dumped["data"]["path"] == str(cfg.data.path)
 
-    again = ExperimentConfig.model_validate(dumped)
+    again = ClassificationExperiment.model_validate(dumped)
     assert again.resolved_dict() == dumped
     assert again.baselines[1].rules[0].in_ == ["basic", "pro"]
 
@@ -194,7 +194,7 @@ def test_resolved_dict_round_trips(write_yaml, tmp_path: Path):
 
 
 def test_levels_are_sorted_and_deduplicated(write_yaml):
-    cfg = load_experiment(write_yaml(experiment(levels=[95, 50, 95, 80])))
+    cfg = load_experiment(write_yaml(_forecast(levels=[95, 50, 95, 80])))
     assert cfg.levels == [50, 80, 95]
 
 
@@ -293,7 +293,7 @@ def _forecast(**changes: Any) -> dict[str, Any]:
     raw["data"] = {"path": "s.csv", "target": "y", "id": "store", "time": "ds"}
     raw["horizon"] = 4
     raw.update(changes)
-    return raw
+    return {k: v for k, v in raw.items() if v is not None}
 
 
 def _data(**changes: Any) -> dict[str, Any]:
@@ -316,7 +316,7 @@ ERRORS: dict[str, tuple[dict[str, Any], list[str]]] = {
     ),
     "scorecard without rules": (
         experiment(baselines=[{"type": "scorecard", "name": "bant"}]),
-        ["baselines", "'bant'", "rule"],
+        ["baselines.0.rules", "required"],
     ),
     "rule without condition": (
         experiment(baselines=[{"type": "scorecard", "rules": [{"column": "tenure", "points": 5}]}]),
@@ -330,23 +330,84 @@ ERRORS: dict[str, tuple[dict[str, Any], list[str]]] = {
     "no candidates": (experiment(baselines=[], models=None), ["no baselines", "no models"]),
     "forecast without id/time/horizon": (
         _forecast(data={"path": "s.csv", "target": "y"}, horizon=None),
-        ["needs id, time, horizon"],
+        ["data.id: Field required", "data.time: Field required", "horizon: Field required"],
     ),
-    "forecast without horizon": (_forecast(horizon=None), ["needs horizon ("]),
+    "forecast without horizon": (_forecast(horizon=None), ["horizon: Field required"]),
     "forecast without time": (
         _forecast(data={"path": "s.csv", "target": "y", "id": "store"}),
-        ["needs time ("],
+        ["data.time: Field required"],
     ),
     "time split without data.time": (
         experiment(split={"method": "time"}),
         ["split.method", "data.time"],
     ),
-    "invalid task": (experiment(task="regression"), ["task:", "'churn'"]),
+    "invalid task": (experiment(task="regression"), ["task:", "'regression'", "'churn'"]),
+    "missing task": (experiment(task=None), ["task: missing", "'forecast'"]),
     "test_size zero": (experiment(split={"test_size": 0}), ["split.test_size"]),
     "test_size one": (experiment(split={"test_size": 1}), ["split.test_size"]),
     "test_size negative": (experiment(split={"test_size": -0.2}), ["split.test_size"]),
-    "levels zero": (experiment(levels=[0, 95]), ["levels", "between 0 and 100"]),
-    "levels hundred": (experiment(levels=[80, 100]), ["levels", "between 0 and 100"]),
+    "levels zero": (_forecast(levels=[0, 95]), ["levels", "between 0 and 100"]),
+    "levels hundred": (_forecast(levels=[80, 100]), ["levels", "between 0 and 100"]),
+    # Every key that does not apply to the task or the candidate is refused.
+    "forecast key in churn": (
+        experiment(horizon=4),
+        ["horizon: unknown key", "applies to forecast experiments, not churn"],
+    ),
+    "levels in churn": (experiment(levels=[80]), ["levels: unknown key"]),
+    "backtest in churn": (experiment(backtest={"windows": 2}), ["backtest: unknown key"]),
+    "classification data key in forecast": (
+        _forecast(data={"path": "s.csv", "target": "y", "id": "s", "time": "d", "positive": 1}),
+        ["data.positive", "unknown key"],
+    ),
+    "label_from in forecast": (
+        _forecast(data={"path": "s.csv", "target": "y", "id": "s", "time": "d", "label_from": {}}),
+        ["data.label_from", "unknown key"],
+    ),
+    "split in forecast": (_forecast(split={"method": "time"}), ["split: unknown key"]),
+    "rules on prior": (
+        experiment(baselines=[{"type": "prior", "rules": [{"column": "a", "eq": 1, "points": 1}]}]),
+        ["baselines.0.rules", "unknown key for prior", "type, name, params"],
+    ),
+    "search on a baseline": (
+        experiment(baselines=[{"type": "control_points", "search": {"n_trials": 2}}]),
+        ["baselines.0.search", "unknown key for control_points"],
+    ),
+    "rules on logistic": (
+        experiment(models=[{"type": "logistic", "rules": []}]),
+        ["models.0.rules", "unknown key for logistic", "search, calibration"],
+    ),
+    "unknown param of a baseline": (
+        experiment(baselines=[{"type": "control_points", "params": {"bins": 3}}]),
+        ["baselines.0", "'bins'", "did you mean 'n_bins'", "control_points accepts n_bins"],
+    ),
+    "unknown estimator param": (
+        experiment(models=[{"type": "lightgbm", "params": {"num_leavs": 31}}]),
+        ["models.0", "'num_leavs'", "did you mean 'num_leaves'", "LGBMClassifier"],
+    ),
+    "unknown logistic param": (
+        experiment(models=[{"type": "logistic", "params": {"alpha": 1.0}}]),
+        ["models.0", "'alpha'", "LogisticRegression"],
+    ),
+    "param of the wrong type": (
+        experiment(baselines=[{"type": "control_points", "params": {"n_bins": "five"}}]),
+        ["baselines.0", "n_bins"],
+    ),
+    "unknown forecast param": (
+        _forecast(models=[{"type": "auto_ets", "params": {"trend": "A"}}]),
+        ["models.0", "'trend'", "auto_ets accepts model, damped"],
+    ),
+    "calibration on a forecast model": (
+        _forecast(models=[{"type": "auto_ets", "calibration": "isotonic"}]),
+        ["models.0.calibration", "unknown key for auto_ets"],
+    ),
+    "model listed as a baseline": (
+        experiment(baselines=["lightgbm"]),
+        ["baselines", "'lightgbm' is a model; list it under models"],
+    ),
+    "baseline listed as a model": (
+        _forecast(models=["naive"]),
+        ["models", "'naive' is a baseline; list it under baselines"],
+    ),
     "missing data": (experiment(data=None), ["data:"]),
     "missing target": (experiment(data={"path": "c.csv"}), ["data.target"]),
     "empty name": (experiment(name=""), ["name:"]),

@@ -17,7 +17,6 @@ import pytest
 
 from conftest import ROOT, TELCO
 from salesml.data import (
-    KINDS,
     binary_target,
     check_unique_ids,
     file_sha256,
@@ -27,6 +26,7 @@ from salesml.data import (
     write_frame,
 )
 from salesml.errors import DataError
+from salesml.schema import KINDS
 
 EXTERNAL = ROOT / "data" / "external"
 N = 40

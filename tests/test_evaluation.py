@@ -255,7 +255,7 @@ def test_mean_difference_against_hand_computed_mean():
 
 
 def test_decile_lift_of_a_perfect_ranking_and_of_noise():
-    from salesml.plots import decile_lift
+    from salesml.classify.plots import decile_lift
 
     y = np.r_[np.ones(10), np.zeros(90)]
     assert decile_lift(y, y.copy()).tolist() == [10.0] + [0.0] * 9

@@ -53,6 +53,7 @@ def test_notebook_is_paired_with_its_script(path: Path):
     )
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes(path: Path, tmp_path: Path, tracking: str):
     nb = nbformat.read(path, as_version=4)

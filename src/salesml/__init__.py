@@ -1,8 +1,61 @@
 """salesml: predictive sales research against rule-based baselines.
 
-Importing the package is cheap: submodules load their heavy dependencies
-(pandas, scikit-learn, MLflow) only when imported.
+The public API, for notebooks and scripts::
+
+    import salesml
+
+    config = salesml.load_experiment("experiments/churn/telco.yaml")
+    summary = salesml.run_experiment(config)
+    salesml.candidates_frame(summary)          # one row per baseline and model
+    print(salesml.champion_verdict(summary))   # does a model beat the rules?
+
+Importing the package is cheap: each name below is imported from its module
+on first use, so ``salesml --help`` never loads pandas, scikit-learn or MLflow.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
 __version__ = "0.1.0"
-__all__ = ["__version__"]
+
+_API = {
+    # experiments
+    "load_experiment": "salesml.config",
+    "run_experiment": "salesml.runner",
+    "dry_run": "salesml.runner",
+    # results
+    "load_summary": "salesml.results",
+    "candidates_frame": "salesml.results",
+    "champion_verdict": "salesml.results",
+    "ci_label": "salesml.results",
+    "Summary": "salesml.results",
+    # data
+    "load_table": "salesml.data",
+    "read_frame": "salesml.data",
+    "feature_frame": "salesml.classify.task",
+    "to_long": "salesml.forecast.data",
+    "future_frame": "salesml.forecast.data",
+    "generate": "salesml.synthetic",
+    # models and candidates
+    "load_model": "salesml.tracking",
+    "candidate_table": "salesml.registry",
+    # errors
+    "SalesmlError": "salesml.errors",
+    "ConfigError": "salesml.errors",
+    "DataError": "salesml.errors",
+}
+__all__ = ["__version__", *_API]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _API:
+        value = getattr(importlib.import_module(_API[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'salesml' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_API))

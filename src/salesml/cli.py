@@ -60,21 +60,53 @@ def run(
         list[str] | None,
         typer.Option("--set", help="Override a config key: key.sub=value (repeatable)."),
     ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Validate config and data, print the plan, fit nothing."),
+    ] = False,
 ) -> None:
     """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
     from salesml.errors import SalesmlError
 
     try:
         from salesml.config import load_experiment
+        from salesml.runner import dry_run as plan
         from salesml.runner import run_experiment
 
         cfg = load_experiment(config, set_ or [])
+        if dry_run:
+            plan(cfg)
+            return
         summary = run_experiment(cfg, output_dir=output_dir)
     except SalesmlError as exc:
         _fail(str(exc))
-    failed = [c["name"] for c in summary["candidates"] if c.get("status") == "failed"]
-    if failed:
-        _fail(f"candidate(s) failed: {', '.join(failed)}; see summary.json", code=1)
+    if summary.failed:
+        _fail(f"candidate(s) failed: {', '.join(summary.failed)}; see summary.json", code=1)
+
+
+@app.command()
+def candidates(
+    task: Annotated[
+        str | None,
+        typer.Option(help="lead_conversion, churn or forecast (default: every task)."),
+    ] = None,
+) -> None:
+    """List every baseline and model a config can use, with its options."""
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from salesml.config import TASKS
+    from salesml.registry import candidate_table
+
+    if task is not None and task not in TASKS:
+        _fail(f"--task {task!r}: choose from {', '.join(TASKS)}")
+    table = Table(title=f"salesml candidates{f' for {task}' if task else ''}")
+    for col in ("family", "role", "type", "description", "options (params: and keys)"):
+        table.add_column(col, overflow="fold")
+    for row in candidate_table(task):
+        table.add_row(*(escape(v) for v in row.values()))
+    Console(width=max(Console().width, 160)).print(table)
 
 
 @app.command()
@@ -110,17 +142,12 @@ def data_generate(
 ) -> None:
     """Generate a deterministic synthetic CRM dataset."""
     from salesml.data import write_frame
-    from salesml.errors import SalesmlError
-    from salesml.synthetic import GENERATORS
+    from salesml.synthetic import generate
 
-    if kind not in GENERATORS:
-        _fail(f"unknown dataset kind {kind!r}; choose from {', '.join(GENERATORS)}")
-    if rows < 1:
-        _fail(f"--rows must be at least 1, got {rows}")
     try:
-        frame = GENERATORS[kind](rows, seed)
+        frame = generate(kind, rows, seed)
         write_frame(frame, out)
-    except SalesmlError as exc:
+    except ValueError as exc:  # SalesmlError is one; generate() names the valid kinds
         _fail(str(exc))
     typer.echo(f"wrote {len(frame):,} rows x {frame.shape[1]} columns of {kind} to {out}")
 
@@ -140,28 +167,6 @@ def data_inspect(
         _fail(str(exc))
     typer.echo(f"{path}: {table.rows:,} rows, sha256 {table.sha256[:12]}")
     typer.echo(str(table.schema))
-
-
-def _not_built(what: str) -> None:
-    _fail(f"'salesml {what}' is not built yet; see the open issues.", code=3)
-
-
-@app.command()
-def report() -> None:
-    """(Not built yet.) Turn an MLflow experiment into an HTML report."""
-    _not_built("report")
-
-
-@app.command()
-def score() -> None:
-    """(Not built yet.) Batch-score a file with an exported model."""
-    _not_built("score")
-
-
-@app.command()
-def serve() -> None:
-    """(Not built yet.) Serve an exported model over REST."""
-    _not_built("serve")
 
 
 def main() -> None:

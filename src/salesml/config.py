@@ -1,87 +1,34 @@
-"""Experiment config: the pydantic schema, YAML loading and ``--set`` overrides.
+"""Experiment config: typed pydantic models per task, YAML loading and ``--set`` overrides.
 
-A config is validated once, here, at the edge. Everything downstream receives
-an :class:`ExperimentConfig` whose paths are absolute and whose candidate lists
-are normalised (a bare string ``"prior"`` becomes ``{type: prior}``).
+A config is validated once, here, at the edge. A classification experiment
+(``task: lead_conversion`` or ``churn``) and a forecast experiment
+(``task: forecast``) are different models, and every candidate type is a model
+of its own, generated from its declaration in the wing's registry
+(:mod:`salesml.registry`): it accepts exactly its own options, and any key that
+does not apply stops the run with one paragraph naming the file and the key.
+Downstream code receives an :class:`ExperimentConfig` whose paths are absolute
+and whose candidate lists are normalised (``- prior`` becomes ``{type: prior}``).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
+from salesml.candidate_config import (
+    CandidateConfig,
+    _Strict,
+    candidate_union,
+    normalise_candidates,
+)
 from salesml.errors import ConfigError
+from salesml.registry import TASK_FAMILY, spec_for
 
 CLASSIFICATION_TASKS = ("lead_conversion", "churn")
 TASKS = (*CLASSIFICATION_TASKS, "forecast")
-
-CANDIDATE_TYPES: dict[str, dict[str, tuple[str, ...]]] = {
-    "classification": {
-        "baselines": ("prior", "scorecard", "control_points"),
-        "models": ("logistic", "lightgbm", "hist_gradient_boosting"),
-    },
-    "forecast": {
-        "baselines": ("naive", "seasonal_naive", "moving_average", "last_year_growth"),
-        "models": ("auto_ets", "auto_theta", "auto_arima", "lightgbm_global", "ensemble"),
-    },
-}
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Rule(_Strict):
-    """One scorecard rule: ``points`` are earned when every condition holds."""
-
-    column: str
-    points: float
-    in_: list[Any] | None = Field(default=None, alias="in")
-    not_in: list[Any] | None = None
-    eq: Any = None
-    ne: Any = None
-    lt: float | None = None
-    le: float | None = None
-    gt: float | None = None
-    ge: float | None = None
-    missing: bool | None = None
-
-    @model_validator(mode="after")
-    def _has_condition(self) -> Rule:
-        conds = ("in_", "not_in", "eq", "ne", "lt", "le", "gt", "ge", "missing")
-        if all(getattr(self, c) is None for c in conds):
-            raise ValueError(
-                f"rule on column {self.column!r} has no condition; use one of "
-                "in, not_in, eq, ne, lt, le, gt, ge, missing"
-            )
-        return self
-
-
-class SearchConfig(_Strict):
-    """Bounded random hyperparameter search, cross-validated on train only."""
-
-    n_trials: int = Field(default=20, ge=1, le=200)
-    cv: int = Field(default=3, ge=2, le=10)
-
-
-class CandidateConfig(_Strict):
-    """A baseline or model: its ``type``, a display ``name`` and its settings."""
-
-    type: str
-    name: str = ""
-    params: dict[str, Any] = Field(default_factory=dict)
-    rules: list[Rule] = Field(default_factory=list)
-    search: SearchConfig | None = None
-    calibration: Literal["isotonic", "sigmoid", "none"] = "isotonic"
-
-    @model_validator(mode="after")
-    def _default_name(self) -> CandidateConfig:
-        if not self.name:
-            self.name = self.type
-        return self
 
 
 class LabelFrom(_Strict):
@@ -103,24 +50,37 @@ class GenerateConfig(_Strict):
     seed: int = 0
 
 
-class DataConfig(_Strict):
+class _DataConfig(_Strict):
     path: Path
     target: str
-    positive: str | int | float | bool | None = None
-    id: str | list[str] | None = None
-    time: str | None = None
-    drop: list[str] = Field(default_factory=list)
-    freq: str | None = None
-    exog: list[str] = Field(default_factory=list)
     date_format: str | None = None
-    label_from: LabelFrom | None = None
     generate: GenerateConfig | None = None
 
     @property
     def id_columns(self) -> list[str]:
-        if self.id is None:
+        ids = getattr(self, "id", None)
+        if ids is None:
             return []
-        return [self.id] if isinstance(self.id, str) else list(self.id)
+        return [ids] if isinstance(ids, str) else list(ids)
+
+
+class ClassificationDataConfig(_DataConfig):
+    """Where the rows are and which column is the outcome."""
+
+    positive: str | int | float | bool | None = None
+    id: str | list[str] | None = None
+    time: str | None = None
+    drop: list[str] = Field(default_factory=list)
+    label_from: LabelFrom | None = None
+
+
+class ForecastDataConfig(_DataConfig):
+    """Where the series are: key column(s), date column, target and exogenous columns."""
+
+    id: str | list[str]
+    time: str
+    freq: str | None = None
+    exog: list[str] = Field(default_factory=list)
 
 
 class SplitConfig(_Strict):
@@ -140,31 +100,79 @@ class EvaluationConfig(_Strict):
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
 
 
-class ExperimentConfig(_Strict):
-    """A validated experiment. ``source`` is the YAML file it came from."""
+class _Experiment(_Strict):
+    """Keys every experiment has. ``source`` is the YAML file it came from."""
 
+    family: ClassVar[str]
     name: str = Field(min_length=1)
-    task: Literal["lead_conversion", "churn", "forecast"]
     description: str = ""
-    data: DataConfig
-    split: SplitConfig = Field(default_factory=SplitConfig)
-    baselines: list[CandidateConfig] = Field(default_factory=list)
-    models: list[CandidateConfig] = Field(default_factory=list)
     evaluation: EvaluationConfig = Field(default_factory=EvaluationConfig)
-    horizon: int | None = Field(default=None, ge=1)
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> Path | None:
+        return self._source
+
+    @property
+    def is_classification(self) -> bool:
+        return self.family == "classification"
+
+    @property
+    def candidates(self) -> list[tuple[str, CandidateConfig]]:
+        """All candidates as ``(role, config)``, baselines first."""
+        baselines = [("baseline", c) for c in self.baselines]  # type: ignore[attr-defined]
+        return baselines + [("model", c) for c in self.models]  # type: ignore[attr-defined]
+
+    @field_validator("baselines", "models", mode="before", check_fields=False)
+    @classmethod
+    def _normalise(cls, value: Any, info: Any) -> Any:
+        role = "baseline" if info.field_name == "baselines" else "model"
+        return normalise_candidates(value, cls.family, role, info.data.get("task", cls.family))
+
+    @model_validator(mode="after")
+    def _check_names(self) -> _Experiment:
+        names = [c.name for _, c in self.candidates]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"candidate names must be unique; repeated: {', '.join(dupes)}")
+        if not names:
+            raise ValueError("the experiment has no baselines and no models")
+        return self
+
+    def resolved_dict(self) -> dict[str, Any]:
+        """The config as plain data, with defaults filled in and paths absolute."""
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class ClassificationExperiment(_Experiment):
+    """A lead-conversion or churn experiment: one row per lead or customer, a binary outcome."""
+
+    family: ClassVar[str] = "classification"
+    task: Literal["lead_conversion", "churn"]
+    data: ClassificationDataConfig
+    split: SplitConfig = Field(default_factory=SplitConfig)
+    baselines: list[candidate_union("classification", "baseline")] = Field(default_factory=list)  # type: ignore[valid-type]
+    models: list[candidate_union("classification", "model")] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _check_split(self) -> ClassificationExperiment:
+        if self.split.method == "time" and self.data.time is None:
+            raise ValueError("split.method 'time' needs data.time, the timestamp column")
+        return self
+
+
+class ForecastExperiment(_Experiment):
+    """A sales forecast: series in long format, a rolling-origin backtest, intervals."""
+
+    family: ClassVar[str] = "forecast"
+    task: Literal["forecast"]
+    data: ForecastDataConfig
+    horizon: int = Field(ge=1)
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     season_length: int | None = Field(default=None, ge=1)
-    source: Path | None = None
-
-    @field_validator("baselines", "models", mode="before")
-    @classmethod
-    def _normalise(cls, value: Any) -> Any:
-        if value is None:
-            return []
-        if not isinstance(value, list):
-            raise ValueError("must be a list of candidate types or {type: ...} mappings")
-        return [{"type": v} if isinstance(v, str) else v for v in value]
+    baselines: list[candidate_union("forecast", "baseline")] = Field(default_factory=list)  # type: ignore[valid-type]
+    models: list[candidate_union("forecast", "model")] = Field(default_factory=list)  # type: ignore[valid-type]
 
     @field_validator("levels")
     @classmethod
@@ -173,49 +181,12 @@ class ExperimentConfig(_Strict):
             raise ValueError("levels are percentages strictly between 0 and 100")
         return sorted(set(value))
 
-    @property
-    def is_classification(self) -> bool:
-        return self.task in CLASSIFICATION_TASKS
 
-    @property
-    def candidates(self) -> list[tuple[str, CandidateConfig]]:
-        """All candidates as ``(role, config)``, baselines first."""
-        return [("baseline", c) for c in self.baselines] + [("model", c) for c in self.models]
-
-    @model_validator(mode="after")
-    def _check_task(self) -> ExperimentConfig:
-        family = "classification" if self.is_classification else "forecast"
-        allowed = CANDIDATE_TYPES[family]
-        for role in ("baselines", "models"):
-            for cand in getattr(self, role):
-                if cand.type not in allowed[role]:
-                    raise ValueError(
-                        f"{role}: unknown type {cand.type!r} for task {self.task!r}; "
-                        f"choose from {', '.join(allowed[role])}"
-                    )
-                if cand.type == "scorecard" and not cand.rules:
-                    raise ValueError(f"{role}: scorecard {cand.name!r} needs at least one rule")
-        names = [c.name for _, c in self.candidates]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"candidate names must be unique; repeated: {', '.join(dupes)}")
-        if not names:
-            raise ValueError("the experiment has no baselines and no models")
-        if family == "forecast":
-            missing = [k for k in ("id", "time") if getattr(self.data, k) is None]
-            if self.horizon is None:
-                missing.append("horizon")
-            if missing:
-                raise ValueError(
-                    f"a forecast needs {', '.join(missing)} (data.id, data.time, horizon)"
-                )
-        if self.split.method == "time" and self.data.time is None:
-            raise ValueError("split.method 'time' needs data.time, the timestamp column")
-        return self
-
-    def resolved_dict(self) -> dict[str, Any]:
-        """The config as plain data, with defaults filled in and paths absolute."""
-        return self.model_dump(mode="json", by_alias=True, exclude={"source"})
+ExperimentConfig = ClassificationExperiment | ForecastExperiment
+_MODELS: dict[str, type[_Experiment]] = {
+    "classification": ClassificationExperiment,
+    "forecast": ForecastExperiment,
+}
 
 
 def _yaml_problem(exc: yaml.YAMLError) -> str:
@@ -270,19 +241,48 @@ def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]
     return raw
 
 
-def _format_validation(exc: ValidationError) -> str:
+def _format_validation(exc: ValidationError, family: str, task: str) -> str:
+    other = next(m for f, m in _MODELS.items() if f != family)
     parts = []
     for err in exc.errors():
-        loc = ".".join(str(p) for p in err["loc"] if not str(p).startswith("function-"))
+        loc = [p for p in err["loc"] if not str(p).startswith("function-")]
+        kind = None
+        if len(loc) > 2 and loc[0] in ("baselines", "models") and isinstance(loc[1], int):
+            kind = loc.pop(2)  # the discriminator tag pydantic inserts: the candidate type
+        where = ".".join(map(str, loc))
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown key"
-        parts.append(f"{loc or '(top level)'}: {msg}")
+            if len(loc) == 1 and loc[0] in other.model_fields:
+                msg = f"unknown key: it applies to {other.family} experiments, not {task}"
+            elif kind is not None:
+                allowed = ["type", "name", "params", *spec_for(family, str(kind)).options]
+                msg = f"unknown key for {kind} (it takes {', '.join(allowed)})"
+        parts.append(f"{where or '(top level)'}: {msg}")
     return "; ".join(parts)
 
 
 def _resolve(base: Path, p: Path) -> Path:
     return p if p.is_absolute() else (base / p).resolve()
+
+
+def parse_experiment(raw: dict[str, Any], where: str = "config") -> ExperimentConfig:
+    """Validate a config mapping into the experiment model of its task.
+
+    Raises
+    ------
+    ConfigError
+        Prefixed with ``where`` and naming every key that is wrong.
+    """
+    task = raw.get("task")
+    if task not in TASK_FAMILY:
+        shown = "missing" if task is None else f"{task!r} is not a task"
+        raise ConfigError(f"{where}: task: {shown}; choose from {', '.join(map(repr, TASKS))}")
+    family = TASK_FAMILY[task]
+    try:
+        return _MODELS[family].model_validate(raw)  # type: ignore[return-value]
+    except ValidationError as exc:
+        raise ConfigError(f"{where}: {_format_validation(exc, family, task)}") from exc
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:
@@ -297,7 +297,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
 
     Returns
     -------
-    ExperimentConfig
+    ClassificationExperiment or ForecastExperiment
 
     Raises
     ------
@@ -321,13 +321,11 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
         apply_overrides(raw, overrides or [])
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
-    try:
-        config = ExperimentConfig.model_validate(raw)
-    except ValidationError as exc:
-        raise ConfigError(f"{path}: {_format_validation(exc)}") from exc
+    config = parse_experiment(raw, str(path))
     base = path.resolve().parent
-    config.source = path.resolve()
+    config._source = path.resolve()
     config.data.path = _resolve(base, config.data.path)
-    if config.data.label_from is not None:
-        config.data.label_from.path = _resolve(base, config.data.label_from.path)
+    label_from = getattr(config.data, "label_from", None)
+    if label_from is not None:
+        label_from.path = _resolve(base, label_from.path)
     return config

@@ -47,7 +47,7 @@ def run_demo(out: Path, seed: int, sizes: dict[str, int], experiments: Path) -> 
         console.rule(f"experiment {path}")
         cfg = load_experiment(path)
         summary = run_experiment(cfg, console=console)
-        if any(c["status"] != "ok" for c in summary["candidates"]):
+        if summary.failed:
             failed.append(cfg.name)
     if not configs:
         console.print(f"no demo experiments found under {experiments}/*/demo.yaml")

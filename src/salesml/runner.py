@@ -1,131 +1,40 @@
 """The experiment loop shared by every task: candidates, tracking, champion, summary.
 
-A task (classification or forecast) implements :class:`Task`: it prepares
-and validates the data, fits and evaluates one candidate into an
-:class:`Outcome`, and computes the paired difference between two outcomes.
-This module does the rest once for all tasks: MLflow parent and child runs,
-failure isolation, the champion against the best baseline, the model
-registry, the comparison table and ``summary.json``.
+A task (classification or forecast) implements :class:`salesml.task.Task`:
+it prepares and validates the data, fits and evaluates one candidate into an
+:class:`~salesml.task.Outcome`, and computes the paired difference between
+two outcomes. This module does the rest once for all tasks: MLflow parent and
+child runs, failure isolation, the champion against the best baseline, the
+model registry, the comparison table and ``summary.json``.
 """
 
 from __future__ import annotations
 
-import json
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from salesml.config import CandidateConfig, ExperimentConfig
 from salesml.evaluation import LOWER_IS_BETTER
-
-
-@dataclass
-class Outcome:
-    """What a task returns for one fitted and evaluated candidate."""
-
-    name: str
-    role: str
-    type: str
-    metrics: dict[str, Any] = field(default_factory=dict)
-    params: dict[str, Any] = field(default_factory=dict)
-    fit_seconds: float = 0.0
-    model: Any = None
-    flavor: str = "sklearn"
-    input_example: Any = None
-    model_output: Any = None
-    plots: list[Path] = field(default_factory=list)
-    pairing: Any = None
-    status: str = "ok"
-    error: str | None = None
-    mlflow_run_id: str | None = None
-    model_uri: str | None = None
-
-    def to_summary(self) -> dict[str, Any]:
-        out: dict[str, Any] = {
-            "name": self.name,
-            "role": self.role,
-            "type": self.type,
-            "status": self.status,
-            "mlflow_run_id": self.mlflow_run_id,
-            "model_uri": self.model_uri,
-            "fit_seconds": round(self.fit_seconds, 3),
-            "metrics": self.metrics,
-        }
-        if self.error:
-            out["error"] = self.error
-        return out
-
-
-class Task(Protocol):
-    """The task-specific half of an experiment."""
-
-    primary_metric: str
-
-    def prepare(self) -> dict[str, Any]:
-        """Load and validate data, split; return the ``data`` block of the summary."""
-
-    def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
-        """Fit one candidate on train and evaluate it on test."""
-
-    def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
-        """Primary metric of ``a`` minus ``b`` with a paired bootstrap CI."""
-
-    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
-        """Figures comparing all successful candidates."""
+from salesml.results import (
+    Champion,
+    ExperimentInfo,
+    Summary,
+    champion_verdict,
+    ci_label,
+)
+from salesml.task import Outcome, Task
 
 
 def make_task(config: ExperimentConfig) -> Task:
     """The task adapter for ``config.task``."""
     if config.is_classification:
-        from salesml.classification import ClassificationTask
+        from salesml.classify.task import ClassificationTask
 
         return ClassificationTask(config)
-    from salesml.forecasting import ForecastTask
+    from salesml.forecast.task import ForecastTask
 
     return ForecastTask(config)
-
-
-def write_json_atomic(data: dict[str, Any], path: Path) -> Path:
-    """Write JSON to ``path`` atomically, so readers never see half a file."""
-    from salesml.data import atomic_write
-
-    def write(tmp: str) -> None:
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, default=str)
-            fh.write("\n")
-
-    return atomic_write(path, write)
-
-
-def load_summary(path: str | Path) -> dict[str, Any]:
-    """Read a ``summary.json`` written by :func:`run_experiment`."""
-    return json.loads(Path(path).read_text(encoding="utf-8"))
-
-
-def candidates_frame(summary: dict[str, Any]) -> Any:
-    """One row per candidate: role, status, fit seconds and every metric (CIs as low/high).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by candidate name, best first by the primary metric.
-    """
-    import pandas as pd
-
-    from salesml.tracking import metric_items
-
-    rows = []
-    for c in summary["candidates"]:
-        row = {"candidate": c["name"], "role": c["role"], "status": c["status"]}
-        row.update(metric_items(c.get("metrics", {})))
-        row["fit_seconds"] = c.get("fit_seconds")
-        rows.append(row)
-    frame = pd.DataFrame(rows).set_index("candidate")
-    metric = summary["primary_metric"]
-    if metric in frame:
-        frame = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER)
-    return frame
 
 
 def _better(metric: str, a: float, b: float) -> bool:
@@ -181,54 +90,88 @@ def _run_candidate(
         )
 
 
-def _print_table(console: Any, summary: dict[str, Any]) -> None:
+def _print_table(console: Any, summary: Summary) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
-    metric = summary["primary_metric"]
-    first_ok = next((c for c in summary["candidates"] if c["status"] == "ok"), None)
-    shown = [k for k in (first_ok or {}).get("metrics", {}) if not k.endswith("_ci")][:8]
-    table = Table(title=f"{summary['experiment']} ({summary['task']}): test metrics")
+    exp = summary.experiment
+    label = ci_label(exp.confidence)
+    first_ok = next((c for c in summary.candidates if c.status == "ok"), None)
+    shown = [k for k in (first_ok.metrics if first_ok else {}) if not k.endswith("_ci")][:8]
+    table = Table(title=f"{exp.name} ({exp.task}): test metrics, {exp.primary_metric} with {label}")
     for col in ("candidate", "role", *shown, "fit s"):
         table.add_column(col, justify="left" if col in ("candidate", "role") else "right")
-    for c in summary["candidates"]:
-        if c["status"] != "ok":
-            table.add_row(c["name"], c["role"], "[red]failed[/]")
+    for c in summary.candidates:
+        if c.status != "ok":
+            table.add_row(escape(c.name), c.role, "[red]failed[/]")
             continue
         cells = []
         for k in shown:
-            v = c["metrics"].get(k)
-            ci = c["metrics"].get(f"{k}_ci")
+            v = c.metrics.get(k)
+            ci = c.metrics.get(f"{k}_ci")
             text = "-" if v is None else f"{v:.3f}"
-            if k == metric and ci:
+            if k == exp.primary_metric and ci:
                 text += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
-            cells.append(text)
-        table.add_row(c["name"], c["role"], *cells, f"{c['fit_seconds']:.2f}")
+            cells.append(escape(text))
+        table.add_row(escape(c.name), c.role, *cells, f"{c.fit_seconds:.2f}")
     console.print(table)
-    for c in summary["candidates"]:
-        if c["status"] != "ok":
-            console.print(f"[red]{c['name']} failed:[/] {c['error']}", highlight=False)
+    for c in summary.candidates:
+        if c.status != "ok":
+            console.print(
+                f"[red]{escape(c.name)} failed:[/] {escape(str(c.error))}", highlight=False
+            )
     text = champion_verdict(summary)
     if text:
-        beats = summary["champion"].get("beats_baseline")
-        console.print(f"[{'green' if beats else 'yellow'}]{text}[/]", highlight=False)
+        beats = summary.champion is not None and summary.champion.beats_baseline
+        console.print(f"[{'green' if beats else 'yellow'}]{escape(text)}[/]", highlight=False)
 
 
-def champion_verdict(summary: dict[str, Any]) -> str:
-    """One sentence: does the champion beat the best baseline, by how much, how sure.
+def _console(console: Any) -> Any:
+    from rich.console import Console
 
-    Empty when no model succeeded or there is no baseline to compare with.
+    return console or Console(width=max(Console().width, 150))
+
+
+def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
+    """Validate config and data and print the plan, fitting nothing.
+
+    Returns
+    -------
+    DataInfo
+        The data block a real run would write (rows, split or backtest, features).
     """
-    champ = summary.get("champion")
-    if not champ or not champ.get("baseline"):
-        return ""
-    metric = summary["primary_metric"]
-    d, (lo, hi) = champ[f"delta_{metric}"], champ["delta_ci"]
-    head = (
-        f"{champ['name']} beats {champ['baseline']}"
-        if champ["beats_baseline"]
-        else f"No model beats the rules: {champ['name']} vs {champ['baseline']} is not significant"
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = _console(console)
+    info = make_task(config).prepare()
+    console.print(f"[bold]{escape(config.name)}[/] ({config.task}): {escape(config.description)}")
+    console.print(f"data: {escape(info.path)}  {info.rows:,} rows, sha256 {info.sha256[:12]}")
+    if config.is_classification:
+        console.print(
+            f"split: {info.split}, train {info.train_rows:,} rows, test {info.test_rows:,} rows, "
+            f"positive rate {info.positive_rate:.1%}; {len(info.features)} features"
+        )
+    else:
+        console.print(
+            f"series: {info.series_used} of {info.series}, freq {info.freq}, season "
+            f"{info.season_length}, horizon {info.horizon}; backtest origins "
+            f"{', '.join(info.cutoffs)} (calibration {info.calibration_cutoff})"
+        )
+    for col, why in info.excluded.items():
+        console.print(f"  left out: {escape(col)} ({escape(why)})", highlight=False)
+    table = Table(title="candidates")
+    for col in ("name", "role", "type", "options"):
+        table.add_column(col)
+    for role, cand in config.candidates:
+        opts = {k: v for k, v in cand.model_dump(exclude={"type", "name"}).items() if v}
+        table.add_row(escape(cand.name), role, cand.type, escape(str(opts or "-")))
+    console.print(table)
+    console.print(
+        f"evaluation: {config.evaluation.bootstrap} bootstrap resamples, "
+        f"{ci_label(config.evaluation.confidence)}; nothing was fitted (--dry-run)"
     )
-    return f"{head}: {metric} {d:+.4f} (95% CI {lo:+.4f} to {hi:+.4f})"
+    return info
 
 
 def run_experiment(
@@ -237,7 +180,7 @@ def run_experiment(
     tracking_uri: str | None = None,
     console: Any = None,
     task: Task | None = None,
-) -> dict[str, Any]:
+) -> Summary:
     """Run every candidate of ``config`` through one evaluation and tracking path.
 
     Parameters
@@ -252,15 +195,14 @@ def run_experiment(
 
     Returns
     -------
-    dict
-        The summary, also written to ``output_dir/summary.json``.
+    Summary
+        Also written to ``output_dir/summary.json`` (read it back with ``load_summary``).
     """
-    from rich.console import Console
     from rich.progress import Progress
 
     from salesml.tracking import ROLE_TAG, Tracker, git_commit
 
-    console = console or Console(width=max(Console().width, 150))
+    console = _console(console)
     output_dir = Path(output_dir or Path("reports") / config.name)
     plot_dir = output_dir / "plots"
     task = task or make_task(config)
@@ -269,20 +211,17 @@ def run_experiment(
     tracker = Tracker(config.name, tracking_uri)
     metric = task.primary_metric
     source_dir = config.source.parent if config.source else Path.cwd()
+    commit = git_commit(source_dir)
     tags = {
         ROLE_TAG: "experiment",
         "salesml.task": config.task,
-        "salesml.data.sha256": data_info["sha256"],
-        "mlflow.source.git.commit": git_commit(source_dir),
+        "salesml.data.sha256": data_info.sha256,
+        "mlflow.source.git.commit": commit,
     }
     with tracker.run(config.name, tags={k: v for k, v in tags.items() if v}) as parent_id:
         tracker.log_dict(config.resolved_dict(), "config.yaml")
         tracker.log_params(
-            {
-                "task": config.task,
-                "data.rows": data_info["rows"],
-                "data.sha256": data_info["sha256"],
-            }
+            {"task": config.task, "data.rows": data_info.rows, "data.sha256": data_info.sha256}
         )
         outcomes: list[Outcome] = []
         with Progress(console=console, transient=True) as progress:
@@ -294,50 +233,59 @@ def run_experiment(
         ok = [o for o in outcomes if o.status == "ok"]
         comparison = task.comparison_plots(ok, plot_dir) if ok else []
         tracker.log_artifacts(comparison)
-        champion = _champion(task, tracker, outcomes, metric)
+        confidence = config.evaluation.confidence
+        champion = _champion(task, tracker, outcomes, metric, confidence)
         if champion:
-            tracker.set_tags({"salesml.champion": champion["name"]})
-            tracker.log_metrics({k: v for k, v in champion.items() if k.startswith("delta")})
-        summary = {
-            "experiment": config.name,
-            "task": config.task,
-            "primary_metric": metric,
-            "mlflow_run_id": parent_id,
-            "tracking_uri": tracker.uri,
-            "data": data_info,
-            "candidates": [o.to_summary() for o in outcomes],
-            "champion": champion,
-            "plots": [str(p) for p in comparison],
-            "elapsed_seconds": round(time.perf_counter() - started, 2),
-        }
-        write_json_atomic(summary, output_dir / "summary.json")
-        tracker.log_dict(summary, "summary.json")
+            tracker.set_tags({"salesml.champion": champion.name})
+            if champion.delta is not None:
+                tracker.log_metrics(
+                    {f"delta_{metric}": champion.delta, "delta_ci": champion.delta_ci}
+                )
+        summary = Summary(
+            experiment=ExperimentInfo(
+                name=config.name,
+                task=config.task,
+                primary_metric=metric,
+                confidence=confidence,
+                description=config.description,
+                config=str(config.source) if config.source else None,
+                mlflow_run_id=parent_id,
+                tracking_uri=tracker.uri,
+                git_commit=commit,
+                elapsed_seconds=round(time.perf_counter() - started, 2),
+            ),
+            data=data_info,
+            candidates=[o.result() for o in outcomes],
+            champion=champion,
+            plots=[str(p) for p in comparison],
+        )
+        summary.write(output_dir / "summary.json")
+        tracker.log_dict(summary.to_dict(), "summary.json")
     _print_table(console, summary)
-    console.print(f"summary: {output_dir / 'summary.json'}  ({summary['elapsed_seconds']:.1f} s)")
+    elapsed = summary.experiment.elapsed_seconds
+    console.print(f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s)")
     return summary
 
 
 def _champion(
-    task: Task, tracker: Any, outcomes: list[Outcome], metric: str
-) -> dict[str, Any] | None:
+    task: Task, tracker: Any, outcomes: list[Outcome], metric: str, confidence: float
+) -> Champion | None:
     model = _best(outcomes, "model", metric)
     baseline = _best(outcomes, "baseline", metric)
     if model is None:
         return None
-    champ: dict[str, Any] = {"name": model.name, "model_uri": model.model_uri, "baseline": None}
+    champ = Champion(
+        name=model.name,
+        type=model.type,
+        model_uri=model.model_uri,
+        metric=metric,
+        confidence=confidence,
+    )
     if baseline is None:
         return champ
     delta, ci = task.difference(model, baseline)
-    beats = ci[1] < 0 if metric in LOWER_IS_BETTER else ci[0] > 0
-    champ.update(
-        {
-            "baseline": baseline.name,
-            f"delta_{metric}": delta,
-            "delta_ci": ci,
-            "beats_baseline": bool(beats),
-            "registered_version": None,
-        }
-    )
-    if beats and model.model_uri:
-        champ["registered_version"] = tracker.register_champion(model.model_uri)
+    champ.baseline, champ.delta, champ.delta_ci = baseline.name, float(delta), list(ci)
+    champ.beats_baseline = bool(ci[1] < 0 if metric in LOWER_IS_BETTER else ci[0] > 0)
+    if champ.beats_baseline and model.model_uri:
+        champ.registered_version = tracker.register_champion(model.model_uri)
     return champ

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from salesml.results import metric_items
+
 ROLE_TAG = "salesml.role"
 
 
@@ -60,17 +62,6 @@ def git_commit(folder: Path) -> str | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() if out.returncode == 0 else None
-
-
-def metric_items(metrics: dict[str, Any]) -> dict[str, float]:
-    """Flatten ``{"roc_auc_ci": [lo, hi]}`` into ``roc_auc_ci_low`` and ``roc_auc_ci_high``."""
-    flat: dict[str, float] = {}
-    for key, value in metrics.items():
-        if isinstance(value, list | tuple) and len(value) == 2:
-            flat[f"{key}_low"], flat[f"{key}_high"] = float(value[0]), float(value[1])
-        elif isinstance(value, int | float) and value == value:  # skip NaN
-            flat[key] = float(value)
-    return flat
 
 
 _MODEL_PACKAGES = (

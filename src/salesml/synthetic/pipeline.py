@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from salesml.synthetic_crm import LEAD_SOURCES, _check_rows, _ids, _sigmoid, _timestamps
+from salesml.synthetic.crm import LEAD_SOURCES, _check_rows, _ids, _sigmoid, _timestamps
 
 OPPORTUNITY_STAGES = (
     "prospecting", "first_contact", "qualification", "demo_offer", "objection_handling", "closed",

@@ -121,6 +121,23 @@ class _PointsToProbability(ClassifierMixin, BaseEstimator):
         return raw
 
 
+def prior(seed: int) -> Any:
+    """The floor: scikit-learn's ``DummyClassifier(strategy="prior")``."""
+    from sklearn.dummy import DummyClassifier
+
+    return DummyClassifier(strategy="prior")
+
+
+def scorecard(seed: int, rules: list[dict[str, Any]], **params: Any) -> ScorecardClassifier:
+    """A :class:`ScorecardClassifier` from config rules (``seed`` is unused: rules are fixed)."""
+    return ScorecardClassifier(rules=rules, **params)
+
+
+def control_points(seed: int, **params: Any) -> ControlPointsClassifier:
+    """A :class:`ControlPointsClassifier` (deterministic; ``seed`` is unused)."""
+    return ControlPointsClassifier(**params)
+
+
 class ScorecardClassifier(_PointsToProbability):
     """Points from explicit rules, clipped to 0-100.
 

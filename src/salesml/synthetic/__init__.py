@@ -7,7 +7,7 @@ written out in the code below and documented in ``data/README.md``:
 * :func:`generate_leads` - inbound/outbound leads; target ``converted``.
 * :func:`generate_customers` - SaaS subscribers; target ``churned`` (next 90 days).
 * :func:`generate_opportunities` - B2B pipeline with stage timestamps; ``outcome``.
-* :func:`generate_sales` - daily units per store/product (see :mod:`salesml.synthetic_sales`).
+* :func:`generate_sales` - daily units per store/product (see :mod:`salesml.synthetic.sales`).
 
 Use :data:`GENERATORS` or :func:`generate` to pick one by name.
 """
@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from salesml.synthetic_crm import (
+from salesml.synthetic.crm import (
     BUDGET_BANDS,
     COMPANY_SIZES,
     INDUSTRIES,
@@ -31,8 +31,8 @@ from salesml.synthetic_crm import (
     generate_customers,
     generate_leads,
 )
-from salesml.synthetic_pipeline import OPPORTUNITY_STAGES, OWNERS, generate_opportunities
-from salesml.synthetic_sales import generate_sales
+from salesml.synthetic.pipeline import OPPORTUNITY_STAGES, OWNERS, generate_opportunities
+from salesml.synthetic.sales import generate_sales
 
 __all__ = [
     "BUDGET_BANDS",

@@ -1,4 +1,4 @@
-"""Tests for the seeded synthetic CRM generators (salesml.synthetic, salesml.synthetic_sales)."""
+"""Tests for the seeded synthetic CRM generators (salesml.synthetic and its modules)."""
 
 from __future__ import annotations
 

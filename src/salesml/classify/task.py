@@ -24,27 +24,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.config import CandidateConfig, ExperimentConfig
+from salesml.config import CandidateConfig, ClassificationExperiment
 from salesml.data import (
     binary_target,
     check_unique_ids,
+    ensure_data,
     load_table,
     read_frame,
     require_columns,
-    write_frame,
 )
 from salesml.errors import DataError
-from salesml.runner import Outcome
-
-
-def ensure_data(config: ExperimentConfig) -> None:
-    """Create ``data.path`` with the configured synthetic generator if it is missing."""
-    gen = config.data.generate
-    if gen is None or config.data.path.exists():
-        return
-    from salesml.synthetic import GENERATORS
-
-    write_frame(GENERATORS[gen.kind](gen.rows, gen.seed), config.data.path)
+from salesml.results import ClassificationData
+from salesml.task import Outcome
 
 
 def feature_frame(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
@@ -61,20 +52,8 @@ def feature_frame(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
 
 
 def build_candidate(cand: CandidateConfig, seed: int) -> Any:
-    """The unfitted scikit-learn estimator for a classification candidate."""
-    from salesml import baselines, models
-
-    if cand.type == "prior":
-        from sklearn.dummy import DummyClassifier
-
-        return DummyClassifier(strategy="prior")
-    if cand.type == "scorecard":
-        rules = [r.model_dump(by_alias=True, exclude_none=True) for r in cand.rules]
-        return baselines.ScorecardClassifier(rules=rules, **cand.params)
-    if cand.type == "control_points":
-        return baselines.ControlPointsClassifier(**cand.params)
-    pipeline = models.PIPELINES[cand.type](seed=seed, **cand.params)
-    return pipeline
+    """The unfitted scikit-learn estimator of a classification candidate (see its registry entry)."""
+    return cand.spec.make(seed, **cand.builder_kwargs())
 
 
 class ClassificationTask:
@@ -82,14 +61,14 @@ class ClassificationTask:
 
     primary_metric = "roc_auc"
 
-    def __init__(self, config: ExperimentConfig) -> None:
+    def __init__(self, config: ClassificationExperiment) -> None:
         self.config = config
 
-    def prepare(self) -> dict[str, Any]:
+    def prepare(self) -> ClassificationData:
         cfg = self.config
         dc = cfg.data
         where = str(dc.path)
-        ensure_data(cfg)
+        ensure_data(dc.path, dc.generate)
         table = load_table(dc.path, date_format=dc.date_format)
         frame = table.frame
         if dc.label_from is not None:
@@ -137,17 +116,17 @@ class ClassificationTask:
         self.X_train, self.X_test = X.iloc[train], X.iloc[test]
         self.y_train, self.y_test = y.iloc[train].to_numpy(), y.iloc[test].to_numpy()
         self.predictions: dict[str, np.ndarray] = {}
-        return {
-            "path": str(dc.path),
-            "sha256": table.sha256,
-            "rows": table.rows,
-            "positive_rate": round(float(y.mean()), 4),
-            "train_rows": len(train),
-            "test_rows": len(test),
-            "features": features,
-            "excluded": excluded,
-            "split": cfg.split.method,
-        }
+        return ClassificationData(
+            path=str(dc.path),
+            sha256=table.sha256,
+            rows=table.rows,
+            excluded=excluded,
+            positive_rate=round(float(y.mean()), 4),
+            train_rows=len(train),
+            test_rows=len(test),
+            split=cfg.split.method,
+            features=features,
+        )
 
     def _split(
         self, frame: pd.DataFrame, y: pd.Series, where: str
@@ -177,9 +156,9 @@ class ClassificationTask:
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
         from sklearn.inspection import permutation_importance
 
+        from salesml.classify.models import CalibratedModel, tune
+        from salesml.classify.plots import candidate_figure
         from salesml.evaluation import classification_report, weighted_classification_metrics
-        from salesml.models import CalibratedModel, tune
-        from salesml.plots import candidate_figure
 
         cfg, ev = self.config, self.config.evaluation
         seed = cfg.split.seed
@@ -189,7 +168,7 @@ class ClassificationTask:
         if role == "model":
             if candidate.search is not None:
                 est, best, cv_auc = tune(
-                    candidate.type,
+                    candidate.spec.search_space or {},
                     est,
                     self.X_train,
                     self.y_train,
@@ -201,7 +180,7 @@ class ClassificationTask:
                 params["search.cv_roc_auc"] = round(cv_auc, 4)
             est = CalibratedModel(est, method=candidate.calibration, cv=5, seed=seed)
             params["calibration"] = candidate.calibration
-        elif candidate.type == "scorecard":
+        elif "rules" in candidate.spec.options:
             params["rules"] = len(candidate.rules)
         est.fit(self.X_train, self.y_train)
         fit_seconds = time.perf_counter() - t0
@@ -213,7 +192,7 @@ class ClassificationTask:
                 weighted_classification_metrics(self.y_test, raw)["brier"][0]
             )
         importance = None
-        if candidate.type != "prior":
+        if np.ptp(p) > 0:  # a constant score (the prior) has no feature to rank
             sub = self._importance_rows()
             # Calibration is a monotone map fitted per fold, so the ranking is that of
             # the uncalibrated fit, at a fifth of the cost.
@@ -270,12 +249,17 @@ class ClassificationTask:
         )
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
-        from salesml.plots import comparison_figure
+        from salesml.classify.plots import comparison_figure
 
         preds = {o.name: o.pairing for o in outcomes}
         metrics = {o.name: o.metrics for o in outcomes}
         return [
             comparison_figure(
-                self.y_test, preds, metrics, plot_dir / "comparison.png", self.primary_metric
+                self.y_test,
+                preds,
+                metrics,
+                plot_dir / "comparison.png",
+                self.primary_metric,
+                self.config.evaluation.confidence,
             )
         ]

@@ -17,11 +17,12 @@ import yaml
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
-from salesml.classification import ClassificationTask
+from salesml.classify.task import ClassificationTask
 from salesml.cli import app
 from salesml.config import load_experiment
 from salesml.errors import DataError
 from salesml.evaluation import CLASSIFICATION_METRICS
+from salesml.results import ClassificationData, Summary, load_summary
 
 LEADS = "test-classification-leads"
 TRIALS = "test-classification-trial-to-paid"
@@ -120,16 +121,24 @@ def lead_run(module_tracking: str, leads_csv: Path) -> dict:
     return {"summary": summary, "out": out, "config": config, "csv": leads_csv}
 
 
+@pytest.mark.slow
 def test_summary_json_has_the_documented_shape(lead_run, module_tracking):
     summary, out = lead_run["summary"], lead_run["out"]
+    assert isinstance(summary, Summary)
     on_disk = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert on_disk == json.loads(json.dumps(summary, default=str))
-    assert on_disk["tracking_uri"] == module_tracking
+    assert on_disk == json.loads(json.dumps(summary.to_dict(), default=str))
+    assert list(on_disk) == [
+        "schema_version", "experiment", "data", "candidates", "champion", "plots",
+    ]  # fmt: skip
+    assert load_summary(out / "summary.json").to_dict() == on_disk
     assert on_disk["plots"] == [str(out / "plots" / "comparison.png")]
-    assert on_disk["experiment"] == LEADS
-    assert on_disk["task"] == "lead_conversion"
-    assert on_disk["primary_metric"] == "roc_auc"
-    assert on_disk["mlflow_run_id"] == summary["mlflow_run_id"]
+    experiment = on_disk["experiment"]
+    assert experiment["tracking_uri"] == module_tracking
+    assert experiment["name"] == LEADS
+    assert experiment["task"] == "lead_conversion"
+    assert experiment["primary_metric"] == "roc_auc"
+    assert experiment["confidence"] == 0.95
+    assert experiment["mlflow_run_id"] == summary.experiment.mlflow_run_id
 
     data = on_disk["data"]
     csv = lead_run["csv"]
@@ -173,33 +182,36 @@ def test_summary_json_has_the_documented_shape(lead_run, module_tracking):
     assert by_name["bant_scorecard"]["metrics"]["roc_auc"] > 0.6
 
 
+@pytest.mark.slow
 def test_champion_is_best_model_against_best_baseline(lead_run):
     summary = lead_run["summary"]
-    cands = {c["name"]: c for c in summary["candidates"]}
-    auc = {n: c["metrics"]["roc_auc"] for n, c in cands.items()}
-    champ = summary["champion"]
+    cands = {c.name: c for c in summary.candidates}
+    auc = {n: c.metrics["roc_auc"] for n, c in cands.items()}
+    champ = summary.champion
     best_model = max(("logistic", "lightgbm"), key=auc.get)
     best_base = max(("prior", "control_points", "bant_scorecard"), key=auc.get)
-    assert champ["name"] == best_model
-    assert champ["baseline"] == best_base
-    assert champ["model_uri"] == cands[best_model]["model_uri"]
-    assert champ["delta_roc_auc"] == pytest.approx(auc[best_model] - auc[best_base], abs=1e-12)
-    lo, hi = champ["delta_ci"]
-    assert lo <= champ["delta_roc_auc"] <= hi
-    assert champ["beats_baseline"] == (lo > 0)
+    assert champ.name == best_model
+    assert champ.baseline == best_base
+    assert champ.model_uri == cands[best_model].model_uri
+    assert champ.metric == "roc_auc" and champ.confidence == 0.95
+    assert champ.delta == pytest.approx(auc[best_model] - auc[best_base], abs=1e-12)
+    lo, hi = champ.delta_ci
+    assert lo <= champ.delta <= hi
+    assert champ.beats_baseline == (lo > 0)
 
 
+@pytest.mark.slow
 def test_champion_registry_matches_the_verdict(lead_run):
     from mlflow import MlflowClient
 
-    champ = lead_run["summary"]["champion"]
+    champ = lead_run["summary"].champion
     client = MlflowClient()
     registered = client.search_registered_models(filter_string=f"name = '{LEADS}'")
-    if champ["beats_baseline"]:
+    if champ.beats_baseline:
         version = client.get_model_version_by_alias(LEADS, "champion")
-        assert str(version.version) == champ["registered_version"]
+        assert str(version.version) == champ.registered_version
     else:
-        assert champ["registered_version"] is None
+        assert champ.registered_version is None
         assert registered == []
 
 
@@ -215,17 +227,18 @@ def _runs(parent_id: str):
     return parent, {r.info.run_name: r for r in children}
 
 
+@pytest.mark.slow
 def test_mlflow_parent_and_child_runs(lead_run):
     from mlflow import MlflowClient
 
     summary = lead_run["summary"]
-    parent, children = _runs(summary["mlflow_run_id"])
+    parent, children = _runs(summary.experiment.mlflow_run_id)
     assert parent.info.status == "FINISHED"
     assert parent.data.tags["salesml.role"] == "experiment"
     assert parent.data.tags["salesml.task"] == "lead_conversion"
     assert parent.data.tags["salesml.data.sha256"] == _sha256(lead_run["csv"])
     assert parent.data.params["data.rows"] == "3000"
-    assert parent.data.tags["salesml.champion"] == summary["champion"]["name"]
+    assert parent.data.tags["salesml.champion"] == summary.champion.name
     assert "delta_roc_auc" in parent.data.metrics
 
     import mlflow
@@ -236,15 +249,15 @@ def test_mlflow_parent_and_child_runs(lead_run):
     parents = [r for r in experiment_runs if r.data.tags.get("salesml.role") == "experiment"]
     assert [r.info.run_id for r in parents] == [parent.info.run_id]  # one parent run
     assert len(children) == len(experiment_runs) - 1 == 5
-    assert set(children) == {c["name"] for c in summary["candidates"]}
-    for cand in summary["candidates"]:
-        run = children[cand["name"]]
-        assert run.info.run_id == cand["mlflow_run_id"]
+    assert set(children) == {c.name for c in summary.candidates}
+    for cand in summary.candidates:
+        run = children[cand.name]
+        assert run.info.run_id == cand.mlflow_run_id
         assert run.info.status == "FINISHED"
-        assert run.data.tags["salesml.role"] == cand["role"]
-        assert run.data.params["type"] == cand["type"]
-        assert run.data.metrics["roc_auc"] == pytest.approx(cand["metrics"]["roc_auc"])
-        lo, hi = cand["metrics"]["roc_auc_ci"]
+        assert run.data.tags["salesml.role"] == cand.role
+        assert run.data.params["type"] == cand.type
+        assert run.data.metrics["roc_auc"] == pytest.approx(cand.metrics["roc_auc"])
+        lo, hi = cand.metrics["roc_auc_ci"]
         assert run.data.metrics["roc_auc_ci_low"] == pytest.approx(lo)
         assert run.data.metrics["roc_auc_ci_high"] == pytest.approx(hi)
         assert "fit_seconds" in run.data.metrics
@@ -265,23 +278,26 @@ def test_mlflow_parent_and_child_runs(lead_run):
     assert (lead_run["out"] / "plots" / "comparison.png").stat().st_size > 1000
 
 
+@pytest.mark.slow
 def test_logged_config_is_the_resolved_config(lead_run):
     import mlflow
 
-    text = mlflow.artifacts.load_text(f"runs:/{lead_run['summary']['mlflow_run_id']}/config.yaml")
+    run_id = lead_run["summary"].experiment.mlflow_run_id
+    text = mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml")
     logged = yaml.safe_load(text)
     assert logged == lead_run["config"].resolved_dict()
     assert logged["evaluation"]["bootstrap"] == 200
     assert Path(logged["data"]["path"]).is_absolute()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["bant_scorecard", "lightgbm"])
 def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
     """pyfunc.load_model(model_uri).predict gives the very probabilities that were evaluated."""
     import mlflow
 
-    cand = next(c for c in lead_run["summary"]["candidates"] if c["name"] == name)
-    model = mlflow.pyfunc.load_model(cand["model_uri"])
+    cand = lead_run["summary"].candidate(name)
+    model = mlflow.pyfunc.load_model(cand.model_uri)
     task = ClassificationTask(lead_run["config"])
     task.prepare()
     head = model.predict(task.X_test.head())
@@ -289,13 +305,13 @@ def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
     assert proba.shape == (5, 2)
     np.testing.assert_allclose(proba.sum(1), 1.0)
     p = np.asarray(model.predict(task.X_test))[:, 1]
-    assert roc_auc_score(task.y_test, p) == pytest.approx(cand["metrics"]["roc_auc"], abs=1e-9)
+    assert roc_auc_score(task.y_test, p) == pytest.approx(cand.metrics["roc_auc"], abs=1e-9)
 
 
 # --------------------------------------------------------------------------- split and bad input
 
 
-def _prepare(cfg: dict, folder: Path) -> tuple[ClassificationTask, dict]:
+def _prepare(cfg: dict, folder: Path) -> tuple[ClassificationTask, ClassificationData]:
     task = ClassificationTask(load_experiment(_write_yaml(cfg, folder / "cfg.yaml")))
     return task, task.prepare()
 
@@ -304,7 +320,7 @@ def test_time_split_trains_on_earlier_rows(leads_csv, tmp_path):
     cfg = _lead_config("time", split={"method": "time", "test_size": 0.25})
     cfg["data"]["path"] = str(leads_csv)
     task, info = _prepare(cfg, tmp_path)
-    assert info["split"] == "time" and info["test_rows"] == 750
+    assert info.split == "time" and info.test_rows == 750
     assert task.X_train["created_at"].max() <= task.X_test["created_at"].min()
     # the file is shuffled, so this is not just "the first rows of the file"
     times = pd.to_datetime(pd.read_csv(leads_csv)["created_at"])
@@ -378,10 +394,10 @@ def test_all_nan_feature_is_excluded_and_listed(tmp_path):
     frame["not recorded"] = np.nan
     frame.to_csv(tmp_path / "tiny.csv", index=False)
     task, info = _prepare(_tiny_config("all-nan"), tmp_path)
-    assert info["excluded"] == {"not recorded": "entirely missing"}
-    assert "not recorded" not in info["features"]
+    assert info.excluded == {"not recorded": "entirely missing"}
+    assert "not recorded" not in info.features
     assert "not recorded" not in task.X_train.columns
-    assert set(info["features"]) == {"visits", "score", "segment"}
+    assert set(info.features) == {"visits", "score", "segment"}
 
 
 # --------------------------------------------------------------------------- awkward data, end to end
@@ -455,6 +471,7 @@ def awkward_run(module_tracking: str, tmp_path_factory: pytest.TempPathFactory) 
     return {"result": result, "summary": summary, "frame": frame, "folder": folder}
 
 
+@pytest.mark.slow
 def test_failed_candidate_is_recorded_and_the_others_still_run(awkward_run):
     import mlflow
 
@@ -469,9 +486,9 @@ def test_failed_candidate_is_recorded_and_the_others_still_run(awkward_run):
     assert list(cands) == ["broken_rules", "umsatz_rules", "lightgbm"]
     for name in ("umsatz_rules", "lightgbm"):
         assert cands[name]["status"] == "ok", cands[name].get("error")
-        assert "error" not in cands[name]
+        assert cands[name]["error"] is None
     # MLflow: the failed child run is FAILED with the error; the others finished with metrics
-    _, children = _runs(summary["mlflow_run_id"])
+    _, children = _runs(summary["experiment"]["mlflow_run_id"])
     failed = children["broken_rules"]
     assert failed.info.run_id == broken["mlflow_run_id"]
     assert failed.info.status == "FAILED"
@@ -484,6 +501,7 @@ def test_failed_candidate_is_recorded_and_the_others_still_run(awkward_run):
     assert summary["champion"]["baseline"] == "umsatz_rules"
 
 
+@pytest.mark.slow
 def test_awkward_columns_work_end_to_end(awkward_run):
     import mlflow
 
@@ -566,6 +584,7 @@ def trial_setup(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _write_yaml(cfg, folder / "trials.yaml")
 
 
+@pytest.mark.slow
 def test_any_binary_csv_runs_from_a_yaml_config_alone(module_tracking, trial_setup):
     from mlflow import MlflowClient
 
@@ -586,6 +605,7 @@ def test_any_binary_csv_runs_from_a_yaml_config_alone(module_tracking, trial_set
     assert version.source == champ["model_uri"] or champ["model_uri"].endswith(version.model_id)
 
 
+@pytest.mark.slow
 def test_set_override_changes_the_run(module_tracking, trial_setup):
     import mlflow
 
@@ -599,6 +619,6 @@ def test_set_override_changes_the_run(module_tracking, trial_setup):
     assert [c["name"] for c in summary["candidates"]] == ["prior"]
     assert summary["champion"] is None
     logged = yaml.safe_load(
-        mlflow.artifacts.load_text(f"runs:/{summary['mlflow_run_id']}/config.yaml")
+        mlflow.artifacts.load_text(f"runs:/{summary['experiment']['mlflow_run_id']}/config.yaml")
     )
     assert logged["split"]["test_size"] == 0.3 and logged["models"] == []

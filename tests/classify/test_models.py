@@ -1,4 +1,4 @@
-"""FrameEncoder, the three model pipelines, CalibratedModel and tune."""
+"""FrameEncoder, the registry's model pipelines, CalibratedModel and tune."""
 
 from __future__ import annotations
 
@@ -12,15 +12,20 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
-from salesml.models import (
-    MISSING,
-    PIPELINES,
-    SEARCH_SPACES,
-    CalibratedModel,
-    FrameEncoder,
-    logistic_pipeline,
-    tune,
-)
+from salesml.classify.models import MISSING, CalibratedModel, FrameEncoder, tune
+from salesml.registry import candidates, spec_for
+
+MODEL_TYPES = [t for t, spec in candidates("classification").items() if spec.role == "model"]
+
+
+def _pipeline(kind: str, seed: int = 0, **params):
+    """The unfitted pipeline of classification model ``kind``, built from its registry entry."""
+    return spec_for("classification", kind).make(seed, **params)
+
+
+def _space(kind: str) -> dict:
+    return spec_for("classification", kind).search_space
+
 
 NON_ASCII = "Zahlungs art é"
 
@@ -184,13 +189,13 @@ def test_columns_missing_at_transform_are_a_clear_error():
 # --------------------------------------------------------------------------- pipelines
 
 
-@pytest.mark.parametrize("kind", list(PIPELINES))
+@pytest.mark.parametrize("kind", MODEL_TYPES)
 def test_pipeline_fits_awkward_frame_and_scores_unseen_categories(kind, awkward):
     X_train, y_train, X_test, y_test = awkward
     small = {"logistic": {}, "lightgbm": {"n_estimators": 80}, "hist_gradient_boosting": {}}
     if kind == "hist_gradient_boosting":
         small[kind] = {"max_iter": 80}
-    pipe = PIPELINES[kind](seed=0, **small[kind]).fit(X_train, y_train)
+    pipe = _pipeline(kind, seed=0, **small[kind]).fit(X_train, y_train)
     enc = pipe.named_steps["encode"]
     assert enc.dropped_ == ["empty"]
     proba = pipe.predict_proba(X_test)
@@ -209,9 +214,9 @@ def test_pipeline_fits_awkward_frame_and_scores_unseen_categories(kind, awkward)
 def test_pipelines_use_the_bool_column_with_blanks(awkward):
     """Encoding the bool column as one level loses its signal: AUC drops without it."""
     X_train, y_train, X_test, y_test = awkward
-    full = logistic_pipeline().fit(X_train, y_train).predict_proba(X_test)[:, 1]
+    full = _pipeline("logistic").fit(X_train, y_train).predict_proba(X_test)[:, 1]
     no_flag = (
-        logistic_pipeline()
+        _pipeline("logistic")
         .fit(X_train.drop(columns="flag"), y_train)
         .predict_proba(X_test.drop(columns="flag"))[:, 1]
     )
@@ -220,8 +225,8 @@ def test_pipelines_use_the_bool_column_with_blanks(awkward):
 
 def test_pipelines_are_seeded(awkward):
     X_train, y_train, X_test, _ = awkward
-    a = PIPELINES["lightgbm"](seed=3, n_estimators=40).fit(X_train, y_train)
-    b = PIPELINES["lightgbm"](seed=3, n_estimators=40).fit(X_train, y_train)
+    a = _pipeline("lightgbm", seed=3, n_estimators=40).fit(X_train, y_train)
+    b = _pipeline("lightgbm", seed=3, n_estimators=40).fit(X_train, y_train)
     np.testing.assert_array_equal(a.predict_proba(X_test), b.predict_proba(X_test))
     assert a.named_steps["clf"].get_params()["random_state"] == 3
 
@@ -232,7 +237,7 @@ def test_pipelines_are_seeded(awkward):
 @pytest.fixture(scope="module")
 def calibrated(awkward):
     X_train, y_train, X_test, _ = awkward
-    est = PIPELINES["lightgbm"](seed=0, n_estimators=40)
+    est = _pipeline("lightgbm", seed=0, n_estimators=40)
     return CalibratedModel(est, method="isotonic", cv=3, seed=0).fit(X_train, y_train)
 
 
@@ -265,12 +270,12 @@ def test_calibrated_model_is_seeded(calibrated, awkward):
 
 def test_calibration_method_none_and_sigmoid(awkward):
     X_train, y_train, X_test, _ = awkward
-    none = CalibratedModel(logistic_pipeline(), method="none").fit(X_train, y_train)
+    none = CalibratedModel(_pipeline("logistic"), method="none").fit(X_train, y_train)
     assert none.calibrated_ is none.uncalibrated_
     np.testing.assert_array_equal(
         none.predict_proba(X_test), none.predict_proba_uncalibrated(X_test)
     )
-    sig = CalibratedModel(logistic_pipeline(), method="sigmoid", cv=3).fit(X_train, y_train)
+    sig = CalibratedModel(_pipeline("logistic"), method="sigmoid", cv=3).fit(X_train, y_train)
     assert sig.calibrated_.method == "sigmoid"
     # a monotone map per fold keeps the ranking close to the uncalibrated one
     r = np.corrcoef(sig.predict_proba(X_test)[:, 1], none.predict_proba(X_test)[:, 1])[0, 1]
@@ -279,7 +284,7 @@ def test_calibration_method_none_and_sigmoid(awkward):
 
 def test_calibrated_model_is_not_fitted_until_fit(awkward):
     with pytest.raises(NotFittedError):
-        CalibratedModel(logistic_pipeline()).predict_proba(awkward[2])
+        CalibratedModel(_pipeline("logistic")).predict_proba(awkward[2])
 
 
 # --------------------------------------------------------------------------- tune
@@ -288,11 +293,17 @@ def test_calibrated_model_is_not_fitted_until_fit(awkward):
 def test_tune_logistic_returns_params_from_space_and_cv_auc(awkward):
     X_train, y_train = awkward[0], awkward[1]
     best_pipe, best, cv_auc = tune(
-        "logistic", logistic_pipeline(seed=0), X_train, y_train, n_trials=3, cv=3, seed=0
+        _space("logistic"),
+        _pipeline("logistic", seed=0),
+        X_train,
+        y_train,
+        n_trials=3,
+        cv=3,
+        seed=0,
     )
-    assert set(best) == set(SEARCH_SPACES["logistic"])
+    assert set(best) == set(_space("logistic"))
     assert isinstance(best["clf__C"], float)
-    assert np.isclose(SEARCH_SPACES["logistic"]["clf__C"], best["clf__C"]).any()
+    assert np.isclose(_space("logistic")["clf__C"], best["clf__C"]).any()
     assert best_pipe.get_params()["clf__C"] == best["clf__C"]
     with pytest.raises(NotFittedError):
         check_is_fitted(best_pipe)
@@ -305,9 +316,9 @@ def test_tune_logistic_returns_params_from_space_and_cv_auc(awkward):
 
 def test_tune_lightgbm_draws_from_the_search_space(awkward):
     X_train, y_train = awkward[0][:600], awkward[1][:600]
-    pipe = PIPELINES["lightgbm"](seed=0)
-    _, best, cv_auc = tune("lightgbm", pipe, X_train, y_train, n_trials=3, cv=2, seed=1)
-    space = SEARCH_SPACES["lightgbm"]
+    pipe = _pipeline("lightgbm", seed=0)
+    _, best, cv_auc = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=3, cv=2, seed=1)
+    space = _space("lightgbm")
     assert set(best) == set(space)
     for key, value in best.items():
         assert value in space[key], key

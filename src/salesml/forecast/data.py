@@ -1,6 +1,6 @@
 """Forecast data: the long (Nixtla) format, regular dates, series selection.
 
-The handling of awkward input is documented in :mod:`salesml.forecasting`.
+The handling of awkward input is documented in :mod:`salesml.forecast.task`.
 """
 
 from __future__ import annotations
@@ -234,6 +234,16 @@ def select_series(
     return df[~df[id_col].isin(list(excluded))].reset_index(drop=True), excluded
 
 
+def future_dates(last: pd.Series, h: int, freq: str) -> pd.DatetimeIndex:
+    """The ``h`` dates after each value of ``last`` (one block of ``h`` per value)."""
+    out = []
+    for when in last:
+        out.append(pd.date_range(when, periods=h + 1, freq=freq)[1:])
+    return (
+        pd.DatetimeIndex(np.concatenate([d.values for d in out])) if out else pd.DatetimeIndex([])
+    )
+
+
 def future_frame(
     history: pd.DataFrame,
     ids: list[str],
@@ -259,8 +269,6 @@ def future_frame(
     h : int
         Horizon in periods of ``freq``.
     """
-    from salesml.forecast_models import future_dates
-
     if not exog:
         return pd.DataFrame({id_col: ids, "h": [h] * len(ids)})
     tail = (

@@ -25,20 +25,6 @@ def seasonal_scales(
     return pd.DataFrame({"scale": scale, "scale2": scale2})
 
 
-def mase(y: np.ndarray, yhat: np.ndarray, y_train: np.ndarray, season_length: int) -> float:
-    """Mean absolute error over the in-sample seasonal-naive MAE of ``y_train`` (one series)."""
-    y_train = np.asarray(y_train, float)
-    scale = np.mean(np.abs(y_train[season_length:] - y_train[:-season_length]))
-    return float(np.mean(np.abs(np.asarray(y, float) - np.asarray(yhat, float))) / scale)
-
-
-def rmsse(y: np.ndarray, yhat: np.ndarray, y_train: np.ndarray, season_length: int) -> float:
-    """Root mean squared error over the in-sample seasonal-naive RMSE of ``y_train`` (one series)."""
-    y_train = np.asarray(y_train, float)
-    scale2 = np.mean((y_train[season_length:] - y_train[:-season_length]) ** 2)
-    return float(np.sqrt(np.mean((np.asarray(y, float) - np.asarray(yhat, float)) ** 2) / scale2))
-
-
 def wape(y: np.ndarray, yhat: np.ndarray) -> float:
     """Weighted absolute percentage error: ``sum|y - yhat| / sum|y|``."""
     y, yhat = np.asarray(y, float), np.asarray(yhat, float)

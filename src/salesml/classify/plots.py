@@ -120,8 +120,14 @@ def comparison_figure(
     metrics: dict[str, dict[str, Any]],
     path: Path,
     metric: str = "roc_auc",
+    confidence: float = 0.95,
 ) -> Path:
-    """Every candidate's ROC, PR, gains and calibration curves, plus the metric with its CI."""
+    """Every candidate's ROC, PR, gains and calibration curves, plus the metric with its CI.
+
+    ``confidence`` is the level of the CIs in ``metrics``, shown in the panel's title.
+    """
+    from salesml.results import ci_label
+
     plt = _pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(16, 9))
     (a_roc, a_pr, a_gain), (a_cal, a_ci, a_blank) = axes  # a_blank: decile lift
@@ -135,7 +141,7 @@ def comparison_figure(
     ypos = np.arange(len(names))
     a_ci.errorbar(vals, ypos, xerr=[vals - ci[:, 0], ci[:, 1] - vals], fmt="o", capsize=4)
     a_ci.set_yticks(ypos, names)
-    a_ci.set(title=f"{metric} with 95% bootstrap CI (test)", xlabel=metric)
+    a_ci.set(title=f"{metric} with {ci_label(confidence)} (bootstrap, test)", xlabel=metric)
     width = 0.8 / max(len(predictions), 1)
     for i, (name, p) in enumerate(predictions.items()):
         a_blank.bar(

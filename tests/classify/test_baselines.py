@@ -11,9 +11,9 @@ import yaml
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from salesml.baselines import ControlPointsClassifier, ScorecardClassifier, rule_mask
-from salesml.classification import build_candidate
-from salesml.config import CandidateConfig
+from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier, rule_mask
+from salesml.classify.task import build_candidate
+from salesml.config import parse_experiment
 from salesml.errors import DataError
 
 # --------------------------------------------------------------------------- fixtures
@@ -150,6 +150,21 @@ def test_isotonic_probabilities_are_monotone_in_points(est, lead_frames):
     assert roc_auc_score(y_test, est.predict_proba(X_test)[:, 1]) > 0.6
 
 
+def test_registry_builders_make_the_baselines_with_their_params():
+    from sklearn.dummy import DummyClassifier
+
+    from salesml.registry import spec_for
+
+    prior = spec_for("classification", "prior").make(0)
+    assert isinstance(prior, DummyClassifier) and prior.strategy == "prior"
+    card = spec_for("classification", "scorecard").make(7, rules=BANT, base_points=5.0)
+    assert isinstance(card, ScorecardClassifier)
+    assert card.get_params() == {"rules": BANT, "base_points": 5.0}
+    cp = spec_for("classification", "control_points").make(7, n_bins=3, smoothing=1.0)
+    assert isinstance(cp, ControlPointsClassifier)
+    assert cp.get_params() == {"n_bins": 3, "smoothing": 1.0, "max_levels": 50}
+
+
 # --------------------------------------------------------------------------- scorecard rules
 
 
@@ -197,7 +212,13 @@ def test_conditions_are_anded(small):
 
 def _scorecard_from_yaml(text: str) -> ScorecardClassifier:
     """Build the scorecard exactly as a YAML config does (pydantic, then build_candidate)."""
-    cand = CandidateConfig.model_validate(yaml.safe_load(text))
+    raw = {
+        "name": "t",
+        "task": "lead_conversion",
+        "data": {"path": "leads.csv", "target": "converted"},
+        "baselines": [yaml.safe_load(text)],
+    }
+    cand = parse_experiment(raw).baselines[0]
     return build_candidate(cand, seed=0)
 
 

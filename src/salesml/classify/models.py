@@ -1,5 +1,7 @@
-"""Machine-learning candidates: logistic regression and gradient boosting.
+"""Machine-learning candidates: scikit-learn pipelines from the raw feature frame.
 
+Which estimators exist, with which defaults and search spaces, is declared in
+:mod:`salesml.classify.registry`; :func:`estimator_pipeline` builds any of them.
 Every model is a scikit-learn pipeline that takes the raw feature frame:
 :class:`FrameEncoder` first fixes the columns' types (numbers, dates expanded
 to calendar parts, categories frozen at fit time so values unseen in train
@@ -19,10 +21,9 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
-from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
-from sklearn.preprocessing import OneHotEncoder, StandardScaler
+from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
 MISSING = "__missing__"
@@ -129,88 +130,76 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         return np.asarray(names, dtype=object)
 
 
-def logistic_pipeline(seed: int = 0, **params: Any) -> Pipeline:
-    """One-hot categories, impute and scale numbers, L2 logistic regression."""
-    numeric = make_pipeline(SimpleImputer(strategy="median", add_indicator=True), StandardScaler())
-    onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5)
-    prep = ColumnTransformer(
-        [
-            ("num", numeric, make_column_selector(dtype_include="number")),
-            ("cat", onehot, make_column_selector(dtype_exclude="number")),
-        ],
-        sparse_threshold=0.0,
-    )
-    clf = LogisticRegression(**{"C": 1.0, "max_iter": 2000, "random_state": seed, **params})
-    return Pipeline([("encode", FrameEncoder(categorical="string")), ("prep", prep), ("clf", clf)])
+def _encoded(encoding: str) -> list[tuple[str, Any]]:
+    """The steps that turn the raw frame into what an estimator of ``encoding`` takes."""
+    if encoding == "native":  # pandas categoricals: LightGBM, HistGradientBoosting
+        return [("encode", FrameEncoder(categorical="category"))]
+    if encoding == "onehot":  # imputed, scaled numbers and one-hot categories: linear models
+        numeric = make_pipeline(
+            SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+        )
+        onehot = OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=5)
+        prep = ColumnTransformer(
+            [
+                ("num", numeric, make_column_selector(dtype_include="number")),
+                ("cat", onehot, make_column_selector(dtype_exclude="number")),
+            ],
+            sparse_threshold=0.0,
+        )
+        return [("encode", FrameEncoder(categorical="string")), ("prep", prep)]
+    if encoding == "ordinal":  # integer codes, numbers as they are (NaN kept): tree ensembles
+        ordinal = OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)
+        prep = ColumnTransformer(
+            [
+                ("num", "passthrough", make_column_selector(dtype_include="number")),
+                ("cat", ordinal, make_column_selector(dtype_exclude="number")),
+            ],
+            sparse_threshold=0.0,
+        )
+        return [("encode", FrameEncoder(categorical="string")), ("prep", prep)]
+    raise ValueError(f"unknown encoding {encoding!r}; use native, onehot or ordinal")
 
 
-def lightgbm_pipeline(seed: int = 0, **params: Any) -> Pipeline:
-    """LightGBM with native categorical handling."""
-    from lightgbm import LGBMClassifier
+def estimator_pipeline(
+    seed: int, *, estimator: str, encoding: str, defaults: dict[str, Any], **params: Any
+) -> Pipeline:
+    """A model as a pipeline from the raw feature frame: encoding steps, then the estimator.
 
-    defaults = {
-        "n_estimators": 300,
-        "learning_rate": 0.03,
-        "num_leaves": 15,
-        "min_child_samples": 30,
-        "subsample": 0.8,
-        "subsample_freq": 1,
-        "colsample_bytree": 0.8,
-        "reg_lambda": 1.0,
-        "random_state": seed,
-        "n_jobs": 1,
-        "verbose": -1,
-    }
-    clf = LGBMClassifier(**{**defaults, **params})
-    return Pipeline([("encode", FrameEncoder(categorical="category")), ("clf", clf)])
+    Parameters
+    ----------
+    seed : int
+        Passed as ``random_state`` when the estimator takes one.
+    estimator : str
+        ``"module:Class"`` of a scikit-learn classifier.
+    encoding : {"native", "onehot", "ordinal"}
+        How columns reach it (see :func:`_encoded`).
+    defaults : dict
+        salesml's defaults for the estimator; ``params`` override them.
+    """
+    from salesml.registry import resolve
 
-
-def hist_gradient_boosting_pipeline(seed: int = 0, **params: Any) -> Pipeline:
-    """scikit-learn's HistGradientBoosting with native categoricals."""
-    from sklearn.ensemble import HistGradientBoostingClassifier
-
-    defaults = {"learning_rate": 0.05, "max_iter": 300, "max_leaf_nodes": 15, "random_state": seed}
-    clf = HistGradientBoostingClassifier(
-        categorical_features="from_dtype", **{**defaults, **params}
-    )
-    return Pipeline([("encode", FrameEncoder(categorical="category")), ("clf", clf)])
-
-
-PIPELINES = {
-    "logistic": logistic_pipeline,
-    "lightgbm": lightgbm_pipeline,
-    "hist_gradient_boosting": hist_gradient_boosting_pipeline,
-}
-
-SEARCH_SPACES: dict[str, dict[str, Any]] = {
-    "logistic": {"clf__C": np.logspace(-3, 2, 30)},
-    "lightgbm": {
-        "clf__num_leaves": [7, 15, 31, 63],
-        "clf__learning_rate": [0.01, 0.02, 0.03, 0.05, 0.1],
-        "clf__n_estimators": [100, 200, 300, 500],
-        "clf__min_child_samples": [10, 20, 40, 80],
-        "clf__colsample_bytree": [0.5, 0.7, 0.9, 1.0],
-        "clf__reg_lambda": [0.0, 0.1, 1.0, 10.0],
-    },
-    "hist_gradient_boosting": {
-        "clf__max_leaf_nodes": [7, 15, 31, 63],
-        "clf__learning_rate": [0.02, 0.05, 0.1],
-        "clf__max_iter": [100, 200, 400],
-        "clf__l2_regularization": [0.0, 0.1, 1.0, 10.0],
-    },
-}
+    cls = resolve(estimator)
+    seeded = {"random_state": seed} if "random_state" in cls().get_params() else {}
+    clf = cls(**{**defaults, **seeded, **params})
+    return Pipeline([*_encoded(encoding), ("clf", clf)])
 
 
 def tune(
-    kind: str, pipeline: Pipeline, X: pd.DataFrame, y: np.ndarray, n_trials: int, cv: int, seed: int
+    space: dict[str, list[Any]],
+    pipeline: Pipeline,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    n_trials: int,
+    cv: int,
+    seed: int,
 ) -> tuple[Pipeline, dict[str, Any], float]:
-    """Random search over :data:`SEARCH_SPACES` with stratified CV on train only.
+    """Random search over ``space`` (a candidate's search space) with stratified CV on train only.
 
     Returns the unfitted best pipeline, its parameters and its mean CV ROC-AUC.
     """
     search = RandomizedSearchCV(
         pipeline,
-        SEARCH_SPACES[kind],
+        space,
         n_iter=n_trials,
         scoring="roc_auc",
         cv=StratifiedKFold(cv, shuffle=True, random_state=seed),

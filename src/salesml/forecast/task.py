@@ -51,126 +51,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.config import CandidateConfig, ExperimentConfig
-from salesml.data import file_sha256, read_frame
+from salesml.config import CandidateConfig, ForecastExperiment
+from salesml.data import ensure_data, file_sha256, read_frame
 from salesml.errors import DataError
-from salesml.forecast_data import (  # noqa: F401
-    _series_list,
-    future_frame,
-    regularize,
-    select_series,
-    to_long,
-)
-from salesml.forecast_metrics import (  # noqa: F401
+from salesml.forecast.backtest import backtest, backtest_cutoffs, window_mase
+from salesml.forecast.data import future_frame, regularize, select_series, to_long
+from salesml.forecast.metrics import (
     add_intervals,
-    bias,
     conformal_quantiles,
-    coverage,
     evaluate_forecasts,
-    mase,
-    rmsse,
     seasonal_scales,
-    smape,
-    wape,
 )
-from salesml.forecast_models import season_length_for
-from salesml.runner import Outcome
-
-
-def backtest_cutoffs(
-    dates: pd.DatetimeIndex,
-    horizon: int,
-    windows: int,
-    step: int | None = None,
-    calibration: bool = True,
-) -> list[pd.Timestamp]:
-    """Forecast origins (first forecast date of each window), oldest first.
-
-    The last window ends at ``dates[-1]``; with ``calibration`` one more origin
-    comes ``horizon`` periods before the first. Training for an origin uses
-    dates strictly before it.
-
-    Raises
-    ------
-    DataError
-        When the origins do not fit into ``dates`` with at least one training period.
-    """
-    step = step or horizon
-    n = len(dates)
-    pos = [n - horizon - (windows - 1 - k) * step for k in range(windows)]
-    if calibration:
-        pos.insert(0, pos[0] - horizon)
-    if pos[0] < 1:
-        need = n - pos[0] + 1
-        raise DataError(
-            f"the backtest (horizon {horizon}, {windows} windows {step} apart"
-            f"{', one calibration window' if calibration else ''}) needs more than {need - 1} "
-            f"periods but the data span {n}; lower backtest.windows, backtest.step or horizon"
-        )
-    return [pd.Timestamp(dates[p]) for p in pos]
-
-
-def backtest(
-    make_forecaster: Any,
-    df: pd.DataFrame,
-    cutoffs: list[pd.Timestamp],
-    horizon: int,
-    season_length: int,
-    refit: bool = True,
-    id_col: str = "unique_id",
-    time_col: str = "ds",
-    target_col: str = "y",
-    scale_cache: dict[pd.Timestamp, pd.DataFrame] | None = None,
-) -> pd.DataFrame:
-    """Rolling-origin forecasts: for each origin fit on ``time_col < origin``, forecast ``horizon``.
-
-    Parameters
-    ----------
-    make_forecaster : callable
-        Returns a new unfitted forecaster (see :mod:`salesml.forecast_models`).
-    refit : bool
-        False: fit at the first origin only, then move the origin forward with
-        ``update`` (parameters frozen, state filtered through the new data).
-
-    Returns
-    -------
-    DataFrame
-        ``id_col, time_col, target_col, yhat, window, cutoff, step, scale, scale2``.
-    """
-    dates = np.sort(df[time_col].unique())
-    parts, model = [], None
-    for k, cutoff in enumerate(cutoffs):
-        start = int(np.searchsorted(dates, np.datetime64(cutoff)))
-        window_dates = dates[start : start + horizon]
-        train = df[df[time_col] < cutoff]
-        test = df[df[time_col].isin(window_dates)]
-        if model is None or refit or not hasattr(model, "update"):
-            model = make_forecaster().fit(train)
-        else:
-            model.update(train)
-        X = test if getattr(model, "uses_exog", False) else None
-        fc = model.predict(horizon, X_df=X)
-        out = test[[id_col, time_col, target_col]].merge(fc, on=[id_col, time_col], how="left")
-        if out["yhat"].isna().any():
-            raise RuntimeError(
-                f"no forecast for series {_series_list(out.loc[out['yhat'].isna(), id_col])} at origin {cutoff:%Y-%m-%d}"
-            )
-        cache = {} if scale_cache is None else scale_cache
-        if cutoff not in cache:
-            cache[cutoff] = seasonal_scales(train, season_length, id_col, target_col)
-        scales = cache[cutoff]
-        out = out.join(scales, on=id_col)
-        out["yhat"] = out["yhat"].clip(lower=0)
-        out["window"], out["cutoff"] = k, cutoff
-        out["step"] = np.searchsorted(window_dates, out[time_col].to_numpy()) + 1
-        parts.append(out)
-    return pd.concat(parts, ignore_index=True)
-
-
-def _window_mase(fc: pd.DataFrame, window: int, id_col: str, target_col: str) -> float:
-    part = fc[fc["window"] == window]
-    scaled = (part[target_col] - part["yhat"]).abs() / part["scale"]
-    return float(scaled.groupby(part[id_col]).mean().mean())
+from salesml.forecast.models import season_length_for
+from salesml.results import ForecastData
+from salesml.task import Outcome
 
 
 class ForecastTask:
@@ -179,7 +73,7 @@ class ForecastTask:
     primary_metric = "mase"
     id_col, time_col, target_col = "unique_id", "ds", "y"
 
-    def __init__(self, config: ExperimentConfig) -> None:
+    def __init__(self, config: ForecastExperiment) -> None:
         self.config = config
         self.results: dict[str, dict[str, Any]] = {}
         self.cols = {
@@ -188,12 +82,10 @@ class ForecastTask:
             "target_col": self.target_col,
         }
 
-    def prepare(self) -> dict[str, Any]:
-        from salesml.classification import ensure_data
-
+    def prepare(self) -> ForecastData:
         cfg, dc = self.config, self.config.data
         where = str(dc.path)
-        ensure_data(cfg)
+        ensure_data(dc.path, dc.generate)
         raw = read_frame(dc.path)
         df = to_long(
             raw, dc.id_columns, dc.time, dc.target, dc.exog, dc.date_format, where, **self.cols
@@ -219,41 +111,41 @@ class ForecastTask:
         self.levels = list(cfg.levels)
         self.scale_cache: dict[pd.Timestamp, pd.DataFrame] = {}
         self.full_scales = seasonal_scales(df, m, self.id_col, self.target_col)
-        return {
-            "path": where,
-            "sha256": file_sha256(dc.path),
-            "rows": len(raw),
-            "series": int(sizes.size),
-            "series_used": int(df[self.id_col].nunique()),
-            "freq": freq,
-            "season_length": m,
-            "horizon": h,
-            "start": f"{dates[0]:%Y-%m-%d}",
-            "end": f"{dates[-1]:%Y-%m-%d}",
-            "calibration_cutoff": f"{cutoffs[0]:%Y-%m-%d}",
-            "cutoffs": [f"{c:%Y-%m-%d}" for c in cutoffs[1:]],
-            "exog": self.exog,
-            "gaps_filled": gaps,
-            "excluded": excluded,
-        }
+        return ForecastData(
+            path=where,
+            sha256=file_sha256(dc.path),
+            rows=len(raw),
+            excluded=excluded,
+            series=int(sizes.size),
+            series_used=int(df[self.id_col].nunique()),
+            freq=freq,
+            season_length=m,
+            horizon=h,
+            start=f"{dates[0]:%Y-%m-%d}",
+            end=f"{dates[-1]:%Y-%m-%d}",
+            calibration_cutoff=f"{cutoffs[0]:%Y-%m-%d}",
+            cutoffs=[f"{c:%Y-%m-%d}" for c in cutoffs[1:]],
+            exog=self.exog,
+            gaps_filled=gaps,
+        )
 
     def _forecasts(
         self, cand: CandidateConfig, params: dict[str, Any], refit: bool
     ) -> tuple[pd.DataFrame, Any]:
-        from salesml.forecast_models import EnsembleForecaster, build_forecaster
+        from salesml.forecast.models import EnsembleForecaster, ForecastContext
 
-        if cand.type != "ensemble":
-            args = (
-                cand.type,
-                params,
+        spec = cand.spec
+        if spec.build is not None:
+            ctx = ForecastContext(
                 self.freq,
                 self.season_length,
-                self.exog,
+                tuple(self.exog),
                 self.config.evaluation.seed,
+                **self.cols,
             )
-            build_forecaster(*args, **self.cols)  # bad params fail before any fit
+            spec.make(ctx, **params)  # bad params fail before any fit
             fc = backtest(
-                lambda: build_forecaster(*args, **self.cols),
+                lambda: spec.make(ctx, **params),
                 self.df,
                 self.cutoffs,
                 self.horizon,
@@ -262,18 +154,15 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            return fc, build_forecaster(*args, **self.cols).fit(self.df)
-        unknown = set(params) - {"members", "size"}
-        if unknown:
-            raise ValueError(f"ensemble: unknown params {sorted(unknown)}; allowed: members, size")
+            return fc, spec.make(ctx, **params).fit(self.df)
         names = params.get("members")
         if names is None:
             # Members are ranked on the calibration window, which precedes every evaluation
             # window, so choosing them does not peek at the windows the ensemble is scored on.
             done = [
-                (_window_mase(r["fc"], 0, self.id_col, self.target_col), n)
+                (window_mase(r["fc"], 0, self.id_col, self.target_col), n)
                 for n, r in self.results.items()
-                if r["role"] == "model" and r["type"] != "ensemble"
+                if r["role"] == "model" and not r["combines"]
             ]
             names = [n for _, n in sorted(done)[: int(params.get("size", 2))]]
         missing = [n for n in names if n not in self.results]
@@ -292,8 +181,8 @@ class ForecastTask:
 
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
         from salesml.evaluation import mean_difference
-        from salesml.forecast_export import ForecastPyfunc
-        from salesml.forecast_plots import error_figure, fan_chart
+        from salesml.forecast.export import ForecastPyfunc
+        from salesml.forecast.plots import error_figure, fan_chart
 
         params = dict(candidate.params)
         refit = bool(params.pop("refit", True))
@@ -341,7 +230,7 @@ class ForecastTask:
             "fc": raw,
             "final": final,
             "role": role,
-            "type": candidate.type,
+            "combines": candidate.spec.build is None,
             "mase": metrics["mase"],
             "by_step": by_step,
             "per_series": per_series["mase"],
@@ -390,7 +279,7 @@ class ForecastTask:
         )
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
-        from salesml.forecast_plots import comparison_figure
+        from salesml.forecast.plots import comparison_figure
 
         keep = [o.name for o in outcomes if o.name in self.results]
         by_step = {n: self.results[n]["by_step"] for n in keep}

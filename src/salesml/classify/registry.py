@@ -1,0 +1,121 @@
+"""Every lead-conversion and churn candidate, declared once.
+
+Baselines are the rules a sales team uses; models are scikit-learn pipelines
+built by :func:`salesml.classify.models.estimator_pipeline` from the estimator
+class, its input encoding and its defaults given here. Adding a classifier is
+one :func:`_model` entry (plus its test). Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from salesml.registry import CandidateSpec, Param
+
+_MODELS = "salesml.classify.models:estimator_pipeline"
+
+
+def _model(
+    type_: str,
+    estimator: str,
+    encoding: str,
+    description: str,
+    defaults: dict[str, object],
+    search_space: dict[str, list[object]],
+) -> CandidateSpec:
+    """A model entry: ``estimator`` (``module:Class``) behind salesml's frame encoder."""
+    return CandidateSpec(
+        type=type_,
+        family="classification",
+        role="model",
+        description=description,
+        build=_MODELS,
+        fixed={"estimator": estimator, "encoding": encoding, "defaults": defaults},
+        passthrough=estimator,
+        options=("search", "calibration"),
+        search_space=search_space,
+    )
+
+
+CANDIDATES: tuple[CandidateSpec, ...] = (
+    CandidateSpec(
+        type="prior",
+        family="classification",
+        role="baseline",
+        description="Every row gets the training positive rate: the floor any score must beat.",
+        build="salesml.classify.baselines:prior",
+    ),
+    CandidateSpec(
+        type="scorecard",
+        family="classification",
+        role="baseline",
+        description="Points from explicit rules (BANT, contract/tenure), clipped to 0-100.",
+        build="salesml.classify.baselines:scorecard",
+        params={"base_points": Param(float, 0.0, "points every row starts with")},
+        options=("rules",),
+    ),
+    CandidateSpec(
+        type="control_points",
+        family="classification",
+        role="baseline",
+        description="Points by each attribute's conversion rate relative to the control rate.",
+        build="salesml.classify.baselines:control_points",
+        params={
+            "n_bins": Param(int, 5, "quantile bins per numeric column"),
+            "smoothing": Param(float, 20.0, "pseudo-rows pulling small groups to the control"),
+            "max_levels": Param(int, 50, "categorical columns with more values are skipped"),
+        },
+    ),
+    _model(
+        "logistic",
+        "sklearn.linear_model:LogisticRegression",
+        "onehot",
+        "One-hot categories, imputed and scaled numbers, L2 logistic regression.",
+        {"C": 1.0, "max_iter": 2000},
+        {"clf__C": np.logspace(-3, 2, 30).tolist()},
+    ),
+    _model(
+        "lightgbm",
+        "lightgbm:LGBMClassifier",
+        "native",
+        "LightGBM gradient boosting with native categoricals and missing values.",
+        {
+            "n_estimators": 300,
+            "learning_rate": 0.03,
+            "num_leaves": 15,
+            "min_child_samples": 30,
+            "subsample": 0.8,
+            "subsample_freq": 1,
+            "colsample_bytree": 0.8,
+            "reg_lambda": 1.0,
+            "n_jobs": 1,
+            "verbose": -1,
+        },
+        {
+            "clf__num_leaves": [7, 15, 31, 63],
+            "clf__learning_rate": [0.01, 0.02, 0.03, 0.05, 0.1],
+            "clf__n_estimators": [100, 200, 300, 500],
+            "clf__min_child_samples": [10, 20, 40, 80],
+            "clf__colsample_bytree": [0.5, 0.7, 0.9, 1.0],
+            "clf__reg_lambda": [0.0, 0.1, 1.0, 10.0],
+        },
+    ),
+    _model(
+        "hist_gradient_boosting",
+        "sklearn.ensemble:HistGradientBoostingClassifier",
+        "native",
+        "Histogram gradient boosting (scikit-learn) with native categoricals.",
+        {
+            "categorical_features": "from_dtype",
+            "learning_rate": 0.05,
+            "max_iter": 300,
+            "max_leaf_nodes": 15,
+        },
+        {
+            "clf__max_leaf_nodes": [7, 15, 31, 63],
+            "clf__learning_rate": [0.02, 0.05, 0.1],
+            "clf__max_iter": [100, 200, 400],
+            "clf__l2_regularization": [0.0, 0.1, 1.0, 10.0],
+        },
+    ),
+)

@@ -1,0 +1,309 @@
+"""Forecasters for the forecast task: baselines, statistical models, a global LightGBM.
+
+Every forecaster works on long-format frames (one row per series and period,
+regular dates) and has the same small interface:
+
+- ``fit(df)`` learns from the history and returns ``self``;
+- ``predict(h, X_df=None)`` returns ``id_col, time_col, "yhat"`` for the next
+  ``h`` periods of every series; ``X_df`` holds future exogenous values and is
+  used when ``uses_exog`` is true;
+- ``update(df)`` (statistical models and LightGBM) keeps the estimated
+  parameters but moves the forecast origin to the end of ``df``; the backtest
+  uses it for candidates with ``refit: false``.
+
+Which forecasters exist, with which options, is declared in
+:mod:`salesml.forecast.registry`; the builders here make them from a
+:class:`ForecastContext`. The global LightGBM lives in
+:mod:`salesml.forecast.global_lgbm`. statsforecast is imported only when a
+model is fitted.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.forecast.data import future_dates
+
+_SEASON = {"D": 7, "B": 5, "W": 52, "M": 12, "ME": 12, "MS": 12, "SM": 24, "SMS": 24, "Q": 4}
+_SEASON |= {"QE": 4, "QS": 4, "BQ": 4, "BQE": 4, "BM": 12, "BME": 12, "BMS": 12, "h": 24, "H": 24}
+_SEASON |= {"min": 60, "T": 60}
+_YEAR = {"D": 364, "B": 260, "W": 52, "SM": 24, "SMS": 24, "h": 8736, "H": 8736}
+
+
+def _freq_code(freq: str) -> tuple[str, int]:
+    from pandas.tseries.frequencies import to_offset
+
+    offset = to_offset(freq)
+    return offset.rule_code.split("-")[0], max(int(offset.n), 1)
+
+
+def season_length_for(freq: str) -> int:
+    """Default season length for a pandas frequency: D 7, B 5, W 52, M 12, Q 4, h 24, else 1."""
+    code, n = _freq_code(freq)
+    base = _SEASON.get(code, _SEASON.get(code.rstrip("E"), 1))
+    return max(1, round(base / n))
+
+
+def periods_per_year(freq: str) -> int:
+    """Periods in a year, aligned to the week for daily data (364 days keeps weekdays)."""
+    code, n = _freq_code(freq)
+    base = _YEAR.get(code, season_length_for(code) if code[0] in "MQ" else 1)
+    return max(1, round(base / n))
+
+
+def _stats_model(sf_model: str, seasonal: bool, season_length: int, params: dict[str, Any]) -> Any:
+    from statsforecast import models as sm
+
+    seasonality = {"season_length": season_length} if seasonal else {}
+    return getattr(sm, sf_model)(**seasonality, **params)
+
+
+class StatsForecaster:
+    """A statsforecast model (Naive, SeasonalNaive, WindowAverage, AutoETS, AutoTheta, ...).
+
+    Parameters
+    ----------
+    sf_model : str
+        The class name in ``statsforecast.models`` (``"AutoETS"``).
+    freq, season_length : str, int
+        Pandas frequency and season length of the data.
+    params : dict, optional
+        The model's own settings (e.g. ``model`` and ``damped`` for AutoETS).
+    seasonal : bool
+        Whether the model takes ``season_length``.
+    max_history : int, optional
+        Fit on at most the last ``max_history`` periods of each series.
+    n_jobs : int
+        statsforecast worker processes.
+    """
+
+    uses_exog = False
+    exog: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        sf_model: str,
+        freq: str,
+        season_length: int,
+        params: dict[str, Any] | None = None,
+        seasonal: bool = True,
+        max_history: int | None = None,
+        n_jobs: int = 1,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+    ) -> None:
+        self.sf_model, self.freq, self.season_length = sf_model, freq, season_length
+        self.params, self.seasonal = dict(params or {}), seasonal
+        self.max_history, self.n_jobs = max_history, n_jobs
+        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+
+    def _model(self) -> Any:
+        return _stats_model(self.sf_model, self.seasonal, self.season_length, self.params)
+
+    def _cols(self, df: pd.DataFrame) -> pd.DataFrame:
+        df = df[[self.id_col, self.time_col, self.target_col]]
+        if self.max_history:
+            df = df.groupby(self.id_col, sort=False).tail(self.max_history)
+        return df
+
+    def fit(self, df: pd.DataFrame) -> StatsForecaster:
+        from statsforecast import StatsForecast
+
+        model = self._model()
+        self.alias_ = str(model)
+        self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=self.n_jobs)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self.sf_.fit(
+                self._cols(df),
+                id_col=self.id_col,
+                time_col=self.time_col,
+                target_col=self.target_col,
+            )
+        self.history_: pd.DataFrame | None = None
+        return self
+
+    def update(self, df: pd.DataFrame) -> StatsForecaster:
+        """Keep the parameters, forecast from the end of ``df`` (refit if unsupported)."""
+        if not hasattr(self.sf_.fitted_[0, 0], "forward"):
+            return self.fit(df)
+        self.history_ = self._cols(df)
+        return self
+
+    def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
+        if self.history_ is None:
+            out = self.sf_.predict(h=h).rename(columns={self.alias_: "yhat"})
+            return out[[self.id_col, self.time_col, "yhat"]].reset_index(drop=True)
+        models = dict(zip(self.sf_.uids, self.sf_.fitted_[:, 0], strict=True))
+        ids, last, values = [], [], []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for uid, part in self.history_.groupby(self.id_col, sort=True):
+                fc = models[uid].forward(y=part[self.target_col].to_numpy(float), h=h)["mean"]
+                ids.append(uid)
+                last.append(part[self.time_col].iloc[-1])
+                values.append(fc)
+        return pd.DataFrame(
+            {
+                self.id_col: np.repeat(np.asarray(ids, dtype=object), h),
+                self.time_col: future_dates(pd.Series(last), h, self.freq),
+                "yhat": np.concatenate(values) if values else [],
+            }
+        )
+
+
+class LastYearGrowth:
+    """The sales manager's rule: same period last year times last quarter's year-over-year growth.
+
+    ``yhat[T+j] = y[T+j-year] * sum(y[T-q+1 .. T]) / sum(y[T-q+1-year .. T-year])`` with
+    ``year`` periods per year (364 days, 52 weeks, 12 months) and ``q`` a quarter
+    of it (91 days, 13 weeks, 3 months). Steps beyond a year reuse the same
+    period of the latest year on record. Growth is 1 when last year's quarter
+    sold nothing. A series with less than a year and a quarter of history gets
+    the seasonal naive forecast instead.
+    """
+
+    uses_exog = False
+    exog: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        freq: str,
+        season_length: int,
+        year: int | None = None,
+        quarter: int | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+    ) -> None:
+        self.freq, self.season_length = freq, season_length
+        self.year = int(year or periods_per_year(freq))
+        self.quarter = int(quarter or max(1, round(self.year / 4)))
+        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+
+    def fit(self, df: pd.DataFrame) -> LastYearGrowth:
+        width = max(self.year + self.quarter, self.season_length)
+        tail = df.groupby(self.id_col, sort=True).tail(width)
+        codes, self.ids_ = pd.factorize(tail[self.id_col], sort=True)
+        counts = np.bincount(codes, minlength=len(self.ids_))
+        pos = tail.groupby(self.id_col, sort=True).cumcount().to_numpy()
+        values = np.full((len(self.ids_), width), np.nan)
+        values[codes, width - counts[codes] + pos] = tail[self.target_col].to_numpy(float)
+        self.values_, self.counts_ = values, counts
+        self.last_ = tail.groupby(self.id_col, sort=True)[self.time_col].max().to_numpy()
+        return self
+
+    def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
+        v, yr, q, m = self.values_, self.year, self.quarter, self.season_length
+        width = v.shape[1]
+        j = np.arange(1, h + 1)
+        same_last_year = v[:, width - 1 + j - yr * np.ceil(j / yr).astype(int)]
+        seasonal_naive = v[:, width - 1 + j - m * np.ceil(j / m).astype(int)]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            recent = v[:, width - q :].sum(axis=1)
+            before = v[:, width - q - yr : width - yr].sum(axis=1)
+            growth = np.where(before > 0, recent / before, 1.0)
+        has_year = self.counts_ >= yr + q
+        yhat = np.where(has_year[:, None], same_last_year * growth[:, None], seasonal_naive)
+        return pd.DataFrame(
+            {
+                self.id_col: np.repeat(np.asarray(self.ids_, dtype=object), h),
+                self.time_col: future_dates(pd.Series(self.last_), h, self.freq),
+                "yhat": yhat.ravel(),
+            }
+        )
+
+
+class EnsembleForecaster:
+    """The mean of fitted member forecasters' point forecasts."""
+
+    def __init__(self, members: list[Any], id_col: str = "unique_id", time_col: str = "ds") -> None:
+        self.members = members
+        self.exog = tuple(dict.fromkeys(c for m in members for c in m.exog))
+        self.uses_exog = bool(self.exog)
+        self.id_col, self.time_col = id_col, time_col
+
+    def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
+        keys = [self.id_col, self.time_col]
+        frames = [m.predict(h, X_df).set_index(keys)["yhat"] for m in self.members]
+        out = pd.concat(frames, axis=1, join="inner").mean(axis=1).rename("yhat")
+        return out.reset_index()
+
+
+@dataclass(frozen=True)
+class ForecastContext:
+    """What every forecast builder receives: the data's frequency, season and columns."""
+
+    freq: str
+    season_length: int
+    exog: tuple[str, ...] = ()
+    seed: int = 0
+    id_col: str = "unique_id"
+    time_col: str = "ds"
+    target_col: str = "y"
+
+    @property
+    def cols(self) -> dict[str, str]:
+        return {"id_col": self.id_col, "time_col": self.time_col, "target_col": self.target_col}
+
+
+_CHEAP = ("Naive", "SeasonalNaive", "WindowAverage")
+
+
+def _default_jobs() -> int:
+    import os
+
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+def statistical(
+    ctx: ForecastContext,
+    *,
+    sf_model: str,
+    seasonal: bool = True,
+    max_history: int | None = None,
+    n_jobs: int | None = None,
+    **params: Any,
+) -> StatsForecaster:
+    """Builder of the statsforecast candidates (registry entries name ``sf_model``)."""
+    jobs = n_jobs or (1 if sf_model in _CHEAP else _default_jobs())
+    return StatsForecaster(
+        sf_model,
+        ctx.freq,
+        ctx.season_length,
+        params,
+        seasonal=seasonal,
+        max_history=max_history,
+        n_jobs=jobs,
+        **ctx.cols,
+    )
+
+
+def moving_average(
+    ctx: ForecastContext,
+    window: int | None = None,
+    max_history: int | None = None,
+    n_jobs: int | None = None,
+) -> StatsForecaster:
+    """Builder of ``moving_average``: the mean of the last ``window`` periods (default a season)."""
+    return statistical(
+        ctx,
+        sf_model="WindowAverage",
+        seasonal=False,
+        max_history=max_history,
+        n_jobs=n_jobs,
+        window_size=int(window or ctx.season_length),
+    )
+
+
+def last_year_growth(
+    ctx: ForecastContext, year: int | None = None, quarter: int | None = None
+) -> LastYearGrowth:
+    """Builder of ``last_year_growth`` (see :class:`LastYearGrowth`)."""
+    return LastYearGrowth(ctx.freq, ctx.season_length, year, quarter, **ctx.cols)

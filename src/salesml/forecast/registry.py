@@ -1,0 +1,124 @@
+"""Every forecast candidate, declared once.
+
+Statistical candidates are statsforecast models built by
+:func:`salesml.forecast.models.statistical`; adding one is a single
+:func:`_statistical` entry (plus its test). Nothing heavy is imported here.
+"""
+
+from __future__ import annotations
+
+from salesml.registry import CandidateSpec, Param
+
+_COMMON = {
+    "max_history": Param(int | None, None, "fit on at most the last N periods of each series"),
+    "n_jobs": Param(int | None, None, "statsforecast worker processes (default: cores, max 2)"),
+    "refit": Param(bool, True, "false: fit at the first backtest origin, then only filter"),
+}
+
+
+def _statistical(
+    type_: str,
+    sf_model: str,
+    role: str,
+    description: str,
+    params: dict[str, Param] | None = None,
+    seasonal: bool = True,
+) -> CandidateSpec:
+    """An entry for the statsforecast model class ``sf_model``."""
+    return CandidateSpec(
+        type=type_,
+        family="forecast",
+        role=role,  # type: ignore[arg-type]
+        description=description,
+        build="salesml.forecast.models:statistical",
+        params={**(params or {}), **_COMMON},
+        fixed={"sf_model": sf_model, "seasonal": seasonal},
+    )
+
+
+CANDIDATES: tuple[CandidateSpec, ...] = (
+    _statistical("naive", "Naive", "baseline", "Last value carried forward.", seasonal=False),
+    _statistical("seasonal_naive", "SeasonalNaive", "baseline", "Value one season ago."),
+    CandidateSpec(
+        type="moving_average",
+        family="forecast",
+        role="baseline",
+        description="Mean of the last window of periods (default: one season).",
+        build="salesml.forecast.models:moving_average",
+        params={"window": Param(int | None, None, "periods averaged"), **_COMMON},
+    ),
+    CandidateSpec(
+        type="last_year_growth",
+        family="forecast",
+        role="baseline",
+        description="The manager's rule: same period last year x last quarter's YoY growth.",
+        build="salesml.forecast.models:last_year_growth",
+        params={
+            "year": Param(int | None, None, "periods per year (default from the frequency)"),
+            "quarter": Param(int | None, None, "periods in the growth window (a quarter)"),
+        },
+    ),
+    _statistical(
+        "auto_ets",
+        "AutoETS",
+        "model",
+        "Exponential smoothing (statsforecast AutoETS), model chosen by AICc per series.",
+        {
+            "model": Param(str, "ZZZ", "error, trend, season: A, M, N or Z (auto)"),
+            "damped": Param(bool | None, None, "damped trend: true, false or null (auto)"),
+        },
+    ),
+    _statistical(
+        "auto_theta",
+        "AutoTheta",
+        "model",
+        "Theta method (statsforecast AutoTheta), variant chosen per series.",
+        {
+            "decomposition_type": Param(str, "multiplicative", "seasonal decomposition"),
+            "model": Param(str | None, None, "STM, OTM, DSTM or DOTM; null: choose"),
+        },
+    ),
+    _statistical(
+        "auto_arima",
+        "AutoARIMA",
+        "model",
+        "Seasonal ARIMA (statsforecast AutoARIMA), orders chosen per series.",
+        {
+            "d": Param(int | None, None, "order of first differencing"),
+            "D": Param(int | None, None, "order of seasonal differencing"),
+            "max_p": Param(int, 5, "largest AR order"),
+            "max_q": Param(int, 5, "largest MA order"),
+            "max_P": Param(int, 2, "largest seasonal AR order"),
+            "max_Q": Param(int, 2, "largest seasonal MA order"),
+            "stepwise": Param(bool, True, "stepwise order search"),
+            "approximation": Param(bool | None, False, "approximate likelihood in the search"),
+        },
+    ),
+    CandidateSpec(
+        type="lightgbm_global",
+        family="forecast",
+        role="model",
+        description="One LightGBM over all series: lags, rolling means, calendar, holidays, exog.",
+        build="salesml.forecast.global_lgbm:lightgbm_global",
+        params={
+            "lags": Param(list[int] | None, None, "lags of y (default from the frequency)"),
+            "rolling": Param(list[int] | None, None, "rolling-mean windows of lag 1"),
+            "date_features": Param(list[str] | None, None, "calendar features"),
+            "holidays": Param(str | None, "US", "holiday calendar: US or null"),
+            "exog": Param(bool, True, "use the data's exogenous columns"),
+            "refit": _COMMON["refit"],
+        },
+        passthrough="lightgbm:LGBMRegressor",
+    ),
+    CandidateSpec(
+        type="ensemble",
+        family="forecast",
+        role="model",
+        description="Mean of the best models listed before it (ranked on the calibration window).",
+        build=None,
+        params={
+            "members": Param(list[str] | None, None, "candidate names; default: the best `size`"),
+            "size": Param(int, 2, "how many of the best models to average"),
+        },
+    ),
+)

@@ -1,0 +1,257 @@
+"""Typed experiment results: what ``summary.json`` holds, written and read back.
+
+A :class:`Summary` has the experiment (name, task, primary metric, confidence
+level, MLflow ids, provenance), the data block of its task
+(:class:`ClassificationData` or :class:`ForecastData`), one
+:class:`CandidateResult` per baseline and model, and the :class:`Champion`:
+the best model against the best baseline, with the difference of the primary
+metric under the fixed key ``delta`` and its name under ``metric``.
+``summary.json`` carries ``schema_version``; :func:`load_summary` refuses a
+version it does not know.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from salesml.errors import DataError
+from salesml.evaluation import LOWER_IS_BETTER
+
+SCHEMA_VERSION = 2
+
+
+def ci_label(confidence: float) -> str:
+    """``"95% CI"`` for 0.95, ``"90% CI"`` for 0.9, ``"97.5% CI"`` for 0.975."""
+    return f"{confidence * 100:.10g}% CI"
+
+
+@dataclass
+class CandidateResult:
+    """One baseline or model: status, test metrics (``<metric>_ci`` = [low, high]), ids."""
+
+    name: str
+    role: str
+    type: str
+    status: str = "ok"
+    metrics: dict[str, Any] = field(default_factory=dict)
+    fit_seconds: float = 0.0
+    mlflow_run_id: str | None = None
+    model_uri: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class Champion:
+    """The best model by the primary metric, compared with the best baseline.
+
+    ``delta`` is model minus baseline on ``metric`` (paired bootstrap CI
+    ``delta_ci`` at ``confidence``); ``beats_baseline`` is true when the whole
+    CI lies on the better side of 0. Only then is the model registered.
+    """
+
+    name: str
+    type: str
+    model_uri: str | None
+    metric: str
+    confidence: float
+    baseline: str | None = None
+    delta: float | None = None
+    delta_ci: list[float] | None = None
+    beats_baseline: bool = False
+    registered_version: str | None = None
+
+
+@dataclass
+class DataInfo:
+    """What every task reports of its data: file, fingerprint, rows, what was left out."""
+
+    path: str
+    sha256: str
+    rows: int
+    excluded: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ClassificationData(DataInfo):
+    """Rows, positive rate, the split and the features a classifier saw."""
+
+    positive_rate: float = 0.0
+    train_rows: int = 0
+    test_rows: int = 0
+    split: str = ""
+    features: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ForecastData(DataInfo):
+    """Series, frequency, season, horizon and the backtest origins of a forecast."""
+
+    series: int = 0
+    series_used: int = 0
+    freq: str = ""
+    season_length: int = 1
+    horizon: int = 1
+    start: str = ""
+    end: str = ""
+    calibration_cutoff: str = ""
+    cutoffs: list[str] = field(default_factory=list)
+    exog: list[str] = field(default_factory=list)
+    gaps_filled: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ExperimentInfo:
+    """Which experiment ran, how it is judged, and where its runs are."""
+
+    name: str
+    task: str
+    primary_metric: str
+    confidence: float
+    description: str = ""
+    config: str | None = None
+    mlflow_run_id: str | None = None
+    tracking_uri: str | None = None
+    git_commit: str | None = None
+    elapsed_seconds: float = 0.0
+
+
+_DATA = {"forecast": ForecastData}
+
+
+@dataclass
+class Summary:
+    """The result of one ``salesml run``: ``summary.json`` as typed data."""
+
+    experiment: ExperimentInfo
+    data: DataInfo
+    candidates: list[CandidateResult]
+    champion: Champion | None = None
+    plots: list[str] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    def candidate(self, name: str) -> CandidateResult:
+        """The result of candidate ``name``."""
+        for c in self.candidates:
+            if c.name == name:
+                return c
+        raise KeyError(f"no candidate {name!r} in {self.experiment.name}")
+
+    @property
+    def failed(self) -> list[str]:
+        """Names of the candidates that failed."""
+        return [c.name for c in self.candidates if c.status != "ok"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain data for JSON, MLflow and notebooks; ``schema_version`` first."""
+        out = asdict(self)
+        return {"schema_version": out.pop("schema_version"), **out}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Summary:
+        """Rebuild a summary from :meth:`to_dict` output (unknown keys are ignored)."""
+        exp = _build(ExperimentInfo, raw["experiment"])
+        data_cls = _DATA.get(exp.task, ClassificationData)
+        champ = raw.get("champion")
+        return cls(
+            experiment=exp,
+            data=_build(data_cls, raw["data"]),
+            candidates=[_build(CandidateResult, c) for c in raw["candidates"]],
+            champion=_build(Champion, champ) if champ else None,
+            plots=list(raw.get("plots", [])),
+            schema_version=int(raw["schema_version"]),
+        )
+
+    def write(self, path: str | Path) -> Path:
+        """Write ``summary.json`` atomically: readers never see half a file."""
+        from salesml.data import atomic_write
+
+        text = json.dumps(self.to_dict(), indent=2, default=str) + "\n"
+        return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def _build(cls: type, raw: dict[str, Any]) -> Any:
+    names = {f.name for f in fields(cls)}
+    return cls(**{k: v for k, v in raw.items() if k in names})
+
+
+def load_summary(path: str | Path) -> Summary:
+    """Read a ``summary.json`` written by ``salesml run``.
+
+    Raises
+    ------
+    DataError
+        When the file is missing, not JSON, or of another schema version.
+    """
+    path = Path(path)
+    if path.is_dir():
+        path = path / "summary.json"
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DataError(f"{path}: summary not found") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a salesml summary ({exc})") from exc
+    version = raw.get("schema_version") if isinstance(raw, dict) else None
+    if version != SCHEMA_VERSION:
+        raise DataError(
+            f"{path}: summary schema_version {version!r}; this salesml reads {SCHEMA_VERSION} "
+            "(re-run the experiment)"
+        )
+    return Summary.from_dict(raw)
+
+
+def metric_items(metrics: dict[str, Any]) -> dict[str, float]:
+    """Flatten ``{"roc_auc_ci": [lo, hi]}`` into ``roc_auc_ci_low`` and ``roc_auc_ci_high``."""
+    flat: dict[str, float] = {}
+    for key, value in metrics.items():
+        if isinstance(value, list | tuple) and len(value) == 2:
+            flat[f"{key}_low"], flat[f"{key}_high"] = float(value[0]), float(value[1])
+        elif isinstance(value, int | float) and value == value:  # skip NaN
+            flat[key] = float(value)
+    return flat
+
+
+def candidates_frame(summary: Summary) -> Any:
+    """One row per candidate: role, status, fit seconds and every metric (CIs as low/high).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by candidate name, best first by the primary metric.
+    """
+    import pandas as pd
+
+    rows = []
+    for c in summary.candidates:
+        row = {"candidate": c.name, "role": c.role, "type": c.type, "status": c.status}
+        row.update(metric_items(c.metrics))
+        row["fit_seconds"] = c.fit_seconds
+        rows.append(row)
+    frame = pd.DataFrame(rows).set_index("candidate")
+    metric = summary.experiment.primary_metric
+    if metric in frame:
+        frame = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER)
+    return frame
+
+
+def champion_verdict(summary: Summary) -> str:
+    """One sentence: does the champion beat the best baseline, by how much, how sure.
+
+    Empty when no model succeeded or there is no baseline to compare with.
+    """
+    champ = summary.champion
+    if champ is None or champ.baseline is None or champ.delta_ci is None:
+        return ""
+    lo, hi = champ.delta_ci
+    head = (
+        f"{champ.name} beats {champ.baseline}"
+        if champ.beats_baseline
+        else f"No model beats the rules: {champ.name} vs {champ.baseline} is not significant"
+    )
+    return (
+        f"{head}: {champ.metric} {champ.delta:+.4f} "
+        f"({ci_label(champ.confidence)} {lo:+.4f} to {hi:+.4f})"
+    )

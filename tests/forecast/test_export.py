@@ -1,0 +1,58 @@
+"""The MLflow pyfunc wrapper of a fitted forecaster: columns, horizon, future exogenous values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from salesml.forecast.models import ForecastContext, StatsForecaster
+from salesml.registry import spec_for
+
+
+def pyfunc(forecaster: Any, name: str = "m") -> Any:
+    from salesml.forecast.export import ForecastPyfunc
+
+    quantiles = {80: np.array([1.0, 2.0]), 95: np.array([2.0, 3.0])}
+    scales = pd.Series(1.0, index=["A", "B", "C"])
+    return ForecastPyfunc(forecaster, name, 3, [80, 95], quantiles, scales)
+
+
+def test_pyfunc_wrapper_columns_and_horizon(daily_long) -> None:
+    df = daily_long(n=40)
+    wrapper = pyfunc(StatsForecaster("Naive", "D", 7, seasonal=False).fit(df), "naive")
+    out = wrapper.predict(None, pd.DataFrame({"unique_id": ["B", "A"], "h": [4, 4]}))
+    cols = ["naive-lo-80", "naive-hi-80", "naive-lo-95", "naive-hi-95"]
+    assert list(out.columns) == ["unique_id", "ds", "naive", *cols]
+    assert sorted(out["unique_id"].unique()) == ["A", "B"] and len(out) == 8
+    first = out[out["unique_id"] == "A"]
+    last_a = df[df["unique_id"] == "A"]["y"].iloc[-1]
+    assert np.allclose(first["naive"], last_a)
+    # steps beyond the calibrated horizon reuse the last quantile
+    assert np.allclose(first["naive-hi-80"] - first["naive"], [1.0, 2.0, 2.0, 2.0])
+    assert len(wrapper.predict(None, pd.DataFrame({"unique_id": ["C"]}))) == 3  # default horizon
+    assert len(wrapper.predict(None, pd.DataFrame({"unique_id": ["C"]}), params={"h": 2})) == 2
+    with pytest.raises(ValueError, match="unknown series"):
+        wrapper.predict(None, pd.DataFrame({"unique_id": ["Z"]}))
+
+
+def test_pyfunc_wrapper_with_future_exog(daily_long) -> None:
+    df = daily_long(n=60, exog=["promo"])
+    ctx = ForecastContext(freq="D", season_length=7, exog=("promo",), seed=0)
+    model = spec_for("forecast", "lightgbm_global").make(ctx, n_estimators=20, holidays=None)
+    model = model.fit(df)
+    wrapper = pyfunc(model, "lgb")
+    future = pd.DataFrame(
+        {
+            "unique_id": ["A"] * 2,
+            "ds": pd.date_range("2022-03-04", periods=2, freq="D"),
+            "promo": [1.0, 0.0],
+        }
+    )
+    out = wrapper.predict(None, future)
+    assert list(out.columns[:3]) == ["unique_id", "ds", "lgb"] and len(out) == 2
+    assert (out["lgb-lo-95"] <= out["lgb"]).all() and (out["lgb"] <= out["lgb-hi-95"]).all()
+    with pytest.raises(ValueError, match="future values of promo"):
+        wrapper.predict(None, future.drop(columns="promo"))
