@@ -196,3 +196,16 @@ def test_every_candidate_is_accepted_by_the_config(spec, write_yaml):
     assert type(cand).spec is spec and cand.name == spec.type
     with pytest.raises(ConfigError, match="unknown option"):
         _config(write_yaml, spec.family, spec.role, {**entry, "params": {"no_such_option": 1}})
+
+
+def test_random_forest_scores_unseen_categories_and_missing_values(leads_small):
+    """The random_forest entry: ordinal-coded categories, NaN kept for the trees."""
+    X = leads_small.drop(columns=["converted", "lead_id", "last_stage_reached", "job_title"])
+    y = leads_small["converted"].to_numpy()
+    model = spec_for("classification", "random_forest").make(0, n_estimators=50).fit(X, y)
+    new = X.head(3).copy()
+    new["industry"] = ["never seen", None, new["industry"].iloc[2]]
+    new.loc[new.index[0], "hours_to_first_contact"] = np.nan  # a missing number
+    p = model.predict_proba(new)[:, 1]
+    assert p.shape == (3,) and np.isfinite(p).all()
+    assert model.named_steps["clf"].n_estimators == 50  # params override the declared defaults

@@ -118,4 +118,17 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "clf__l2_regularization": [0.0, 0.1, 1.0, 10.0],
         },
     ),
+    _model(
+        "random_forest",
+        "sklearn.ensemble:RandomForestClassifier",
+        "ordinal",
+        "A random forest on ordinal-coded categories; missing values handled natively.",
+        {"n_estimators": 300, "min_samples_leaf": 5, "max_features": "sqrt", "n_jobs": 1},
+        {
+            "clf__n_estimators": [100, 200, 400],
+            "clf__min_samples_leaf": [1, 3, 5, 10, 20],
+            "clf__max_features": ["sqrt", 0.3, 0.5],
+            "clf__max_depth": [None, 8, 16],
+        },
+    ),
 )
