@@ -209,3 +209,38 @@ def test_random_forest_scores_unseen_categories_and_missing_values(leads_small):
     p = model.predict_proba(new)[:, 1]
     assert p.shape == (3,) and np.isfinite(p).all()
     assert model.named_steps["clf"].n_estimators == 50  # params override the declared defaults
+
+
+@pytest.mark.slow
+def test_auto_ces_runs_in_a_forecast_experiment(write_yaml, tmp_path, tracking):
+    """The auto_ces entry: declared once, it validates, backtests and exports like the others."""
+    import io
+
+    from rich.console import Console
+
+    from salesml import run_experiment
+
+    raw = {
+        "name": "ces",
+        "task": "forecast",
+        "data": {
+            "path": "sales.csv",
+            "generate": {"kind": "sales", "rows": 3, "seed": 2},
+            "id": "unique_id",
+            "time": "ds",
+            "target": "y",
+            "freq": "D",
+        },
+        "horizon": 7,
+        "backtest": {"windows": 1},
+        "evaluation": {"bootstrap": 50},
+        "baselines": ["naive"],
+        "models": [{"type": "auto_ces", "params": {"model": "S", "max_history": 120}}],
+    }
+    summary = run_experiment(
+        load_experiment(write_yaml(raw)), tmp_path / "out", console=Console(file=io.StringIO())
+    )
+    ces = summary.candidate("auto_ces")
+    assert ces.status == "ok", ces.error
+    assert 0 < ces.metrics["mase"] < summary.candidate("naive").metrics["mase"] * 1.5
+    assert ces.model_uri

@@ -94,6 +94,13 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "approximation": Param(bool | None, False, "approximate likelihood in the search"),
         },
     ),
+    _statistical(
+        "auto_ces",
+        "AutoCES",
+        "model",
+        "Complex exponential smoothing (statsforecast AutoCES), form chosen per series.",
+        {"model": Param(str, "Z", "N, S, P, F or Z (choose by information criterion)")},
+    ),
     CandidateSpec(
         type="lightgbm_global",
         family="forecast",
