@@ -192,10 +192,12 @@ def test_columns_missing_at_transform_are_a_clear_error():
 @pytest.mark.parametrize("kind", MODEL_TYPES)
 def test_pipeline_fits_awkward_frame_and_scores_unseen_categories(kind, awkward):
     X_train, y_train, X_test, y_test = awkward
-    small = {"logistic": {}, "lightgbm": {"n_estimators": 80}, "hist_gradient_boosting": {}}
-    if kind == "hist_gradient_boosting":
-        small[kind] = {"max_iter": 80}
-    pipe = _pipeline(kind, seed=0, **small[kind]).fit(X_train, y_train)
+    small = {
+        "lightgbm": {"n_estimators": 80},
+        "hist_gradient_boosting": {"max_iter": 80},
+        "random_forest": {"n_estimators": 80},
+    }
+    pipe = _pipeline(kind, seed=0, **small.get(kind, {})).fit(X_train, y_train)
     enc = pipe.named_steps["encode"]
     assert enc.dropped_ == ["empty"]
     proba = pipe.predict_proba(X_test)
