@@ -91,12 +91,15 @@ display(Image(filename=str(Path(OUTPUT_DIR) / "plots" / champion.name / "evaluat
 # %% [markdown]
 # ## Score new leads with the exported model
 #
-# The champion is an MLflow model: it takes the raw CRM columns and returns probabilities.
+# The champion is an MLflow model: it takes the raw CRM columns and returns, for each
+# lead, the calibrated probability, a 0-100 score, a priority tier (A = the top 10 % of
+# training leads) and the three strongest reasons, readable by a sales rep. The same
+# model scores files with `salesml score` (pandas or Spark) and serves REST with
+# `salesml serve`.
 
 # %%
-import pandas as pd
-
 model = salesml.load_model(champion.model_uri, TRACKING_URI)
 leads = salesml.load_table(config.data.path).frame.tail(5)
 scores = model.predict(salesml.feature_frame(leads, summary.data.features))
-pd.DataFrame({"lead_id": leads["lead_id"].to_numpy(), "score_0_100": (100 * scores[:, 1]).round(1)})
+scores.insert(0, "lead_id", leads["lead_id"].to_numpy())
+display(scores)

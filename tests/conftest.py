@@ -12,6 +12,17 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 TELCO = ROOT / "data" / "external" / "telco_churn" / "WA_Fn-UseC_-Telco-Customer-Churn.csv"
 
+# A BANT scorecard on the synthetic leads: budget, authority, need, timeline.
+BANT_RULES: list[dict[str, Any]] = [
+    {"column": "budget_band", "in": ["100k+"], "points": 25},
+    {"column": "budget_band", "in": ["50k-100k"], "points": 18},
+    {"column": "seniority", "in": ["c_level", "vp"], "points": 25},
+    {"column": "seniority", "in": ["director"], "points": 15},
+    {"column": "need", "not_in": ["none_stated"], "points": 20},
+    {"column": "timeline", "in": ["0-3 months"], "points": 30},
+    {"column": "timeline", "in": ["3-6 months"], "points": 15},
+]
+
 
 @pytest.fixture(scope="session")
 def leads_small() -> pd.DataFrame:
@@ -57,3 +68,53 @@ def tracking(mlflow_store: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
         str(Path(mlflow_store.removeprefix("sqlite:///")).parent / "artifacts"),
     )
     return mlflow_store
+
+
+@pytest.fixture(scope="session")
+def trained_leads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """One small lead-conversion run, shared: its summary, store, data and a leads frame.
+
+    Candidates: prior, a BANT scorecard, control points, logistic and LightGBM, so
+    every kind of exported model (rules, lift, linear, boosting) can be scored.
+    """
+    import io
+
+    from rich.console import Console
+
+    from salesml import load_experiment, run_experiment
+
+    folder = tmp_path_factory.mktemp("trained_leads")
+    store = f"sqlite:///{folder / 'mlflow.db'}"
+    config = {
+        "name": "scoring-leads",
+        "task": "lead_conversion",
+        "data": {
+            "path": "leads.csv",
+            "generate": {"kind": "leads", "rows": 4000, "seed": 3},
+            "target": "converted",
+            "id": "lead_id",
+            "time": "created_at",
+            "drop": ["last_stage_reached", "job_title"],
+        },
+        "split": {"method": "time", "test_size": 0.25},
+        "baselines": [
+            "prior",
+            "control_points",
+            {"name": "bant", "type": "scorecard", "rules": BANT_RULES},
+        ],
+        "models": ["logistic", {"type": "lightgbm", "params": {"n_estimators": 120}}],
+        "evaluation": {"bootstrap": 100},
+    }
+    path = folder / "experiment.yaml"
+    path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
+    summary = run_experiment(
+        load_experiment(path), folder / "out", store, console=Console(file=io.StringIO())
+    )
+    assert not summary.failed, [c.error for c in summary.candidates]
+    return {
+        "summary": summary,
+        "store": store,
+        "data": folder / "leads.csv",
+        "uris": {c.name: c.model_uri for c in summary.candidates},
+        "folder": folder,
+    }

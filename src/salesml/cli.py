@@ -131,6 +131,79 @@ def demo(
         _fail(f"demo experiment(s) with failures: {', '.join(failed)}", code=1)
 
 
+@app.command()
+def score(
+    model: Annotated[str, typer.Option("--model", "-m", help="MLflow model URI or folder.")],
+    input: Annotated[Path, typer.Option("--input", "-i", help="Rows to score: .csv or .parquet.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Scores: .csv or .parquet.")],
+    chunk_size: Annotated[int, typer.Option(help="Rows scored at a time.")] = 100_000,
+    engine: Annotated[str, typer.Option(help="pandas (one process) or spark.")] = "pandas",
+    spark_master: Annotated[
+        str | None, typer.Option(help="Spark master URL (default local[*]).")
+    ] = None,
+    id_: Annotated[
+        list[str] | None,
+        typer.Option("--id", help="Id column(s) to carry through (default: the training id)."),
+    ] = None,
+    h: Annotated[int | None, typer.Option("--h", help="Forecasts: steps (default: all).")] = None,
+    reasons: Annotated[
+        bool, typer.Option("--reasons/--no-reasons", help="Classifiers: reason_1..3.")
+    ] = True,
+) -> None:
+    """Score a file with an exported model: scores, tiers and reasons, or forecasts."""
+    from salesml.errors import SalesmlError
+
+    if engine not in ("pandas", "spark"):
+        _fail(f"--engine {engine!r}: choose pandas or spark")
+    try:
+        if engine == "spark":
+            from salesml.scoring.spark import score_file_spark
+
+            report = score_file_spark(model, input, output, id_ or None, reasons, spark_master)
+        else:
+            from salesml.scoring.batch import score_file
+
+            report = score_file(model, input, output, chunk_size, id_ or None, reasons, h)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    typer.echo(
+        f"scored {report.rows:,} rows ({report.kind}) in {report.seconds:.1f} s -> {report.output}"
+    )
+
+
+@app.command()
+def serve(
+    model: Annotated[str, typer.Option("--model", "-m", help="MLflow model URI or folder.")],
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
+) -> None:
+    """Serve a model over REST (MLflow's scoring server): POST /invocations, GET /ping."""
+    from salesml.errors import SalesmlError
+    from salesml.tracking import serve_model
+
+    typer.echo(f"serving {model} on http://{host}:{port}/invocations (Ctrl-C stops)")
+    try:
+        serve_model(model, host, port)
+    except SalesmlError as exc:
+        _fail(str(exc))
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Option("--model", "-m", help="MLflow model URI or folder.")],
+    to: Annotated[Path, typer.Option("--to", help="New folder: model/, requirements.txt, card.")],
+) -> None:
+    """Export a model as a self-contained folder with pinned requirements and MODEL_CARD.md."""
+    from salesml.errors import SalesmlError
+    from salesml.scoring.card import export_model
+
+    try:
+        folder = export_model(model, to)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    typer.echo(f"exported {model} to {folder} (model/, requirements.txt, MODEL_CARD.md)")
+
+
 @data_app.command("generate")
 def data_generate(
     kind: Annotated[str, typer.Argument(help="leads, customers, sales or opportunities.")],

@@ -70,8 +70,8 @@ def _run_candidate(
             tracker.log_params({"type": cand.type, **outcome.params})
             tracker.log_metrics({**outcome.metrics, "fit_seconds": outcome.fit_seconds})
             tracker.log_artifacts(outcome.plots)
-            if outcome.flavor == "sklearn":
-                outcome.model_uri = tracker.log_sklearn_model(outcome.model, outcome.input_example)
+            if outcome.flavor == "code":
+                outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
             else:
                 outcome.model_uri = tracker.log_pyfunc_model(
                     outcome.model, outcome.input_example, outcome.model_output

@@ -20,8 +20,10 @@ from salesml.results import CandidateResult
 class Outcome:
     """What a task returns for one fitted and evaluated candidate.
 
-    ``model`` is what is exported: a scikit-learn estimator (``flavor
-    "sklearn"``) or an ``mlflow.pyfunc.PythonModel`` (``flavor "pyfunc"``).
+    ``model`` is what is exported: an object with ``code_path``,
+    ``write_artifacts(folder)`` and ``signature()`` (``flavor "code"``: an MLflow
+    model from code, nothing pickled) or an ``mlflow.pyfunc.PythonModel``
+    (``flavor "pyfunc"``).
     ``pairing`` is whatever :meth:`Task.difference` needs (test predictions,
     per-series errors).
     """
@@ -33,7 +35,7 @@ class Outcome:
     params: dict[str, Any] = field(default_factory=dict)
     fit_seconds: float = 0.0
     model: Any = None
-    flavor: str = "sklearn"
+    flavor: str = "code"
     input_example: Any = None
     model_output: Any = None
     plots: list[Path] = field(default_factory=list)

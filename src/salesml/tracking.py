@@ -102,16 +102,112 @@ def _code_paths() -> list[str]:
     return [str(Path(salesml.__file__).parent)]
 
 
-def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
-    """Load an exported candidate (``summary["champion"]["model_uri"]``) as an MLflow pyfunc.
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(getattr(exc, "message", exc)).split())
 
-    Its ``predict`` takes the raw feature frame; for classifiers it returns the
-    probability of each class.
+
+def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
+    """Load an exported candidate (``summary.champion.model_uri``) as an MLflow pyfunc.
+
+    Its ``predict`` takes the raw feature frame; classifiers return
+    ``probability, score, tier, reason_1..3``, forecasters the point forecast and
+    interval columns.
     """
     import mlflow
+    from mlflow.exceptions import MlflowException
 
+    from salesml.errors import DataError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
-    return mlflow.pyfunc.load_model(model_uri)
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except (MlflowException, OSError) as exc:
+        raise DataError(f"model {model_uri}: cannot be loaded ({_one_line(exc)})") from exc
+
+
+def serve_model(
+    model_uri: str, host: str = "127.0.0.1", port: int = 5000, tracking_uri: str | None = None
+) -> None:
+    """Serve a model over REST with MLflow's scoring server until interrupted.
+
+    ``POST /invocations`` takes ``{"dataframe_records": [...]}`` (or
+    ``dataframe_split``, CSV) and returns ``{"predictions": [...]}``: for a
+    classifier, probability, score, tier and reasons per row. ``GET /ping`` is
+    the health check.
+    """
+    import uvicorn
+    from mlflow.pyfunc import scoring_server
+
+    model = load_model(model_uri, tracking_uri)
+    uvicorn.run(scoring_server.init(model), host=host, port=port, log_level="warning")
+
+
+def spark_udf(
+    spark: Any,
+    model_uri: str,
+    result_type: str,
+    params: dict[str, Any] | None = None,
+    tracking_uri: str | None = None,
+) -> Any:
+    """The model as a Spark pandas UDF (``mlflow.pyfunc.spark_udf``, this Python's packages)."""
+    import mlflow
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    return mlflow.pyfunc.spark_udf(
+        spark, model_uri, result_type=result_type, env_manager="local", params=params
+    )
+
+
+def download_model(model_uri: str, folder: Path, tracking_uri: str | None = None) -> Path:
+    """Copy an MLflow model (any URI) into ``folder``; return the folder holding ``MLmodel``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from salesml.errors import DataError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    try:
+        path = Path(
+            mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(folder))
+        )
+    except (MlflowException, OSError) as exc:
+        raise DataError(f"model {model_uri}: cannot be downloaded ({_one_line(exc)})") from exc
+    if not (path / "MLmodel").exists():
+        raise DataError(f"model {model_uri}: no MLmodel file there; is it an MLflow model?")
+    return path
+
+
+def model_card(model_dir: Path) -> dict[str, Any]:
+    """The ``salesml`` metadata of the MLflow model in ``model_dir`` (empty for foreign models)."""
+    from mlflow.models import Model
+
+    return (Model.load(str(model_dir / "MLmodel")).metadata or {}).get("salesml", {})
+
+
+def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> dict[str, Any] | None:
+    """The ``summary.json`` of the salesml run that logged the model in ``model_dir``, if any."""
+    import json
+
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import Model
+
+    run_id = Model.load(str(model_dir / "MLmodel")).run_id
+    if not run_id:
+        return None
+    client = MlflowClient(tracking_uri or resolve_tracking_uri())
+    try:
+        parent = client.get_run(run_id).data.tags.get("mlflow.parentRunId", run_id)
+        text = mlflow.artifacts.load_text(f"runs:/{parent}/summary.json")
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        return None  # a run of another store, or not a salesml run: the card says so
+    return json.loads(text)
 
 
 class Tracker:
@@ -130,6 +226,7 @@ class Tracker:
 
         self.uri = tracking_uri or resolve_tracking_uri()
         self.experiment = experiment
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         mlflow.set_tracking_uri(self.uri)
         found = mlflow.get_experiment_by_name(experiment)
         if found is None:
@@ -187,27 +284,28 @@ class Tracker:
         for path in paths:
             mlflow.log_artifact(str(path), artifact_path=folder)
 
-    def log_sklearn_model(self, model: Any, input_example: Any) -> str:
-        """Log a fitted scikit-learn estimator with signature and input example; return its URI."""
-        import mlflow
-        import skops.io
-        from mlflow.models import infer_signature
+    def log_code_model(self, model: Any, input_example: Any) -> str:
+        """Log a pyfunc defined by code (``model.code_path``) with its artifacts; return its URI.
 
-        output = model.predict_proba(input_example)
-        signature = infer_signature(input_example, output)
-        # skops (MLflow's safe default) refuses types it does not know; the
-        # model is our own fitted object, so trust exactly the types it holds.
-        trusted = skops.io.get_untrusted_types(data=skops.io.dumps(model))
-        info = mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=signature,
-            input_example=input_example,
-            pyfunc_predict_fn="predict_proba",
-            skops_trusted_types=trusted,
-            pip_requirements=model_requirements(),
-            code_paths=_code_paths(),
-        )
+        ``model.write_artifacts(folder)`` writes the files the code loads (nothing
+        pickled); ``model.signature()`` gives the typed input and output columns.
+        """
+        import tempfile
+
+        import mlflow
+
+        with tempfile.TemporaryDirectory(prefix="salesml-model-") as tmp:
+            artifacts = model.write_artifacts(Path(tmp))
+            info = mlflow.pyfunc.log_model(
+                name="model",
+                python_model=str(model.code_path),
+                artifacts=artifacts,
+                signature=model.signature(),
+                input_example=input_example,
+                pip_requirements=model_requirements(),
+                code_paths=_code_paths(),
+                metadata=model.metadata(),
+            )
         return info.model_uri
 
     def log_pyfunc_model(self, python_model: Any, input_example: Any, output: Any) -> str:
@@ -222,6 +320,7 @@ class Tracker:
             input_example=input_example,
             pip_requirements=model_requirements(),
             code_paths=_code_paths(),
+            metadata=python_model.metadata() if hasattr(python_model, "metadata") else None,
         )
         return info.model_uri
 

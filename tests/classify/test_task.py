@@ -17,6 +17,7 @@ import yaml
 from sklearn.metrics import roc_auc_score
 from typer.testing import CliRunner
 
+from conftest import BANT_RULES
 from salesml.classify.task import ClassificationTask
 from salesml.cli import app
 from salesml.config import load_experiment
@@ -26,15 +27,6 @@ from salesml.results import ClassificationData, Summary, load_summary
 
 LEADS = "test-classification-leads"
 TRIALS = "test-classification-trial-to-paid"
-BANT_RULES = [
-    {"column": "budget_band", "in": ["100k+"], "points": 25},
-    {"column": "budget_band", "in": ["50k-100k"], "points": 18},
-    {"column": "seniority", "in": ["c_level", "vp"], "points": 25},
-    {"column": "seniority", "in": ["director"], "points": 15},
-    {"column": "need", "not_in": ["none_stated"], "points": 20},
-    {"column": "timeline", "in": ["0-3 months"], "points": 30},
-    {"column": "timeline", "in": ["3-6 months"], "points": 15},
-]
 
 
 def _write_yaml(data: dict, path: Path) -> Path:
@@ -301,10 +293,17 @@ def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
     task = ClassificationTask(lead_run["config"])
     task.prepare()
     head = model.predict(task.X_test.head())
-    proba = np.asarray(head)
-    assert proba.shape == (5, 2)
-    np.testing.assert_allclose(proba.sum(1), 1.0)
-    p = np.asarray(model.predict(task.X_test))[:, 1]
+    assert list(head.columns) == [
+        "probability",
+        "score",
+        "tier",
+        "reason_1",
+        "reason_2",
+        "reason_3",
+    ]
+    assert head["probability"].between(0, 1).all() and head["score"].between(0, 100).all()
+    assert set(head["tier"]) <= {"A", "B", "C", "D"}
+    p = model.predict(task.X_test, params={"reasons": False})["probability"].to_numpy()
     assert roc_auc_score(task.y_test, p) == pytest.approx(cand.metrics["roc_auc"], abs=1e-9)
 
 
@@ -526,8 +525,12 @@ def test_awkward_columns_work_end_to_end(awkward_run):
     assert {"Krypto"} <= set(test_rows["Zahlungs art é"])
     assert {"Nord-Ost"} <= set(test_rows["Region"])
     test_rows["erstellt am"] = pd.to_datetime(test_rows["erstellt am"])
-    proba = np.asarray(model.predict(test_rows))
-    assert proba.shape == (150, 2) and np.isfinite(proba).all()
+    scores = model.predict(test_rows)
+    assert len(scores) == 150 and np.isfinite(scores["probability"]).all()
+    assert scores["reason_1"].str.len().gt(0).all()  # every row has a reason
+    texts = pd.concat([scores[f"reason_{i}"] for i in (1, 2, 3)])
+    texts = texts[texts != ""]
+    assert texts.map(lambda t: any(t.startswith(f"{f} = ") for f in data["features"])).all()
 
 
 # --------------------------------------------------------------------------- any binary CSV

@@ -114,9 +114,13 @@ class ClassificationTask:
                     "of the split; use more data or another split"
                 )
         self.X_train, self.X_test = X.iloc[train], X.iloc[test]
+        self.train_window = None
+        if dc.time:
+            ts = pd.to_datetime(frame[dc.time].iloc[train], errors="coerce")
+            self.train_window = [f"{ts.min():%Y-%m-%d}", f"{ts.max():%Y-%m-%d}"]
         self.y_train, self.y_test = y.iloc[train].to_numpy(), y.iloc[test].to_numpy()
         self.predictions: dict[str, np.ndarray] = {}
-        return ClassificationData(
+        self.data_info = ClassificationData(
             path=str(dc.path),
             sha256=table.sha256,
             rows=table.rows,
@@ -127,6 +131,7 @@ class ClassificationTask:
             split=cfg.split.method,
             features=features,
         )
+        return self.data_info
 
     def _split(
         self, frame: pd.DataFrame, y: pd.Series, where: str
@@ -221,11 +226,52 @@ class ClassificationTask:
             metrics=metrics,
             params=params,
             fit_seconds=fit_seconds,
-            model=est,
+            model=self._export(candidate, role, est, metrics, params),
+            flavor="code",
             input_example=self.X_train.head(5),
             plots=[plot],
             pairing=p,
         )
+
+    def _export(
+        self,
+        candidate: CandidateConfig,
+        role: str,
+        est: Any,
+        metrics: dict[str, Any],
+        params: dict[str, Any],
+    ) -> Any:
+        """The exported model: the fitted candidate as a LeadScorer, plus its model-card facts."""
+        from salesml.classify.export import ExportedClassifier
+        from salesml.classify.scorer import TIER_SHARES, LeadScorer
+
+        scorer = LeadScorer(est, self.X_train)
+        sample = self.X_test.iloc[self._importance_rows(1000)]
+        card = {
+            "candidate": candidate.name,
+            "type": candidate.type,
+            "role": role,
+            "description": candidate.spec.description,
+            "experiment": self.config.name,
+            "task": self.config.task,
+            "target": self.config.data.target,
+            "positive": self.config.data.positive,
+            "id_columns": self.config.data.id_columns,
+            "data": {k: v for k, v in vars(self.data_info).items() if k != "features"},
+            "train_window": self.train_window,
+            "dropped": self.config.data.drop,
+            "features": scorer.kinds,
+            "params": params,
+            "metrics": metrics,
+            "confidence": self.config.evaluation.confidence,
+            "score": "rule points (0-100)" if scorer.points_based else "100 x probability",
+            "tier_shares": TIER_SHARES,
+            "tier_cuts": scorer.cuts,
+            "tiers_test": scorer.tier_table(self.X_test, self.y_test),
+            "top_drivers": scorer.top_drivers(sample),
+            "reasons": scorer.explainer.kind,
+        }
+        return ExportedClassifier(scorer, card)
 
     def _importance_rows(self, limit: int = 2000) -> np.ndarray:
         n = len(self.y_test)

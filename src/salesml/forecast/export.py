@@ -36,10 +36,27 @@ def _define_pyfunc() -> type:
             scales: pd.Series,
             id_col: str = "unique_id",
             time_col: str = "ds",
+            card: dict[str, Any] | None = None,
         ) -> None:
             self.forecaster, self.name, self.horizon = forecaster, name, int(horizon)
             self.levels, self.quantiles, self.scales = list(levels), quantiles, scales
             self.id_col, self.time_col = id_col, time_col
+            self.card = dict(card or {})
+
+        def metadata(self) -> dict[str, Any]:
+            """The model card's facts, as plain data for the MLmodel file."""
+            import json
+
+            facts = {
+                "kind": "forecast",
+                "candidate": self.name,
+                "horizon": self.horizon,
+                "levels": self.levels,
+                "series": len(self.scales),
+                "exog": list(self.forecaster.exog) if self.forecaster.uses_exog else [],
+                **self.card,
+            }
+            return {"salesml": json.loads(json.dumps(facts, default=str))}
 
         def predict(
             self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None

@@ -111,7 +111,7 @@ class ForecastTask:
         self.levels = list(cfg.levels)
         self.scale_cache: dict[pd.Timestamp, pd.DataFrame] = {}
         self.full_scales = seasonal_scales(df, m, self.id_col, self.target_col)
-        return ForecastData(
+        self.data_info = ForecastData(
             path=where,
             sha256=file_sha256(dc.path),
             rows=len(raw),
@@ -128,6 +128,7 @@ class ForecastTask:
             exog=self.exog,
             gaps_filled=gaps,
         )
+        return self.data_info
 
     def _forecasts(
         self, cand: CandidateConfig, params: dict[str, Any], refit: bool
@@ -211,6 +212,16 @@ class ForecastTask:
             scales,
             id_col=self.id_col,
             time_col=self.time_col,
+            card={
+                "type": candidate.type,
+                "role": role,
+                "description": candidate.spec.description,
+                "experiment": self.config.name,
+                "data": vars(self.data_info),
+                "metrics": metrics,
+                "confidence": self.config.evaluation.confidence,
+                "unknown_series": "refused with an error naming them (no fallback)",
+            },
         )
         example = self._input_example(final)
         output = wrapper.predict(None, example)

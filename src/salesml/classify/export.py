@@ -1,0 +1,128 @@
+"""The exported classifier: an MLflow pyfunc from code, its estimator stored with skops.
+
+Nothing is pickled. The model folder holds ``scorer.skops`` (the fitted
+:class:`~salesml.classify.scorer.LeadScorer`, written with skops); the facts
+a model card shows (data fingerprint, metrics with CIs, tier cut points and
+their rates on the test part, top drivers) are in the MLmodel file's metadata
+under ``salesml``. MLflow runs
+``salesml/classify/pyfunc_entry.py`` to build the model, and
+:class:`LeadScorerModel` loads the skops file trusting exactly
+:data:`TRUSTED_TYPES`: salesml's own classes and the library classes its
+candidates are made of. A file holding any other type is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from mlflow.pyfunc import PythonModel
+
+from salesml.classify.scorer import OUTPUT_COLUMNS, LeadScorer
+
+ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+SALESML_TYPES = [
+    "salesml.classify.scorer.LeadScorer",
+    "salesml.classify.reasons.Explainer",
+    "salesml.classify.models.CalibratedModel",
+    "salesml.classify.models.FrameEncoder",
+    "salesml.classify.baselines.ScorecardClassifier",
+    "salesml.classify.baselines.ControlPointsClassifier",
+]
+LIBRARY_TYPES = [
+    "collections.OrderedDict",
+    "functools.partial",
+    "lightgbm.basic.Booster",
+    "lightgbm.sklearn.LGBMClassifier",
+    "numpy.dtype",
+    "sklearn.calibration._CalibratedClassifier",
+    "sklearn.compose._column_transformer.make_column_selector",
+    "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
+    "sklearn.model_selection._split.StratifiedKFold",
+    "sklearn.tree._tree.Tree",
+    "sklearn.utils.validation.check_array",
+]
+TRUSTED_TYPES = SALESML_TYPES + LIBRARY_TYPES
+
+
+@dataclass
+class ExportedClassifier:
+    """What the runner logs for a classification candidate: a pyfunc from code.
+
+    ``write_artifacts`` stores the scorer and its card in a folder;
+    ``code_path`` is the file MLflow runs to build the model.
+    """
+
+    scorer: LeadScorer
+    card: dict[str, Any]
+    code_path: Path = ENTRY
+
+    def write_artifacts(self, folder: Path) -> dict[str, str]:
+        return save_scorer(self.scorer, folder)
+
+    def signature(self) -> Any:
+        return signature(self.scorer)
+
+    def metadata(self) -> dict[str, Any]:
+        """The model card's facts, as plain data for the MLmodel file."""
+        return {"salesml": json.loads(json.dumps({"kind": "classifier", **self.card}, default=str))}
+
+
+def save_scorer(scorer: LeadScorer, folder: Path) -> dict[str, str]:
+    """Write ``scorer.skops`` into ``folder``; return MLflow's artifacts map.
+
+    Raises
+    ------
+    TypeError
+        When the scorer holds a type outside :data:`TRUSTED_TYPES` (it could not be loaded).
+    """
+    import skops.io
+
+    folder.mkdir(parents=True, exist_ok=True)
+    data = skops.io.dumps(scorer)
+    extra = sorted(set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
+    if extra:
+        raise TypeError(
+            f"the fitted model holds types salesml does not trust when loading: {', '.join(extra)}; "
+            "add them to salesml.classify.export.LIBRARY_TYPES after review"
+        )
+    (folder / "scorer.skops").write_bytes(data)
+    return {"scorer": str(folder / "scorer.skops")}
+
+
+def load_scorer(path: str | Path) -> LeadScorer:
+    """Load ``scorer.skops`` trusting only :data:`TRUSTED_TYPES`."""
+    import skops.io
+
+    return skops.io.load(path, trusted=TRUSTED_TYPES)
+
+
+def signature(scorer: LeadScorer) -> Any:
+    """Input columns typed as at training time (integers as doubles), output columns fixed."""
+    from mlflow.models import ModelSignature
+    from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
+
+    inputs = Schema([ColSpec(kind, name) for name, kind in scorer.kinds.items()])
+    kinds = {"probability": "double", "score": "double"}
+    outputs = Schema([ColSpec(kinds.get(c, "string"), c) for c in OUTPUT_COLUMNS])
+    params = ParamSchema([ParamSpec("reasons", "boolean", True)])
+    return ModelSignature(inputs=inputs, outputs=outputs, params=params)
+
+
+class LeadScorerModel(PythonModel):
+    """``predict`` returns probability, score, tier and reason_1..3 for each input row.
+
+    ``params={"reasons": False}`` skips the reasons (faster).
+    """
+
+    def load_context(self, context: Any) -> None:
+        self.scorer = load_scorer(context.artifacts["scorer"])
+
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        reasons = bool((params or {}).get("reasons", True))
+        return self.scorer.score(pd.DataFrame(model_input), reasons=reasons)

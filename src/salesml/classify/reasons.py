@@ -1,0 +1,210 @@
+"""Why a row scores as it does: per-column contributions and readable reasons.
+
+Each fitted candidate explains itself with its own arithmetic:
+
+- LightGBM: the booster's own SHAP values (``pred_contrib=True``), in log-odds;
+- logistic regression: coefficient x (value - training mean) of every encoded
+  feature, summed back to its raw column, in log-odds;
+- scorecards: the rules that hit and their points;
+- control points: each attribute's lift points;
+- other models (histogram boosting, random forests): occlusion, the change in
+  log-odds when a column is set to its typical training value (one extra
+  prediction per column, so slower);
+- the prior explains nothing.
+
+A calibrated model is explained by its uncalibrated fit (calibration is a
+monotone map, so it changes the scale, not the drivers). Reasons are the
+three largest contributions by size, with their sign, e.g.
+``demo_requested = True (+0.82 log-odds)`` or ``Contract = Month-to-month (+35)``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier
+from salesml.classify.models import CalibratedModel, FrameEncoder
+
+N_REASONS = 3
+
+
+def _rule_label(rule: dict[str, Any]) -> str:
+    col, parts = rule["column"], []
+    for key, op in (
+        ("eq", "="),
+        ("ne", "!="),
+        ("lt", "<"),
+        ("le", "<="),
+        ("gt", ">"),
+        ("ge", ">="),
+    ):
+        if rule.get(key) is not None:
+            parts.append(f"{col} {op} {rule[key]}")
+    for key, op in (("in", "in"), ("not_in", "not in")):
+        values = rule.get(key)
+        if values is not None:
+            parts.append(
+                f"{col} = {values[0]}"
+                if len(values) == 1 and key == "in"
+                else f"{col} {op} {{{', '.join(map(str, values))}}}"
+            )
+    if rule.get("missing") is not None:
+        parts.append(f"{col} {'missing' if rule['missing'] else 'present'}")
+    return " and ".join(parts)
+
+
+def _encoded_to_raw(encoder: FrameEncoder, names: list[str], prefix: str = "") -> list[str]:
+    """The raw column behind each encoded output name."""
+    safe = {v: k for k, v in encoder.names_.items()}
+    out = []
+    for name in names:
+        base = name.removeprefix(prefix)
+        base = base.removeprefix("missingindicator_")
+        for suffix in ("__month", "__dow", "__dom"):
+            if base.endswith(suffix) and base.removesuffix(suffix) in safe:
+                base = base.removesuffix(suffix)
+        if base not in safe:  # one-hot output: "<column>_<value>", longest column first
+            base = max((s for s in safe if base.startswith(f"{s}_")), key=len)
+        out.append(safe[base])
+    return out
+
+
+def _sum_by_column(values: np.ndarray, raw: list[str], columns: list[str]) -> np.ndarray:
+    index = {c: i for i, c in enumerate(columns)}
+    out = np.zeros((values.shape[0], len(columns)))
+    np.add.at(out.T, [index[r] for r in raw], values.T)
+    return out
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-9, 1 - 1e-9)
+    return np.log(p / (1 - p))
+
+
+class Explainer:
+    """Per-column contributions of one fitted candidate, set up on its training rows.
+
+    Parameters
+    ----------
+    estimator : fitted estimator
+        What the candidate exports (a :class:`CalibratedModel`, a baseline, the prior).
+    X_train : DataFrame
+        The training features; used for means (logistic) and typical values (occlusion).
+    """
+
+    def __init__(self, estimator: Any, X_train: pd.DataFrame) -> None:
+        model = estimator.uncalibrated_ if isinstance(estimator, CalibratedModel) else estimator
+        self.model = model
+        self.columns = [str(c) for c in X_train.columns]
+        self.kind, self.unit = self._kind(model)
+        self.center_: np.ndarray | None = None
+        self.typical_: dict[str, Any] = {}
+        if self.kind == "linear":
+            self.center_ = np.asarray(model[:-1].transform(X_train), dtype=float).mean(axis=0)
+        elif self.kind == "occlusion":
+            for col in X_train.columns:
+                values = X_train[col].dropna()
+                if values.empty:
+                    self.typical_[col] = np.nan
+                elif pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(
+                    values
+                ):
+                    self.typical_[col] = float(values.median())
+                elif pd.api.types.is_datetime64_any_dtype(values):
+                    self.typical_[col] = values.median().isoformat()  # plain text for skops
+                else:
+                    self.typical_[col] = values.mode().iloc[0]
+
+    @staticmethod
+    def _kind(model: Any) -> tuple[str, str]:
+        if isinstance(model, ScorecardClassifier):
+            return "rules", "points"
+        if isinstance(model, ControlPointsClassifier):
+            return "lift", "lift"
+        if not hasattr(model, "steps"):
+            return "none", ""
+        clf = model.steps[-1][1]
+        if type(clf).__module__.startswith("lightgbm"):
+            return "lightgbm", "log-odds"
+        if hasattr(clf, "coef_"):
+            return "linear", "log-odds"
+        return "occlusion", "log-odds"
+
+    def contributions(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """``(values, labels)``: one column of contributions per raw column (or rule)."""
+        m = self.model
+        if self.kind == "rules":
+            frame = m.contributions(X).drop(columns="base")
+            return frame.to_numpy(float), [_rule_label(r) for r in m.rules]
+        if self.kind == "lift":
+            frame = m.contributions(X)
+            return frame.to_numpy(float), list(map(str, frame.columns))
+        if self.kind == "lightgbm":
+            enc = m[:-1].transform(X)
+            raw = m.steps[-1][1].predict(enc, pred_contrib=True)[:, :-1]
+            names = _encoded_to_raw(m.named_steps["encode"], list(enc.columns))
+            return _sum_by_column(raw, names, self.columns), self.columns
+        if self.kind == "linear":
+            enc = np.asarray(m[:-1].transform(X), dtype=float)
+            coef = m.steps[-1][1].coef_.ravel()
+            prep = m.named_steps["prep"]
+            out_names = list(prep.get_feature_names_out())
+            names = [
+                _encoded_to_raw(m.named_steps["encode"], [n.split("__", 1)[1]])[0]
+                for n in out_names
+            ]
+            return _sum_by_column((enc - self.center_) * coef, names, self.columns), self.columns
+        if self.kind == "occlusion":
+            base = _logit(m.predict_proba(X)[:, 1])
+            out = np.empty((len(X), len(self.columns)))
+            for j, col in enumerate(X.columns):
+                swapped = X.copy()
+                swapped[col] = pd.Series(
+                    [self.typical_[col]] * len(X), index=X.index, dtype=X[col].dtype
+                )
+                out[:, j] = base - _logit(m.predict_proba(swapped)[:, 1])
+            return out, self.columns
+        return np.zeros((len(X), 0)), []
+
+    def reasons(self, X: pd.DataFrame, n: int = N_REASONS) -> list[np.ndarray]:
+        """``n`` arrays of reason strings (``""`` where a row has fewer drivers)."""
+        values, labels = self.contributions(X)
+        rows = len(X)
+        out = [np.full(rows, "", dtype=object) for _ in range(n)]
+        if values.shape[1] == 0:
+            return out
+        order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :n]
+        ar = np.arange(rows)
+        for r in range(min(n, values.shape[1])):
+            idx = order[:, r]
+            contrib = values[ar, idx]
+            for j in np.unique(idx):
+                mask = (idx == j) & (np.abs(contrib) > 1e-9)
+                if mask.any():
+                    out[r][mask] = self._texts(X, labels, j, contrib[mask], mask)
+        return out
+
+    def _texts(
+        self, X: pd.DataFrame, labels: list[str], j: int, contrib: np.ndarray, mask: np.ndarray
+    ) -> list[str]:
+        if self.kind == "rules":
+            return [f"{labels[j]} ({c:+g})" for c in contrib]
+        col = labels[j]
+        values = X[col].to_numpy()[mask] if col in X.columns else np.full(mask.sum(), None)
+        unit = "" if self.unit == "points" else f" {self.unit}"
+        return [
+            f"{col} = {_show(v)} ({c:+.2f}{unit})" for v, c in zip(values, contrib, strict=True)
+        ]
+
+
+def _show(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "missing"
+    if isinstance(value, float | np.floating):
+        return f"{value:g}"
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return str(pd.Timestamp(value).date())
+    return str(value)

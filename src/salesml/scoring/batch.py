@@ -1,0 +1,239 @@
+"""``salesml score``: a file of rows in, a file of scores out, in bounded memory.
+
+CSV and Parquet are read in chunks (``chunk_size`` rows) and written as they
+are scored to a temporary file beside ``output``, which is renamed into place
+only when every row is done: after an error nothing is left at ``output``.
+The input's id column(s) (the training config's ``data.id``, or ``id_columns``)
+are carried through in front of the model's output columns.
+
+For a forecast model the input is a small file of ``unique_id`` (plus future
+exogenous values where the model needs them) and the output the forecast of
+each series; ``h`` asks for fewer steps than the stored horizon.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from salesml.errors import DataError
+from salesml.scoring.inputs import ModelFacts, conform, model_facts
+
+SUFFIXES = (".csv", ".parquet", ".pq")
+
+
+@dataclass
+class ScoreReport:
+    """What a scoring run did: rows in and out, the model's kind, the output file."""
+
+    rows: int
+    output: Path
+    kind: str
+    seconds: float
+
+
+def _check_paths(input_path: Path, output_path: Path) -> None:
+    if not input_path.is_file():
+        what = "a folder, not a file" if input_path.is_dir() else "not found"
+        raise DataError(f"{input_path}: input file {what}")
+    for path, role in ((input_path, "input"), (output_path, "output")):
+        if path.suffix.lower() not in SUFFIXES:
+            raise DataError(
+                f"{path}: unsupported {role} type {path.suffix!r}; use .csv or .parquet"
+            )
+    if input_path.resolve() == output_path.resolve():
+        raise DataError(f"{output_path}: the output would overwrite the input")
+
+
+def read_chunks(
+    path: Path, columns: list[str], text_columns: list[str], chunk_size: int
+) -> Iterator[tuple[pd.DataFrame, float]]:
+    """Yield ``(chunk, fraction read)`` of ``columns`` (those present) from CSV or Parquet."""
+    if path.suffix.lower() == ".csv":
+        header = pd.read_csv(path, nrows=0).columns
+        use = [c for c in header if c in columns]
+        dtype = {c: str for c in use if c in text_columns}
+        size = max(path.stat().st_size, 1)
+        with open(path, "rb") as fh:
+            reader = pd.read_csv(
+                fh, usecols=use, dtype=dtype, chunksize=chunk_size, keep_default_na=True
+            )
+            for chunk in reader:
+                yield chunk, min(fh.tell() / size, 1.0)
+        return
+    import pyarrow.parquet as pq
+
+    pf = pq.ParquetFile(path)
+    use = [c for c in pf.schema_arrow.names if c in columns]
+    total, done = max(pf.metadata.num_rows, 1), 0
+    for batch in pf.iter_batches(batch_size=chunk_size, columns=use):
+        frame = batch.to_pandas()
+        done += len(frame)
+        yield frame, done / total
+
+
+class AtomicWriter:
+    """Append frames to a temporary CSV or Parquet file; :meth:`commit` renames it into place."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        os.close(fd)
+        self.tmp = Path(tmp)
+        self.parquet = path.suffix.lower() != ".csv"
+        self.writer: Any = None
+        self.rows = 0
+
+    def write(self, frame: pd.DataFrame) -> None:
+        if self.parquet:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = pa.Table.from_pandas(frame, preserve_index=False)
+            if self.writer is None:
+                self.writer = pq.ParquetWriter(self.tmp, table.schema)
+            self.writer.write_table(table.cast(self.writer.schema))
+        else:
+            frame.to_csv(self.tmp, mode="a", header=self.rows == 0, index=False)
+        self.rows += len(frame)
+
+    def commit(self) -> Path:
+        if self.writer is not None:
+            self.writer.close()
+        os.replace(self.tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.tmp.unlink(missing_ok=True)
+
+
+def _score_rows(
+    model: Any,
+    facts: ModelFacts,
+    input_path: Path,
+    writer: AtomicWriter,
+    id_columns: list[str],
+    chunk_size: int,
+    reasons: bool,
+    progress: Any,
+) -> None:
+    texts = [c for c, kind in facts.inputs if kind == "string"]
+    offset = 0
+    for chunk, fraction in read_chunks(
+        input_path, [*id_columns, *facts.columns], texts, chunk_size
+    ):
+        X = conform(chunk, facts, str(input_path), offset)
+        params = {"reasons": reasons} if facts.kind == "classifier" else None
+        scores = pd.DataFrame(model.predict(X, params=params)).reset_index(drop=True)
+        ids = chunk[[c for c in id_columns if c in chunk.columns]].reset_index(drop=True)
+        writer.write(pd.concat([ids, scores], axis=1))
+        offset += len(chunk)
+        progress(fraction, offset)
+
+
+def _forecast(
+    model: Any, facts: ModelFacts, input_path: Path, writer: AtomicWriter, h: int | None
+) -> None:
+    from salesml.data import read_frame
+
+    frame = read_frame(input_path)
+    where = str(input_path)
+    horizon = int(facts.card.get("horizon") or 0)
+    if h is not None and horizon and not 1 <= h <= horizon:
+        raise DataError(f"--h {h}: the model {facts.uri} forecasts 1 to {horizon} steps")
+    if "h" in facts.columns and "h" not in frame.columns:
+        frame["h"] = h or horizon
+    elif "h" in facts.columns and h is not None:
+        frame["h"] = h
+    elif h is not None and "ds" in frame.columns:  # future exogenous rows: keep the first h
+        frame = frame.sort_values(["unique_id", "ds"]).groupby("unique_id").head(h)
+    X = conform(frame, facts, where)
+    try:
+        out = model.predict(X)
+    except ValueError as exc:  # the pyfunc names unknown series and bad horizons
+        raise DataError(f"{where}: model {facts.uri} cannot forecast these rows: {exc}") from exc
+    writer.write(pd.DataFrame(out))
+
+
+def score_file(
+    model_uri: str,
+    input_path: str | Path,
+    output_path: str | Path,
+    chunk_size: int = 100_000,
+    id_columns: list[str] | None = None,
+    reasons: bool = True,
+    h: int | None = None,
+    tracking_uri: str | None = None,
+    console: Any = None,
+) -> ScoreReport:
+    """Score a CSV or Parquet file with an exported model; write CSV or Parquet.
+
+    Parameters
+    ----------
+    model_uri : str
+        ``models:/<name>@champion``, ``runs:/<id>/model`` or a local model folder.
+    chunk_size : int
+        Rows read, scored and written at a time (bounds memory).
+    id_columns : list of str, optional
+        Carried through to the output; default the training config's ``data.id``.
+    reasons : bool
+        Classifiers: compute ``reason_1..3`` (the slower part).
+    h : int, optional
+        Forecasters: steps to forecast (default the stored horizon).
+
+    Raises
+    ------
+    DataError
+        For a missing or unreadable file, a column the model needs, a value
+        that cannot be coerced, or a series the model never saw.
+    """
+    import time
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from salesml.tracking import load_model
+
+    input_path, output_path = Path(input_path), Path(output_path)
+    _check_paths(input_path, output_path)
+    if chunk_size < 1:
+        raise DataError(f"--chunk-size must be at least 1, got {chunk_size}")
+    started = time.perf_counter()
+    model = load_model(model_uri, tracking_uri)
+    facts = model_facts(model, model_uri)
+    ids = list(id_columns) if id_columns else facts.id_columns
+    writer = AtomicWriter(output_path)
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[rows]:,} rows"),
+    )
+    try:
+        with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
+            task = bar.add_task(f"scoring {input_path.name}", total=1.0, rows=0)
+            if facts.kind == "forecast":
+                _forecast(model, facts, input_path, writer, h)
+            else:
+                _score_rows(
+                    model,
+                    facts,
+                    input_path,
+                    writer,
+                    ids,
+                    chunk_size,
+                    reasons,
+                    lambda frac, rows: bar.update(task, completed=frac, rows=rows),
+                )
+        path = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return ScoreReport(writer.rows, path, facts.kind, time.perf_counter() - started)

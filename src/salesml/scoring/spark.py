@@ -1,0 +1,154 @@
+"""``salesml score --engine spark``: the same model and columns, scored by Spark.
+
+The model runs as ``mlflow.pyfunc.spark_udf`` inside Spark's Python workers
+(``PYSPARK_PYTHON`` is set to this interpreter, so they have salesml and its
+libraries). Input columns are read as text and cast to the model's schema the
+way the pandas path coerces them, so both engines give the same scores. The
+input can be a CSV or Parquet file or folder; an output named ``*.csv`` or
+``*.parquet`` is written as one file (through a single partition), anything
+else as a Spark folder of part files, which is what a cluster run wants:
+
+    salesml score --engine spark --spark-master spark://host:7077 \\
+        --model models:/leads@champion --input s3a://crm/leads/ --output s3a://crm/scores/
+
+Needs ``pip install salesml[spark]`` and Java 17.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from salesml.errors import DataError
+from salesml.scoring.batch import ScoreReport
+from salesml.scoring.inputs import NUMERIC, model_facts
+
+_SPARK_TYPES = {
+    "double": "double",
+    "string": "string",
+    "boolean": "boolean",
+    "datetime": "timestamp",
+}
+
+
+def spark_session(master: str | None = None) -> Any:
+    """A Spark session (``local[*]`` by default) whose workers run this Python."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError as exc:
+        raise DataError("--engine spark needs pyspark: pip install 'salesml[spark]'") from exc
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    spark = (
+        SparkSession.builder.master(master or "local[*]")
+        .appName("salesml-score")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .config("spark.sql.session.timeZone", "UTC")
+        # pandas writes Parquet timestamps in nanoseconds, which Spark reads only as longs
+        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark
+
+
+def _read(spark: Any, path: str) -> Any:
+    if path.lower().rstrip("/").endswith(".csv") or (
+        Path(path).is_dir() and any(Path(path).glob("*.csv"))
+    ):
+        return spark.read.csv(path, header=True, inferSchema=False)
+    return spark.read.parquet(path)
+
+
+def _cast(df: Any, name: str, kind: str) -> Any:
+    from pyspark.sql import functions as F
+
+    col = F.col(f"`{name}`")
+    if kind in NUMERIC:
+        return col.cast("double").alias(name)
+    if kind == "boolean":
+        text = F.lower(F.trim(col.cast("string")))
+        true = text.isin("true", "t", "yes", "y", "1", "1.0")
+        false = text.isin("false", "f", "no", "n", "0", "0.0")
+        return F.when(true, F.lit(True)).when(false, F.lit(False)).alias(name)
+    if kind == "datetime":
+        if dict(df.dtypes)[name] == "bigint":  # nanoseconds since the epoch (see spark_session)
+            return F.timestamp_micros(F.floor(col / 1000)).alias(name)
+        return F.to_timestamp(col).alias(name)
+    return col.cast("string").alias(name)
+
+
+def score_file_spark(
+    model_uri: str,
+    input_path: str | Path,
+    output_path: str | Path,
+    id_columns: list[str] | None = None,
+    reasons: bool = True,
+    master: str | None = None,
+    tracking_uri: str | None = None,
+) -> ScoreReport:
+    """Score ``input_path`` with Spark; same output columns as :func:`~salesml.scoring.batch.score_file`."""
+    from pyspark.sql import functions as F
+
+    from salesml.tracking import load_model, spark_udf
+
+    started = time.perf_counter()
+    model = load_model(model_uri, tracking_uri)
+    facts = model_facts(model, model_uri)
+    if facts.kind != "classifier":
+        raise DataError(
+            f"model {model_uri}: --engine spark scores classifiers; forecast with pandas"
+        )
+    src, out = str(input_path), Path(output_path)
+    if not Path(src).exists() and "://" not in src:
+        raise DataError(f"{src}: input not found")
+    spark = spark_session(master)
+    df = _read(spark, src)
+    missing = [c for c in facts.columns if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"{src}: column(s) {', '.join(map(repr, missing))} required by model {model_uri} "
+            f"are missing; it needs {', '.join(facts.columns)}"
+        )
+    ids = [c for c in (id_columns or facts.id_columns) if c in df.columns]
+    typed = df.select(*[F.col(f"`{c}`") for c in ids], *[_cast(df, n, k) for n, k in facts.inputs])
+    kinds = {"probability": "double", "score": "double"}
+    result = ", ".join(f"{c} {kinds.get(c, 'string')}" for c in facts.outputs)
+    udf = spark_udf(spark, model_uri, f"struct<{result}>", {"reasons": reasons}, tracking_uri)
+    inputs = F.struct(*[F.col(f"`{n}`") for n in facts.columns])
+    final = typed.withColumn("_scores", udf(inputs)).select(
+        *[F.col(f"`{c}`") for c in ids], "_scores.*"
+    )
+    rows = _write(final, out)
+    return ScoreReport(rows, out, facts.kind, time.perf_counter() - started)
+
+
+def _write(frame: Any, out: Path) -> int:
+    """Write one CSV/Parquet file (by suffix) or a folder of parts; rename into place."""
+    suffix = out.suffix.lower()
+    single = suffix in (".csv", ".parquet", ".pq")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out.parent, prefix=f".{out.name}.") as tmp:
+        target = Path(tmp) / "parts"
+        writer = (frame.coalesce(1) if single else frame).write.mode("overwrite")
+        if suffix == ".csv":
+            writer.option("header", True).csv(str(target))
+            rows = frame.sparkSession.read.option("header", True).csv(str(target)).count()
+        else:
+            writer.parquet(str(target))
+            rows = frame.sparkSession.read.parquet(str(target)).count()
+        if single:
+            part = next(p for p in sorted(target.glob("part-*")) if p.stat().st_size > 0)
+            os.replace(part, out)
+        else:
+            if out.exists():
+                shutil.rmtree(out)
+            os.replace(target, out)
+    return int(rows)
