@@ -157,3 +157,26 @@ def test_cli_score_and_its_errors(trained_leads, leads, tmp_path: Path, monkeypa
         assert result.exit_code == 2, result.output
         assert fragment in result.stderr and "Traceback" not in result.output
         assert not (tmp_path / "x.csv").exists()
+
+
+def test_lightgbm_path_reasons_add_up_to_the_raw_score_and_track_treeshap(trained_leads, leads):
+    """Path attribution is exact (contributions + bias = raw log-odds) and close to TreeSHAP."""
+    from salesml import feature_frame, load_model
+
+    model = load_model(trained_leads["uris"]["lightgbm"], trained_leads["store"])
+    scorer = model.unwrap_python_model().scorer
+    X = scorer.prepare(feature_frame(leads.head(500), scorer.features))
+    fast, _ = scorer.explainer.contributions(X)
+    exact, _ = scorer.explainer.contributions(X, exact=True)
+    pipe = scorer.explainer.model
+    raw = pipe.steps[-1][1].predict(pipe[:-1].transform(X), raw_score=True)
+    bias = raw - fast.sum(axis=1)
+    assert np.ptp(bias) < 1e-9  # the same bias for every row: contributions are exact
+    assert np.ptp(fast.sum(axis=1) - exact.sum(axis=1)) < 1e-9  # they differ by the bias only
+    assert np.corrcoef(fast.ravel(), exact.ravel())[0, 1] > 0.9
+    # TreeSHAP's leading driver is nearly always among the three reasons shown
+    top3 = np.argsort(-np.abs(fast), axis=1)[:, :3]
+    lead = np.abs(exact).argmax(axis=1)
+    share = (top3 == lead[:, None]).any(axis=1).mean()
+    print(f"TreeSHAP's top driver among the path reasons: {share:.1%}")
+    assert share > 0.85

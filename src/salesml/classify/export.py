@@ -108,14 +108,17 @@ def signature(scorer: LeadScorer) -> Any:
     inputs = Schema([ColSpec(kind, name) for name, kind in scorer.kinds.items()])
     kinds = {"probability": "double", "score": "double"}
     outputs = Schema([ColSpec(kinds.get(c, "string"), c) for c in OUTPUT_COLUMNS])
-    params = ParamSchema([ParamSpec("reasons", "boolean", True)])
+    params = ParamSchema(
+        [ParamSpec("reasons", "boolean", True), ParamSpec("exact_reasons", "boolean", False)]
+    )
     return ModelSignature(inputs=inputs, outputs=outputs, params=params)
 
 
 class LeadScorerModel(PythonModel):
     """``predict`` returns probability, score, tier and reason_1..3 for each input row.
 
-    ``params={"reasons": False}`` skips the reasons (faster).
+    ``params={"reasons": False}`` skips the reasons (faster);
+    ``params={"exact_reasons": True}`` explains LightGBM with TreeSHAP (much slower).
     """
 
     def load_context(self, context: Any) -> None:
@@ -124,5 +127,9 @@ class LeadScorerModel(PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        reasons = bool((params or {}).get("reasons", True))
-        return self.scorer.score(pd.DataFrame(model_input), reasons=reasons)
+        params = params or {}
+        return self.scorer.score(
+            pd.DataFrame(model_input),
+            reasons=bool(params.get("reasons", True)),
+            exact=bool(params.get("exact_reasons", False)),
+        )

@@ -97,15 +97,18 @@ class LeadScorer:
                 X[col] = X[col].astype(object)
         return X
 
-    def score(self, frame: pd.DataFrame, reasons: bool = True) -> pd.DataFrame:
-        """Probability, score, tier and (unless ``reasons`` is false) reasons per row."""
+    def score(self, frame: pd.DataFrame, reasons: bool = True, exact: bool = False) -> pd.DataFrame:
+        """Probability, score, tier and (unless ``reasons`` is false) reasons per row.
+
+        ``exact`` explains LightGBM with TreeSHAP rather than path attribution (slow).
+        """
         X = self.prepare(frame)
         p, score = self._scores(X)
         out = pd.DataFrame(
             {"probability": p, "score": score, "tier": assign_tiers(score, self.cuts)},
             index=frame.index,
         )
-        texts = self.explainer.reasons(X) if reasons else [None] * N_REASONS
+        texts = self.explainer.reasons(X, exact=exact) if reasons else [None] * N_REASONS
         for i, text in enumerate(texts):
             out[f"reason_{i + 1}"] = text if text is not None else ""
         return out
