@@ -21,7 +21,7 @@ import pytest
 from conftest import ROOT
 
 PKG = ROOT / "src" / "salesml"
-WINGS = ("classify", "forecast", "synthetic")
+WINGS = ("classify", "forecast", "synthetic", "scoring", "funnel")
 MLFLOW_ALLOWED = {
     "salesml.tracking",
     "salesml.forecast.export",

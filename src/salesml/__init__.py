@@ -38,6 +38,8 @@ _API = {
     "to_long": "salesml.forecast.data",
     "future_frame": "salesml.forecast.data",
     "generate": "salesml.synthetic",
+    # funnel analytics
+    "run_funnel": "salesml.funnel.run",
     # models and candidates
     "load_model": "salesml.tracking",
     "candidate_table": "salesml.registry",

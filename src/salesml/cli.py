@@ -204,6 +204,26 @@ def export(
     typer.echo(f"exported {model} to {folder} (model/, requirements.txt, MODEL_CARD.md)")
 
 
+@app.command()
+def funnel(
+    source: Annotated[
+        Path, typer.Argument(help="Funnel YAML config, or an opportunities CSV/Parquet.")
+    ],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Default: reports/funnel-<name>/")
+    ] = None,
+) -> None:
+    """Sales-funnel analytics: stage conversion, cycle length, win rate, speed to lead, velocity."""
+    from salesml.errors import SalesmlError
+    from salesml.funnel.run import run_funnel
+
+    try:
+        result = run_funnel(source, out)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    typer.echo(f"tables and figure: {result.folder} ({result.figure.name})")
+
+
 @data_app.command("generate")
 def data_generate(
     kind: Annotated[str, typer.Argument(help="leads, customers, sales or opportunities.")],

@@ -45,6 +45,11 @@ def run_demo(out: Path, seed: int, sizes: dict[str, int], experiments: Path) -> 
     configs = sorted(experiments.glob("*/demo.yaml")) if experiments.is_dir() else []
     for path in configs:
         console.rule(f"experiment {path}")
+        if path.parent.name == "funnel":  # funnel analytics, not an experiment with candidates
+            from salesml.funnel.run import run_funnel
+
+            run_funnel(path, console=console)
+            continue
         cfg = load_experiment(path)
         summary = run_experiment(cfg, console=console)
         if summary.failed:
