@@ -27,6 +27,7 @@ MLFLOW_ALLOWED = {
     "salesml.forecast.export",
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
+    "salesml.forecast.pyfunc_entry",
 }
 MAX_LINES = 400
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -152,23 +152,40 @@ def score(
 ) -> None:
     """Score a file with an exported model: scores, tiers and reasons, or forecasts."""
     from salesml.errors import SalesmlError
+    from salesml.logfile import library_log
+    from salesml.tracking import load_mlflow
 
     if engine not in ("pandas", "spark"):
         _fail(f"--engine {engine!r}: choose pandas or spark")
+    load_mlflow()
     try:
-        if engine == "spark":
-            from salesml.scoring.spark import score_file_spark
-
-            report = score_file_spark(model, input, output, id_ or None, reasons, spark_master)
-        else:
-            from salesml.scoring.batch import score_file
-
-            report = score_file(model, input, output, chunk_size, id_ or None, reasons, h)
+        with library_log(output.parent / f".{output.name}.salesml.log"):
+            report = _score(model, input, output, chunk_size, engine, spark_master, id_, h, reasons)
     except SalesmlError as exc:
         _fail(str(exc))
     typer.echo(
         f"scored {report.rows:,} rows ({report.kind}) in {report.seconds:.1f} s -> {report.output}"
     )
+
+
+def _score(
+    model: str,
+    input: Path,
+    output: Path,
+    chunk_size: int,
+    engine: str,
+    spark_master: str | None,
+    id_: list[str] | None,
+    h: int | None,
+    reasons: bool,
+) -> Any:
+    if engine == "spark":
+        from salesml.scoring.spark import score_file_spark
+
+        return score_file_spark(model, input, output, id_ or None, reasons, spark_master)
+    from salesml.scoring.batch import score_file
+
+    return score_file(model, input, output, chunk_size, id_ or None, reasons, h)
 
 
 @app.command()

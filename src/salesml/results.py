@@ -114,6 +114,7 @@ class ExperimentInfo:
     config: str | None = None
     mlflow_run_id: str | None = None
     tracking_uri: str | None = None
+    experiment_id: str | None = None
     git_commit: str | None = None
     elapsed_seconds: float = 0.0
 

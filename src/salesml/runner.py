@@ -55,7 +55,13 @@ def _best(outcomes: list[Outcome], role: str, metric: str) -> Outcome | None:
 
 
 def _run_candidate(
-    task: Task, tracker: Any, cand: CandidateConfig, role: str, plot_dir: Path, console: Any
+    task: Task,
+    tracker: Any,
+    cand: CandidateConfig,
+    role: str,
+    plot_dir: Path,
+    console: Any,
+    source: str,
 ) -> Outcome:
     from salesml.tracking import ROLE_TAG
 
@@ -65,17 +71,13 @@ def _run_candidate(
             cand.name, tags={ROLE_TAG: role, "salesml.type": cand.type}, nested=True
         ) as rid:
             run_id.append(rid)
+            tracker.log_datasets(task.datasets(), source)
             outcome = task.fit_evaluate(cand, role, plot_dir / cand.name)
             outcome.mlflow_run_id = rid
             tracker.log_params({"type": cand.type, **outcome.params})
             tracker.log_metrics({**outcome.metrics, "fit_seconds": outcome.fit_seconds})
             tracker.log_artifacts(outcome.plots)
-            if outcome.flavor == "code":
-                outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
-            else:
-                outcome.model_uri = tracker.log_pyfunc_model(
-                    outcome.model, outcome.input_example, outcome.model_output
-                )
+            outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
             return outcome
     except Exception as exc:  # recorded in MLflow and the summary; the run goes on
         message = f"{type(exc).__name__}: {exc}"
@@ -198,14 +200,45 @@ def run_experiment(
     Summary
         Also written to ``output_dir/summary.json`` (read it back with ``load_summary``).
     """
+    from salesml.logfile import library_log
+    from salesml.tracking import load_mlflow
+
+    console = _console(console)
+    output_dir = Path(output_dir or Path("reports") / config.name)
+    load_mlflow()
+    with library_log(output_dir / "salesml.log") as log:
+        summary = _run(config, output_dir, tracking_uri, console, task or make_task(config))
+    _print_table(console, summary)
+    elapsed = summary.experiment.elapsed_seconds
+    console.print(
+        f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s); library messages: {log}"
+    )
+    console.print(f"runs: {mlflow_ui_hint(summary)}", highlight=False)
+    return summary
+
+
+def mlflow_ui_hint(summary: Summary) -> str:
+    """The ``mlflow ui`` command for this run's store and the experiment's page, best first."""
+    from urllib.parse import quote
+
+    exp = summary.experiment
+    order = quote(f"metrics.`{exp.primary_metric}`")
+    ascending = str(exp.primary_metric in LOWER_IS_BETTER).lower()
+    return (
+        f"mlflow ui --backend-store-uri {exp.tracking_uri}  then open "
+        f"http://127.0.0.1:5000/#/experiments/{exp.experiment_id}/runs"
+        f"?orderByKey={order}&orderByAsc={ascending}"
+    )
+
+
+def _run(
+    config: ExperimentConfig, output_dir: Path, tracking_uri: str | None, console: Any, task: Task
+) -> Summary:
     from rich.progress import Progress
 
     from salesml.tracking import ROLE_TAG, Tracker, git_commit
 
-    console = _console(console)
-    output_dir = Path(output_dir or Path("reports") / config.name)
     plot_dir = output_dir / "plots"
-    task = task or make_task(config)
     started = time.perf_counter()
     data_info = task.prepare()
     tracker = Tracker(config.name, tracking_uri)
@@ -223,12 +256,15 @@ def run_experiment(
         tracker.log_params(
             {"task": config.task, "data.rows": data_info.rows, "data.sha256": data_info.sha256}
         )
+        tracker.log_datasets(task.datasets(), data_info.path)
         outcomes: list[Outcome] = []
         with Progress(console=console, transient=True) as progress:
             bar = progress.add_task(config.name, total=len(config.candidates))
             for role, cand in config.candidates:
                 progress.update(bar, description=f"{config.name}: {cand.name}")
-                outcomes.append(_run_candidate(task, tracker, cand, role, plot_dir, console))
+                outcomes.append(
+                    _run_candidate(task, tracker, cand, role, plot_dir, console, data_info.path)
+                )
                 progress.advance(bar)
         ok = [o for o in outcomes if o.status == "ok"]
         comparison = task.comparison_plots(ok, plot_dir) if ok else []
@@ -251,6 +287,7 @@ def run_experiment(
                 config=str(config.source) if config.source else None,
                 mlflow_run_id=parent_id,
                 tracking_uri=tracker.uri,
+                experiment_id=tracker.experiment_id,
                 git_commit=commit,
                 elapsed_seconds=round(time.perf_counter() - started, 2),
             ),
@@ -261,9 +298,6 @@ def run_experiment(
         )
         summary.write(output_dir / "summary.json")
         tracker.log_dict(summary.to_dict(), "summary.json")
-    _print_table(console, summary)
-    elapsed = summary.experiment.elapsed_seconds
-    console.print(f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s)")
     return summary
 
 

@@ -20,10 +20,9 @@ from salesml.results import CandidateResult
 class Outcome:
     """What a task returns for one fitted and evaluated candidate.
 
-    ``model`` is what is exported: an object with ``code_path``,
-    ``write_artifacts(folder)`` and ``signature()`` (``flavor "code"``: an MLflow
-    model from code, nothing pickled) or an ``mlflow.pyfunc.PythonModel``
-    (``flavor "pyfunc"``).
+    ``model`` is what is exported, an MLflow model from code: an object with
+    ``code_path`` (the file MLflow runs to build the model), ``write_artifacts(folder)``
+    (the state that file loads), ``signature()`` and ``metadata()`` (the model card's facts).
     ``pairing`` is whatever :meth:`Task.difference` needs (test predictions,
     per-series errors).
     """
@@ -35,9 +34,7 @@ class Outcome:
     params: dict[str, Any] = field(default_factory=dict)
     fit_seconds: float = 0.0
     model: Any = None
-    flavor: str = "code"
     input_example: Any = None
-    model_output: Any = None
     plots: list[Path] = field(default_factory=list)
     pairing: Any = None
     status: str = "ok"
@@ -76,3 +73,6 @@ class Task(Protocol):
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
         """Figures comparing all successful candidates."""
+
+    def datasets(self) -> dict[str, tuple[Any, str]]:
+        """The frames a run was trained and judged on, ``{name: (frame, context)}``."""

@@ -20,6 +20,8 @@ from typing import Any
 from salesml.results import metric_items
 
 ROLE_TAG = "salesml.role"
+EXPERIMENT_KIND = "mlflow.experimentKind"
+MODEL_DEVELOPMENT = "custom_model_development"
 
 
 def project_root(start: Path | None = None) -> Path:
@@ -100,6 +102,31 @@ def _code_paths() -> list[str]:
     import salesml
 
     return [str(Path(salesml.__file__).parent)]
+
+
+def frame_schema(frame: Any) -> Any:
+    """An explicit MLflow column schema of ``frame`` (integers stay integers, without the
+    warning MLflow gives when it infers them)."""
+    import pandas as pd
+    from mlflow.types.schema import ColSpec, Schema
+
+    def kind(values: Any) -> str:
+        if pd.api.types.is_bool_dtype(values):
+            return "boolean"
+        if pd.api.types.is_integer_dtype(values):
+            return "long"
+        if pd.api.types.is_numeric_dtype(values):
+            return "double"
+        if pd.api.types.is_datetime64_any_dtype(values):
+            return "datetime"
+        return "string"
+
+    return Schema([ColSpec(kind(frame[c]), str(c)) for c in frame.columns])
+
+
+def load_mlflow() -> None:
+    """Import MLflow now, so its logging set-up happens before salesml redirects it."""
+    import mlflow  # noqa: F401
 
 
 def _one_line(exc: BaseException) -> str:
@@ -232,9 +259,16 @@ class Tracker:
         if found is None:
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
             location = (_artifact_root(self.uri) / slug).as_uri()
-            self.experiment_id = mlflow.create_experiment(experiment, artifact_location=location)
+            self.experiment_id = mlflow.create_experiment(
+                experiment, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_DEVELOPMENT}
+            )
         else:
             self.experiment_id = found.experiment_id
+            if found.tags.get(EXPERIMENT_KIND) != MODEL_DEVELOPMENT:
+                # mlflow ui then opens the experiment on its training runs, not on GenAI traces
+                mlflow.MlflowClient(self.uri).set_experiment_tag(
+                    self.experiment_id, EXPERIMENT_KIND, MODEL_DEVELOPMENT
+                )
 
     @contextmanager
     def run(
@@ -278,6 +312,26 @@ class Tracker:
 
         mlflow.log_dict(data, name)
 
+    def log_datasets(self, datasets: dict[str, tuple[Any, str]], source: str) -> None:
+        """Log frames as MLflow dataset inputs (name, digest, rows) of the active run.
+
+        ``datasets`` maps a name to ``(frame, context)``, e.g. ``{"train": (X, "training")}``.
+        Integer columns are logged as doubles, as the exported models declare them.
+        """
+        import mlflow
+        from mlflow.data.dataset_source_registry import get_registered_sources
+
+        # The local-file source class is registered twice (two URI schemes); naming it
+        # explicitly spares MLflow the guess and its warning.
+        local = next(
+            s for s in get_registered_sources() if s.__name__ == "LocalArtifactDatasetSource"
+        )
+        for name, (frame, context) in datasets.items():
+            ints = frame.select_dtypes("integer").columns
+            typed = frame.astype(dict.fromkeys(ints, "float64")) if len(ints) else frame
+            data = mlflow.data.from_pandas(typed, source=local(Path(source).as_uri()), name=name)
+            mlflow.log_input(data, context=context)
+
     def log_artifacts(self, paths: list[Path], folder: str = "plots") -> None:
         import mlflow
 
@@ -308,27 +362,19 @@ class Tracker:
             )
         return info.model_uri
 
-    def log_pyfunc_model(self, python_model: Any, input_example: Any, output: Any) -> str:
-        """Log a ``mlflow.pyfunc.PythonModel`` with signature and input example; return its URI."""
-        import mlflow
-        from mlflow.models import infer_signature
-
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=python_model,
-            signature=infer_signature(input_example, output),
-            input_example=input_example,
-            pip_requirements=model_requirements(),
-            code_paths=_code_paths(),
-            metadata=python_model.metadata() if hasattr(python_model, "metadata") else None,
-        )
-        return info.model_uri
-
     def register_champion(self, model_uri: str, alias: str = "champion") -> str:
         """Register ``model_uri`` under the experiment's name with ``alias``; return the version."""
+        import io
+        import logging
+        from contextlib import redirect_stderr, redirect_stdout
+
         import mlflow
         from mlflow import MlflowClient
 
-        version = mlflow.register_model(model_uri, self.experiment)
+        said = io.StringIO()  # MLflow prints "Created version ..." itself; it goes to the log
+        with redirect_stdout(said), redirect_stderr(said):
+            version = mlflow.register_model(model_uri, self.experiment)
+        if said.getvalue().strip():
+            logging.getLogger("mlflow").info(said.getvalue().strip())
         MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
         return str(version.version)

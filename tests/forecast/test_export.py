@@ -1,4 +1,4 @@
-"""The MLflow pyfunc wrapper of a fitted forecaster: columns, horizon, future exogenous values."""
+"""The exported forecast predictor: columns, horizon, future exogenous values, signature."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from salesml.registry import spec_for
 
 
 def pyfunc(forecaster: Any, name: str = "m") -> Any:
-    from salesml.forecast.export import ForecastPyfunc
+    from salesml.forecast.export import ForecastPredictor
 
     quantiles = {80: np.array([1.0, 2.0]), 95: np.array([2.0, 3.0])}
     scales = pd.Series(1.0, index=["A", "B", "C"])
-    return ForecastPyfunc(forecaster, name, 3, [80, 95], quantiles, scales)
+    return ForecastPredictor(forecaster, name, 3, [80, 95], quantiles, scales)
 
 
 def test_pyfunc_wrapper_columns_and_horizon(daily_long) -> None:
     df = daily_long(n=40)
     wrapper = pyfunc(StatsForecaster("Naive", "D", 7, seasonal=False).fit(df), "naive")
-    out = wrapper.predict(None, pd.DataFrame({"unique_id": ["B", "A"], "h": [4, 4]}))
+    out = wrapper.predict(pd.DataFrame({"unique_id": ["B", "A"], "h": [4, 4]}))
     cols = ["naive-lo-80", "naive-hi-80", "naive-lo-95", "naive-hi-95"]
     assert list(out.columns) == ["unique_id", "ds", "naive", *cols]
     assert sorted(out["unique_id"].unique()) == ["A", "B"] and len(out) == 8
@@ -32,10 +32,10 @@ def test_pyfunc_wrapper_columns_and_horizon(daily_long) -> None:
     assert np.allclose(first["naive"], last_a)
     # steps beyond the calibrated horizon reuse the last quantile
     assert np.allclose(first["naive-hi-80"] - first["naive"], [1.0, 2.0, 2.0, 2.0])
-    assert len(wrapper.predict(None, pd.DataFrame({"unique_id": ["C"]}))) == 3  # default horizon
-    assert len(wrapper.predict(None, pd.DataFrame({"unique_id": ["C"]}), params={"h": 2})) == 2
+    assert len(wrapper.predict(pd.DataFrame({"unique_id": ["C"]}))) == 3  # default horizon
+    assert len(wrapper.predict(pd.DataFrame({"unique_id": ["C"]}), params={"h": 2})) == 2
     with pytest.raises(ValueError, match="unknown series"):
-        wrapper.predict(None, pd.DataFrame({"unique_id": ["Z"]}))
+        wrapper.predict(pd.DataFrame({"unique_id": ["Z"]}))
 
 
 def test_pyfunc_wrapper_with_future_exog(daily_long) -> None:
@@ -51,8 +51,27 @@ def test_pyfunc_wrapper_with_future_exog(daily_long) -> None:
             "promo": [1.0, 0.0],
         }
     )
-    out = wrapper.predict(None, future)
+    out = wrapper.predict(future)
     assert list(out.columns[:3]) == ["unique_id", "ds", "lgb"] and len(out) == 2
     assert (out["lgb-lo-95"] <= out["lgb"]).all() and (out["lgb"] <= out["lgb-hi-95"]).all()
     with pytest.raises(ValueError, match="future values of promo"):
-        wrapper.predict(None, future.drop(columns="promo"))
+        wrapper.predict(future.drop(columns="promo"))
+
+
+def test_exported_signature_is_explicit_and_metadata_plain(daily_long) -> None:
+    import json
+
+    from salesml.forecast.export import ExportedForecaster
+
+    df = daily_long(n=40)
+    wrapper = pyfunc(StatsForecaster("Naive", "D", 7, seasonal=False).fit(df), "naive")
+    example = pd.DataFrame({"unique_id": ["A", "B"], "h": [3, 3]})
+    exported = ExportedForecaster(wrapper, example)
+    sig = exported.signature()
+    kinds = {c.name: c.type.name for c in sig.inputs.inputs}
+    assert kinds == {"unique_id": "string", "h": "long"}  # declared, not inferred
+    outputs = {c.name: c.type.name for c in sig.outputs.inputs}
+    assert outputs["ds"] == "datetime" and outputs["naive-hi-95"] == "double"
+    facts = exported.metadata()["salesml"]
+    assert facts["kind"] == "forecast" and facts["horizon"] == 3
+    json.dumps(facts)  # plain data for the MLmodel file

@@ -88,3 +88,20 @@ def test_unknown_series_and_bad_horizon_are_named(forecast_run, tmp_path: Path):
     ids = pd.DataFrame({"unique_id": sorted(forecast_run["history"]["unique_id"].unique())[:1]})
     with pytest.raises(DataError, match="forecasts 1 to 14 steps"):
         _score(forecast_run, "seasonal_naive", ids, tmp_path, h=30)
+
+
+def test_forecast_models_are_from_code_with_an_explicit_schema(forecast_run, tmp_path: Path):
+    import mlflow
+
+    mlflow.set_tracking_uri(forecast_run["store"])
+    uri = forecast_run["summary"].candidate("seasonal_naive").model_uri
+    path = Path(mlflow.artifacts.download_artifacts(uri, dst_path=str(tmp_path)))
+    files = {p.name for p in path.rglob("*")}
+    assert {"predictor.pkl", "pyfunc_entry.py"} <= files
+    assert "python_model.pkl" not in files  # not a cloudpickled PythonModel object
+    from mlflow.models import Model
+
+    model = Model.load(str(path / "MLmodel"))
+    kinds = {c.name: c.type.name for c in model.get_input_schema().inputs}
+    assert kinds == {"unique_id": "string", "h": "long"}
+    assert model.metadata["salesml"]["kind"] == "forecast"

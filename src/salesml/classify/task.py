@@ -227,7 +227,6 @@ class ClassificationTask:
             params=params,
             fit_seconds=fit_seconds,
             model=self._export(candidate, role, est, metrics, params),
-            flavor="code",
             input_example=self.X_train.head(5),
             plots=[plot],
             pairing=p,
@@ -272,6 +271,14 @@ class ClassificationTask:
             "reasons": scorer.explainer.kind,
         }
         return ExportedClassifier(scorer, card)
+
+    def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
+        """Train and test rows (features and target) for MLflow's dataset inputs."""
+        target = self.config.data.target
+        return {
+            "train": (self.X_train.assign(**{target: self.y_train}), "training"),
+            "test": (self.X_test.assign(**{target: self.y_test}), "testing"),
+        }
 
     def _importance_rows(self, limit: int = 2000) -> np.ndarray:
         n = len(self.y_test)

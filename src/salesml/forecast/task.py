@@ -182,7 +182,7 @@ class ForecastTask:
 
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
         from salesml.evaluation import mean_difference
-        from salesml.forecast.export import ForecastPyfunc
+        from salesml.forecast.export import ExportedForecaster, ForecastPredictor
         from salesml.forecast.plots import error_figure, fan_chart
 
         params = dict(candidate.params)
@@ -203,7 +203,7 @@ class ForecastTask:
         err = (fc[self.target_col] - fc["yhat"]).abs().to_numpy() / fc["scale"].to_numpy()
         quantiles = conformal_quantiles(err, fc["step"].to_numpy(), self.horizon, self.levels)
         scales = self.full_scales["scale"]
-        wrapper = ForecastPyfunc(
+        wrapper = ForecastPredictor(
             final,
             candidate.name,
             self.horizon,
@@ -224,7 +224,6 @@ class ForecastTask:
             },
         )
         example = self._input_example(final)
-        output = wrapper.predict(None, example)
         title = f"{candidate.name} ({role})"
         plots = [
             fan_chart(
@@ -263,13 +262,15 @@ class ForecastTask:
             metrics=metrics,
             params=run_params,
             fit_seconds=fit_seconds,
-            model=wrapper,
-            flavor="pyfunc",
+            model=ExportedForecaster(wrapper, example),
             input_example=example,
-            model_output=output,
             plots=plots,
             pairing=per_series["mase"],
         )
+
+    def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
+        """The long-format series (every backtest window is cut from them)."""
+        return {"series": (self.df, "training")}
 
     def _input_example(self, forecaster: Any, n_series: int = 2) -> pd.DataFrame:
         ids = sorted(self.df[self.id_col].unique())[:n_series]

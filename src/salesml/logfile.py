@@ -1,0 +1,52 @@
+"""Library messages go to a log file, not the screen.
+
+While salesml runs an experiment or scores a file, the screen shows what the
+user needs (progress, tables, one-line verdicts). MLflow's and its
+dependencies' log records and Python warnings raised by libraries are
+written to ``salesml.log`` in the output folder instead; the run names the
+file. Warnings salesml's own code could cause are fixed where they arise
+(explicit model schemas, typed pyfunc classes); what remains here comes from
+inside the libraries.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+LIBRARY_LOGGERS = ("mlflow", "alembic", "py4j", "urllib3", "numba", "fugue", "statsforecast")
+
+
+@contextmanager
+def library_log(path: Path) -> Iterator[Path]:
+    """Send library log records and warnings to ``path`` for the duration of the block."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    saved = []
+    for name in (*LIBRARY_LOGGERS, "py.warnings"):
+        logger = logging.getLogger(name)
+        saved.append((logger, list(logger.handlers), logger.propagate, logger.level))
+        for h in list(logger.handlers):
+            logger.removeHandler(h)
+        logger.addHandler(handler)
+        logger.propagate = False
+        if name != "py.warnings":
+            logger.setLevel(logging.INFO)
+    logging.captureWarnings(True)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("default")
+            yield path
+    finally:
+        logging.captureWarnings(False)
+        for logger, handlers, propagate, level in saved:
+            logger.removeHandler(handler)
+            for h in handlers:
+                logger.addHandler(h)
+            logger.propagate = propagate
+            logger.setLevel(level)
+        handler.close()
