@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast lint format install install-dev benchmarks clean
+.PHONY: demo test test-fast lint format install install-dev benchmarks notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ test: lint
 # The inner loop: everything but the end-to-end runs and notebooks (marked slow).
 test-fast: lint
 	$(BIN)/python -m pytest -m "not slow" -q
+
+# Re-execute every notebook on the full data, in place, so the committed copies show
+# their findings (tables and figures) without running anything.
+notebooks: $(DEVSTAMP)
+	cd notebooks && for nb in [0-9][0-9]-*.ipynb; do \
+		../$(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+			--ExecutePreprocessor.timeout=1800 --ExecutePreprocessor.kernel_name=python3 "$$nb" || exit 1; \
+	done
 
 benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_generate.py

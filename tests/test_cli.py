@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -305,3 +306,48 @@ def test_demo_generates_and_validates_the_datasets(tmp_path: Path):
     assert "no demo experiments found" in out
     # Nothing else was written in the working directory (no mlflow.db, no reports/).
     assert sorted(p.name for p in tmp_path.iterdir()) == ["no_experiments", "tmp"]
+
+
+@pytest.mark.slow
+def test_demo_tells_the_whole_story_and_says_where_to_look(tmp_path: Path):
+    """Experiments and funnels run, each experiment gets its report, the end names them."""
+    exps = tmp_path / "experiments"
+    (exps / "churn").mkdir(parents=True)
+    (exps / "funnel").mkdir()
+    (exps / "churn" / "demo.yaml").write_text(
+        "name: tiny-churn\ntask: churn\n"
+        "data: {path: ../../data/synthetic/customers.csv, target: churned, id: customer_id}\n"
+        "baselines: [prior, control_points]\nmodels: [logistic]\nevaluation: {bootstrap: 60}\n",
+        encoding="utf-8",
+    )
+    (exps / "funnel" / "demo.yaml").write_text(
+        "name: tiny\ndata: {path: ../../data/synthetic/opportunities.csv}\n"
+        "stages: [prospecting_at, first_contact_at, qualification_at]\n"
+        "created: created_at\nclosed: closed_at\noutcome: outcome\n",
+        encoding="utf-8",
+    )
+    env_store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "salesml",
+            "demo",
+            "--out",
+            "data/synthetic",
+            "--experiments",
+            str(exps),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=600,
+        env={**os.environ, "MLFLOW_TRACKING_URI": env_store},
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = proc.stdout
+    assert "where to look" in out
+    assert "reports/tiny-churn.html" in out and (tmp_path / "reports" / "tiny-churn.html").exists()
+    assert "reports/funnel-tiny/funnel.png" in out
+    assert f"mlflow ui --backend-store-uri {env_store}" in out
+    assert "INFO mlflow" not in out + proc.stderr  # library messages went to the log files

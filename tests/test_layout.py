@@ -7,7 +7,7 @@ function. Rules:
 - a wing (``classify``, ``forecast``, ``synthetic``) never imports another
   wing or the runner;
 - only ``salesml.cli`` and ``__main__`` import the CLI;
-- MLflow is imported only by ``tracking.py`` and the pyfunc model classes;
+- MLflow is imported only by ``salesml.tracking`` and the pyfunc model classes;
 - every module stays under about 400 lines.
 """
 
@@ -21,9 +21,11 @@ import pytest
 from conftest import ROOT
 
 PKG = ROOT / "src" / "salesml"
+# report/ composes findings (it may use funnel/); the rooms below stay apart.
 WINGS = ("classify", "forecast", "synthetic", "scoring", "funnel")
 MLFLOW_ALLOWED = {
-    "salesml.tracking",
+    "salesml.tracking.store",
+    "salesml.tracking.models",
     "salesml.forecast.export",
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
@@ -63,7 +65,7 @@ GRAPH = {m: {i for i in imps if i in MODULES and i != m} for m, imps in IMPORTS.
 
 def _wing(module: str) -> str | None:
     parts = module.split(".")
-    return parts[1] if len(parts) > 2 or (len(parts) == 2 and parts[1] in WINGS) else None
+    return parts[1] if len(parts) >= 2 and parts[1] in WINGS else None
 
 
 def test_the_wings_exist():

@@ -76,3 +76,15 @@ def test_notebook_executes(path: Path, tmp_path: Path, tracking: str):
     assert not errors
     made = tmp_path / "out"
     assert (made / "summary.json").exists() or (made / "demo" / "headline.json").exists()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_committed_notebook_shows_its_findings(path: Path):
+    """Committed executed (make notebooks): tables and figures visible without running anything."""
+    nb = nbformat.read(path, as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    outputs = [o for c in code for o in c.get("outputs", [])]
+    assert sum(bool(c.get("outputs")) for c in code) >= len(code) / 2, "run make notebooks"
+    assert any("image/png" in o.get("data", {}) for o in outputs), "no figure in the outputs"
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert path.stat().st_size < 1_000_000, f"{path.name} is {path.stat().st_size:,} bytes"

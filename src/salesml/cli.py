@@ -116,15 +116,18 @@ def demo(
     ),
     seed: Annotated[int, typer.Option(help="Random seed.")] = 7,
     experiments: Annotated[
-        Path, typer.Option(help="Folder whose */demo.yaml experiments are run after.")
+        Path, typer.Option(help="Folder whose */demo.yaml (and real-data) configs are run.")
     ] = Path("experiments"),
+    real: Annotated[
+        bool, typer.Option("--real/--synthetic-only", help="Also run the real-data configs.")
+    ] = True,
 ) -> None:
-    """Generate and validate the synthetic datasets, then run every demo experiment."""
+    """The whole story: data, every experiment and its HTML report, funnels, where to look."""
     from salesml.demo import run_demo
     from salesml.errors import SalesmlError
 
     try:
-        failed = run_demo(out=out, seed=seed, sizes=DEMO_SIZES, experiments=experiments)
+        failed = run_demo(out=out, seed=seed, sizes=DEMO_SIZES, experiments=experiments, real=real)
     except SalesmlError as exc:
         _fail(str(exc))
     if failed:
@@ -239,6 +242,32 @@ def funnel(
     except SalesmlError as exc:
         _fail(str(exc))
     typer.echo(f"tables and figure: {result.folder} ({result.figure.name})")
+
+
+@app.command()
+def report(
+    experiment: Annotated[str, typer.Option("--experiment", "-e", help="MLflow experiment name.")],
+    run: Annotated[
+        str | None, typer.Option("--run", help="Parent run id (default: the latest).")
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Default: reports/<experiment>.html")
+    ] = None,
+) -> None:
+    """Write one self-contained HTML report of an experiment, from MLflow."""
+    from salesml.errors import SalesmlError
+    from salesml.logfile import library_log
+    from salesml.report.build import write_report
+    from salesml.tracking import load_mlflow
+
+    load_mlflow()
+    target = out or Path("reports") / f"{experiment}.html"
+    try:
+        with library_log(target.parent / f".{target.name}.salesml.log"):
+            path = write_report(experiment, run, target)
+    except SalesmlError as exc:
+        _fail(str(exc))
+    typer.echo(f"report: {path}")
 
 
 @data_app.command("generate")

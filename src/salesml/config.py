@@ -83,6 +83,12 @@ class ForecastDataConfig(_DataConfig):
     exog: list[str] = Field(default_factory=list)
 
 
+class ReportConfig(_Strict):
+    """What ``salesml report`` adds to the page: the funnel analysis behind the experiment."""
+
+    funnel: Path | None = None
+
+
 class SplitConfig(_Strict):
     method: Literal["stratified", "time", "random"] = "stratified"
     test_size: float = Field(default=0.25, gt=0, lt=1)
@@ -151,6 +157,7 @@ class ClassificationExperiment(_Experiment):
     task: Literal["lead_conversion", "churn"]
     data: ClassificationDataConfig
     split: SplitConfig = Field(default_factory=SplitConfig)
+    report: ReportConfig = Field(default_factory=ReportConfig)
     baselines: list[candidate_union("classification", "baseline")] = Field(default_factory=list)  # type: ignore[valid-type]
     models: list[candidate_union("classification", "model")] = Field(default_factory=list)  # type: ignore[valid-type]
 
@@ -328,4 +335,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     label_from = getattr(config.data, "label_from", None)
     if label_from is not None:
         label_from.path = _resolve(base, label_from.path)
+    report = getattr(config, "report", None)
+    if report is not None and report.funnel is not None:
+        report.funnel = _resolve(base, report.funnel)
     return config

@@ -17,6 +17,20 @@ _BOOL_WORDS = {"yes", "no", "true", "false", "y", "n", "t", "f", "0", "1"}
 NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?"
 
 
+def column_type(values: pd.Series, integer: str = "double") -> str:
+    """A column's type in a model signature: boolean, ``integer`` (long or double), double,
+    datetime or string."""
+    if pd.api.types.is_bool_dtype(values):
+        return "boolean"
+    if pd.api.types.is_integer_dtype(values):
+        return integer
+    if pd.api.types.is_numeric_dtype(values):
+        return "double"
+    if pd.api.types.is_datetime64_any_dtype(values):
+        return "datetime"
+    return "string"
+
+
 @dataclass(frozen=True)
 class ColumnInfo:
     """One column: inferred kind, pandas dtype, share missing, distinct values."""

@@ -115,14 +115,17 @@ def _tree_paths(booster: Any) -> tuple[np.ndarray, np.ndarray]:
     return np.vstack(blocks), np.asarray(offsets, dtype=np.int64)
 
 
-def _leaf_sum(leaves: np.ndarray, paths: np.ndarray) -> np.ndarray:
+def _leaf_sum(leaves: np.ndarray, explainer: Any) -> np.ndarray:
     """Sum each row's leaf contribution vectors over the trees (a sparse product)."""
     from scipy.sparse import csr_matrix
 
     n, trees = leaves.shape
+    columns = (leaves + explainer.offsets_.astype(leaves.dtype)).ravel()
     pointers = np.arange(0, n * trees + 1, trees)
-    onehot = csr_matrix((np.ones(n * trees), leaves.ravel(), pointers), shape=(n, len(paths)))
-    return np.asarray(onehot @ paths)
+    onehot = csr_matrix(
+        (np.ones(n * trees, dtype=np.float32), columns, pointers), shape=(n, len(explainer.paths_))
+    )
+    return np.asarray(onehot @ explainer.paths_)
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -198,9 +201,16 @@ class Explainer:
             clf = m.steps[-1][1]
             if exact:
                 raw = clf.predict(enc, pred_contrib=True)[:, :-1]
-            else:
-                leaves = clf.predict(enc, pred_leaf=True).astype(np.int64) + self.offsets_
-                raw = _leaf_sum(leaves, self.paths_)
+            else:  # in blocks: a row's leaf indices over 300 trees cost more than its features
+                if not hasattr(self, "paths_"):  # a model exported before path attribution
+                    self.paths_, self.offsets_ = _tree_paths(clf.booster_)
+                raw = np.vstack(
+                    [
+                        _leaf_sum(clf.predict(enc.iloc[i : i + 10_000], pred_leaf=True), self)
+                        for i in range(0, len(enc), 10_000)
+                    ]
+                    or [np.zeros((0, enc.shape[1]))]
+                )
             names = _encoded_to_raw(m.named_steps["encode"], list(enc.columns))
             return _sum_by_column(raw, names, self.columns), self.columns
         if self.kind == "linear":

@@ -23,20 +23,10 @@ import numpy as np
 import pandas as pd
 
 from salesml.classify.reasons import N_REASONS, Explainer
+from salesml.schema import column_type
 
 TIER_SHARES = {"A": 0.10, "B": 0.20, "C": 0.30, "D": 0.40}
 OUTPUT_COLUMNS = ["probability", "score", "tier", *(f"reason_{i + 1}" for i in range(N_REASONS))]
-
-
-def column_kind(values: pd.Series) -> str:
-    """The exported schema type of a feature: double, boolean, datetime or string."""
-    if pd.api.types.is_bool_dtype(values):
-        return "boolean"
-    if pd.api.types.is_numeric_dtype(values):
-        return "double"
-    if pd.api.types.is_datetime64_any_dtype(values):
-        return "datetime"
-    return "string"
 
 
 def tier_cuts(scores: np.ndarray, shares: dict[str, float] = TIER_SHARES) -> list[float]:
@@ -75,7 +65,8 @@ class LeadScorer:
     def __init__(self, estimator: Any, X_train: pd.DataFrame) -> None:
         self.estimator = estimator
         self.features = [str(c) for c in X_train.columns]
-        self.kinds = {c: column_kind(X_train[c]) for c in X_train.columns}
+        # integers as doubles: a row with a missing value scores like a complete one
+        self.kinds = {c: column_type(X_train[c]) for c in X_train.columns}
         self.points_based = hasattr(estimator, "points")
         self.explainer = Explainer(estimator, X_train)
         self.cuts = tier_cuts(self._scores(X_train)[1])

@@ -1,4 +1,4 @@
-"""MLflow tracking: the only module of salesml that talks to MLflow.
+"""The MLflow store: where runs go, and the Tracker that writes salesml's runs there.
 
 The tracking URI comes from ``MLFLOW_TRACKING_URI`` or defaults to the
 embedded sqlite store ``mlflow.db`` at the project root (the nearest folder
@@ -104,26 +104,6 @@ def _code_paths() -> list[str]:
     return [str(Path(salesml.__file__).parent)]
 
 
-def frame_schema(frame: Any) -> Any:
-    """An explicit MLflow column schema of ``frame`` (integers stay integers, without the
-    warning MLflow gives when it infers them)."""
-    import pandas as pd
-    from mlflow.types.schema import ColSpec, Schema
-
-    def kind(values: Any) -> str:
-        if pd.api.types.is_bool_dtype(values):
-            return "boolean"
-        if pd.api.types.is_integer_dtype(values):
-            return "long"
-        if pd.api.types.is_numeric_dtype(values):
-            return "double"
-        if pd.api.types.is_datetime64_any_dtype(values):
-            return "datetime"
-        return "string"
-
-    return Schema([ColSpec(kind(frame[c]), str(c)) for c in frame.columns])
-
-
 def load_mlflow() -> None:
     """Import MLflow now, so its logging set-up happens before salesml redirects it."""
     import mlflow  # noqa: F401
@@ -131,110 +111,6 @@ def load_mlflow() -> None:
 
 def _one_line(exc: BaseException) -> str:
     return " ".join(str(getattr(exc, "message", exc)).split())
-
-
-def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
-    """Load an exported candidate (``summary.champion.model_uri``) as an MLflow pyfunc.
-
-    Its ``predict`` takes the raw feature frame; classifiers return
-    ``probability, score, tier, reason_1..3``, forecasters the point forecast and
-    interval columns.
-    """
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from salesml.errors import DataError
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
-    try:
-        return mlflow.pyfunc.load_model(model_uri)
-    except (MlflowException, OSError) as exc:
-        raise DataError(f"model {model_uri}: cannot be loaded ({_one_line(exc)})") from exc
-
-
-def serve_model(
-    model_uri: str, host: str = "127.0.0.1", port: int = 5000, tracking_uri: str | None = None
-) -> None:
-    """Serve a model over REST with MLflow's scoring server until interrupted.
-
-    ``POST /invocations`` takes ``{"dataframe_records": [...]}`` (or
-    ``dataframe_split``, CSV) and returns ``{"predictions": [...]}``: for a
-    classifier, probability, score, tier and reasons per row. ``GET /ping`` is
-    the health check.
-    """
-    import uvicorn
-    from mlflow.pyfunc import scoring_server
-
-    model = load_model(model_uri, tracking_uri)
-    uvicorn.run(scoring_server.init(model), host=host, port=port, log_level="warning")
-
-
-def spark_udf(
-    spark: Any,
-    model_uri: str,
-    result_type: str,
-    params: dict[str, Any] | None = None,
-    tracking_uri: str | None = None,
-) -> Any:
-    """The model as a Spark pandas UDF (``mlflow.pyfunc.spark_udf``, this Python's packages)."""
-    import mlflow
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
-    return mlflow.pyfunc.spark_udf(
-        spark, model_uri, result_type=result_type, env_manager="local", params=params
-    )
-
-
-def download_model(model_uri: str, folder: Path, tracking_uri: str | None = None) -> Path:
-    """Copy an MLflow model (any URI) into ``folder``; return the folder holding ``MLmodel``."""
-    import mlflow
-    from mlflow.exceptions import MlflowException
-
-    from salesml.errors import DataError
-
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
-    try:
-        path = Path(
-            mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(folder))
-        )
-    except (MlflowException, OSError) as exc:
-        raise DataError(f"model {model_uri}: cannot be downloaded ({_one_line(exc)})") from exc
-    if not (path / "MLmodel").exists():
-        raise DataError(f"model {model_uri}: no MLmodel file there; is it an MLflow model?")
-    return path
-
-
-def model_card(model_dir: Path) -> dict[str, Any]:
-    """The ``salesml`` metadata of the MLflow model in ``model_dir`` (empty for foreign models)."""
-    from mlflow.models import Model
-
-    return (Model.load(str(model_dir / "MLmodel")).metadata or {}).get("salesml", {})
-
-
-def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> dict[str, Any] | None:
-    """The ``summary.json`` of the salesml run that logged the model in ``model_dir``, if any."""
-    import json
-
-    import mlflow
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-    from mlflow.models import Model
-
-    run_id = Model.load(str(model_dir / "MLmodel")).run_id
-    if not run_id:
-        return None
-    client = MlflowClient(tracking_uri or resolve_tracking_uri())
-    try:
-        parent = client.get_run(run_id).data.tags.get("mlflow.parentRunId", run_id)
-        text = mlflow.artifacts.load_text(f"runs:/{parent}/summary.json")
-    except MlflowException as exc:
-        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
-            raise
-        return None  # a run of another store, or not a salesml run: the card says so
-    return json.loads(text)
 
 
 class Tracker:

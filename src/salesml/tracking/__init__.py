@@ -1,0 +1,45 @@
+"""MLflow tracking: the only place salesml talks to MLflow (besides the pyfunc model classes).
+
+- :mod:`salesml.tracking.store`: the tracking URI, the :class:`Tracker` that
+  logs an experiment's parent and child runs, datasets and models;
+- :mod:`salesml.tracking.models`: loading, serving, Spark UDFs, downloads,
+  model cards and runs read back for reports.
+"""
+
+from salesml.tracking.models import (
+    download_model,
+    experiment_summary,
+    fetch_run,
+    frame_schema,
+    load_model,
+    model_card,
+    serve_model,
+    spark_udf,
+)
+from salesml.tracking.store import (
+    ROLE_TAG,
+    Tracker,
+    git_commit,
+    load_mlflow,
+    model_requirements,
+    project_root,
+    resolve_tracking_uri,
+)
+
+__all__ = [
+    "ROLE_TAG",
+    "Tracker",
+    "download_model",
+    "experiment_summary",
+    "fetch_run",
+    "frame_schema",
+    "git_commit",
+    "load_mlflow",
+    "load_model",
+    "model_card",
+    "model_requirements",
+    "project_root",
+    "resolve_tracking_uri",
+    "serve_model",
+    "spark_udf",
+]

@@ -1,0 +1,182 @@
+"""Exported models in MLflow: load, serve, score on Spark, download, read cards and runs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from salesml.tracking.store import ROLE_TAG, _one_line, resolve_tracking_uri
+
+
+def frame_schema(frame: Any) -> Any:
+    """An explicit MLflow column schema of ``frame`` (integers stay integers, without the
+    warning MLflow gives when it infers them)."""
+    from mlflow.types.schema import ColSpec, Schema
+
+    from salesml.schema import column_type
+
+    return Schema([ColSpec(column_type(frame[c], "long"), str(c)) for c in frame.columns])
+
+
+def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
+    """Load an exported candidate (``summary.champion.model_uri``) as an MLflow pyfunc.
+
+    Its ``predict`` takes the raw feature frame; classifiers return
+    ``probability, score, tier, reason_1..3``, forecasters the point forecast and
+    interval columns.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from salesml.errors import DataError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    try:
+        return mlflow.pyfunc.load_model(model_uri)
+    except (MlflowException, OSError) as exc:
+        raise DataError(f"model {model_uri}: cannot be loaded ({_one_line(exc)})") from exc
+
+
+def serve_model(
+    model_uri: str, host: str = "127.0.0.1", port: int = 5000, tracking_uri: str | None = None
+) -> None:
+    """Serve a model over REST with MLflow's scoring server until interrupted.
+
+    ``POST /invocations`` takes ``{"dataframe_records": [...]}`` (or
+    ``dataframe_split``, CSV) and returns ``{"predictions": [...]}``: for a
+    classifier, probability, score, tier and reasons per row. ``GET /ping`` is
+    the health check.
+    """
+    import uvicorn
+    from mlflow.pyfunc import scoring_server
+
+    model = load_model(model_uri, tracking_uri)
+    uvicorn.run(scoring_server.init(model), host=host, port=port, log_level="warning")
+
+
+def spark_udf(
+    spark: Any,
+    model_uri: str,
+    result_type: str,
+    params: dict[str, Any] | None = None,
+    tracking_uri: str | None = None,
+) -> Any:
+    """The model as a Spark pandas UDF (``mlflow.pyfunc.spark_udf``, this Python's packages)."""
+    import mlflow
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    return mlflow.pyfunc.spark_udf(
+        spark, model_uri, result_type=result_type, env_manager="local", params=params
+    )
+
+
+def download_model(model_uri: str, folder: Path, tracking_uri: str | None = None) -> Path:
+    """Copy an MLflow model (any URI) into ``folder``; return the folder holding ``MLmodel``."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from salesml.errors import DataError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    try:
+        path = Path(
+            mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=str(folder))
+        )
+    except (MlflowException, OSError) as exc:
+        raise DataError(f"model {model_uri}: cannot be downloaded ({_one_line(exc)})") from exc
+    if not (path / "MLmodel").exists():
+        raise DataError(f"model {model_uri}: no MLmodel file there; is it an MLflow model?")
+    return path
+
+
+def fetch_run(
+    experiment: str, run_id: str | None, folder: Path, tracking_uri: str | None = None
+) -> dict[str, Any]:
+    """What a report needs from MLflow: a salesml run's summary, config, plots and model cards.
+
+    ``run_id`` defaults to the experiment's latest finished salesml run. Plots are
+    downloaded into ``folder``: ``{"comparison": [...], "<candidate>": [...]}``.
+    """
+    import json
+
+    import mlflow
+    from mlflow import MlflowClient
+
+    from salesml.errors import DataError
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    uri = tracking_uri or resolve_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    client = MlflowClient(uri)
+    exp = client.get_experiment_by_name(experiment)
+    if exp is None:
+        names = [e.name for e in client.search_experiments()][:10]
+        raise DataError(
+            f"{uri}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
+        )
+    if run_id is None:
+        runs = client.search_runs(
+            [exp.experiment_id],
+            filter_string=f"tags.`{ROLE_TAG}` = 'experiment' and attributes.status = 'FINISHED'",
+            order_by=["attributes.start_time DESC"],
+            max_results=1,
+        )
+        if not runs:
+            raise DataError(f"{uri}: experiment {experiment!r} has no finished salesml run")
+        run_id = runs[0].info.run_id
+    run = client.get_run(run_id)
+    summary = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"))
+    import yaml
+
+    config = yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml"))
+
+    def plots(rid: str, dst: Path) -> list[Path]:
+        if not any(a.path == "plots" for a in client.list_artifacts(rid)):
+            return []
+        local = Path(mlflow.artifacts.download_artifacts(f"runs:/{rid}/plots", dst_path=str(dst)))
+        return sorted(local.glob("*.png"))
+
+    out = {"summary": summary, "config": config, "run": run.info.run_id, "plots": {}, "cards": {}}
+    out["plots"]["comparison"] = plots(run_id, folder / "comparison")
+    for cand in summary["candidates"]:
+        if cand["status"] != "ok":
+            continue
+        out["plots"][cand["name"]] = plots(cand["mlflow_run_id"], folder / cand["name"])
+        if cand.get("model_uri"):
+            info = mlflow.models.get_model_info(cand["model_uri"])
+            out["cards"][cand["name"]] = (info.metadata or {}).get("salesml", {})
+    return out
+
+
+def model_card(model_dir: Path) -> dict[str, Any]:
+    """The ``salesml`` metadata of the MLflow model in ``model_dir`` (empty for foreign models)."""
+    from mlflow.models import Model
+
+    return (Model.load(str(model_dir / "MLmodel")).metadata or {}).get("salesml", {})
+
+
+def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> dict[str, Any] | None:
+    """The ``summary.json`` of the salesml run that logged the model in ``model_dir``, if any."""
+    import json
+
+    import mlflow
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import Model
+
+    run_id = Model.load(str(model_dir / "MLmodel")).run_id
+    if not run_id:
+        return None
+    client = MlflowClient(tracking_uri or resolve_tracking_uri())
+    try:
+        parent = client.get_run(run_id).data.tags.get("mlflow.parentRunId", run_id)
+        text = mlflow.artifacts.load_text(f"runs:/{parent}/summary.json")
+    except MlflowException as exc:
+        if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
+            raise
+        return None  # a run of another store, or not a salesml run: the card says so
+    return json.loads(text)
