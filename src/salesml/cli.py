@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,6 +35,17 @@ def _fail(message: str, code: int = 2) -> None:
         f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
     )
     raise typer.Exit(code)
+
+
+@contextmanager
+def _user_errors() -> Iterator[None]:
+    """Bad input (a SalesmlError) becomes one paragraph on stderr and exit code 2."""
+    from salesml.errors import SalesmlError
+
+    try:
+        yield
+    except SalesmlError as exc:
+        _fail(str(exc))
 
 
 def _version(value: bool) -> None:
@@ -66,9 +79,8 @@ def run(
     ] = False,
 ) -> None:
     """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
-    from salesml.errors import SalesmlError
 
-    try:
+    with _user_errors():
         from salesml.config import load_experiment
         from salesml.runner import dry_run as plan
         from salesml.runner import run_experiment
@@ -78,8 +90,6 @@ def run(
             plan(cfg)
             return
         summary = run_experiment(cfg, output_dir=output_dir)
-    except SalesmlError as exc:
-        _fail(str(exc))
     if summary.failed:
         _fail(f"candidate(s) failed: {', '.join(summary.failed)}; see summary.json", code=1)
 
@@ -124,12 +134,9 @@ def demo(
 ) -> None:
     """The whole story: data, every experiment and its HTML report, funnels, where to look."""
     from salesml.demo import run_demo
-    from salesml.errors import SalesmlError
 
-    try:
+    with _user_errors():
         failed = run_demo(out=out, seed=seed, sizes=DEMO_SIZES, experiments=experiments, real=real)
-    except SalesmlError as exc:
-        _fail(str(exc))
     if failed:
         _fail(f"demo experiment(s) with failures: {', '.join(failed)}", code=1)
 
@@ -154,18 +161,14 @@ def score(
     ] = True,
 ) -> None:
     """Score a file with an exported model: scores, tiers and reasons, or forecasts."""
-    from salesml.errors import SalesmlError
     from salesml.logfile import library_log
     from salesml.tracking import load_mlflow
 
     if engine not in ("pandas", "spark"):
         _fail(f"--engine {engine!r}: choose pandas or spark")
     load_mlflow()
-    try:
-        with library_log(output.parent / f".{output.name}.salesml.log"):
-            report = _score(model, input, output, chunk_size, engine, spark_master, id_, h, reasons)
-    except SalesmlError as exc:
-        _fail(str(exc))
+    with _user_errors(), library_log(output.parent / f".{output.name}.salesml.log"):
+        report = _score(model, input, output, chunk_size, engine, spark_master, id_, h, reasons)
     typer.echo(
         f"scored {report.rows:,} rows ({report.kind}) in {report.seconds:.1f} s -> {report.output}"
     )
@@ -198,14 +201,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
 ) -> None:
     """Serve a model over REST (MLflow's scoring server): POST /invocations, GET /ping."""
-    from salesml.errors import SalesmlError
     from salesml.tracking import serve_model
 
     typer.echo(f"serving {model} on http://{host}:{port}/invocations (Ctrl-C stops)")
-    try:
+    with _user_errors():
         serve_model(model, host, port)
-    except SalesmlError as exc:
-        _fail(str(exc))
 
 
 @app.command()
@@ -214,13 +214,10 @@ def export(
     to: Annotated[Path, typer.Option("--to", help="New folder: model/, requirements.txt, card.")],
 ) -> None:
     """Export a model as a self-contained folder with pinned requirements and MODEL_CARD.md."""
-    from salesml.errors import SalesmlError
     from salesml.scoring.card import export_model
 
-    try:
+    with _user_errors():
         folder = export_model(model, to)
-    except SalesmlError as exc:
-        _fail(str(exc))
     typer.echo(f"exported {model} to {folder} (model/, requirements.txt, MODEL_CARD.md)")
 
 
@@ -234,13 +231,10 @@ def funnel(
     ] = None,
 ) -> None:
     """Sales-funnel analytics: stage conversion, cycle length, win rate, speed to lead, velocity."""
-    from salesml.errors import SalesmlError
     from salesml.funnel.run import run_funnel
 
-    try:
+    with _user_errors():
         result = run_funnel(source, out)
-    except SalesmlError as exc:
-        _fail(str(exc))
     typer.echo(f"tables and figure: {result.folder} ({result.figure.name})")
 
 
@@ -255,18 +249,14 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report of an experiment, from MLflow."""
-    from salesml.errors import SalesmlError
     from salesml.logfile import library_log
     from salesml.report.build import write_report
     from salesml.tracking import load_mlflow
 
     load_mlflow()
     target = out or Path("reports") / f"{experiment}.html"
-    try:
-        with library_log(target.parent / f".{target.name}.salesml.log"):
-            path = write_report(experiment, run, target)
-    except SalesmlError as exc:
-        _fail(str(exc))
+    with _user_errors(), library_log(target.parent / f".{target.name}.salesml.log"):
+        path = write_report(experiment, run, target)
     typer.echo(f"report: {path}")
 
 
@@ -298,12 +288,9 @@ def data_inspect(
 ) -> None:
     """Print a file's inferred schema (column kinds, missing share, distinct values)."""
     from salesml.data import load_table
-    from salesml.errors import SalesmlError
 
-    try:
+    with _user_errors():
         table = load_table(path, date_format=date_format)
-    except SalesmlError as exc:
-        _fail(str(exc))
     typer.echo(f"{path}: {table.rows:,} rows, sha256 {table.sha256[:12]}")
     typer.echo(str(table.schema))
 
