@@ -203,7 +203,11 @@ def test_inspect_prints_the_schema(tmp_path: Path):
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
     assert str(path) in lines[0] and "30 rows" in lines[0]
-    rows = {line.split()[0]: line.split()[1] for line in lines[2:]}
+    assert (
+        lines[1]
+        == "read with delimiter ',' (guessed), decimal '.' (guessed), encoding utf-8 (guessed)"
+    )
+    rows = {line.split()[0]: line.split()[1] for line in lines[3:]}
     assert rows == {
         "account_id": "id",
         "plan": "categorical",
@@ -222,11 +226,12 @@ def test_inspect_with_date_format(tmp_path: Path):
     dated = invoke("data", "inspect", str(path), "--date-format", "%d-%m-%Y")
     assert plain.exit_code == 0 and dated.exit_code == 0
 
-    def day_kind(stdout: str) -> str:
-        return next(line.split()[1] for line in stdout.splitlines() if line.startswith("day "))
+    def day_line(stdout: str) -> list[str]:
+        return next(line.split() for line in stdout.splitlines() if line.startswith("day "))
 
-    assert day_kind(plain.stdout) != "datetime"
-    assert day_kind(dated.stdout) == "datetime"
+    # day first is recognised without help, and the schema says how it was read
+    assert day_line(plain.stdout)[1] == "datetime" and day_line(plain.stdout)[-1] == "%d-%m-%Y"
+    assert day_line(dated.stdout)[1] == "datetime"
 
 
 def test_inspect_missing_file(tmp_path: Path):

@@ -83,8 +83,10 @@ def test_kinds_are_inferred(mixed_csv: Path):
     table = load_table(mixed_csv)
     kinds = table.schema.to_dict()
     assert {k: kinds[k] for k in EXPECTED_KINDS} == EXPECTED_KINDS
-    # Without date_format an ambiguous dd-mm-YYYY column is not guessed to be a date.
-    assert kinds["eu_date"] != "datetime"
+    # Without date_format, dd-mm-YYYY is recognised day first, and the schema says so.
+    assert kinds["eu_date"] == "datetime"
+    assert table.schema.notes["eu_date"] == "dates %d-%m-%Y"
+    assert table.frame["eu_date"].iloc[12] == pd.Timestamp(2023, 1, 13)
     assert set(kinds.values()) <= set(KINDS)
     assert list(kinds) == list(_rows()[0])  # file order
     assert table.rows == N

@@ -292,6 +292,8 @@ def data_inspect(
     with _user_errors():
         table = load_table(path, date_format=date_format)
     typer.echo(f"{path}: {table.rows:,} rows, sha256 {table.sha256[:12]}")
+    if table.dialect is not None:
+        typer.echo(f"read with {table.dialect.describe()}")
     typer.echo(str(table.schema))
 
 

@@ -50,10 +50,19 @@ class GenerateConfig(_Strict):
     seed: int = 0
 
 
+class ReadConfig(_Strict):
+    """How to read a CSV when sniffing guesses wrong: delimiter, decimal mark, encoding."""
+
+    sep: Literal[",", ";", "\t", "|"] | None = None
+    decimal: Literal[".", ","] | None = None
+    encoding: str | None = None
+
+
 class _DataConfig(_Strict):
     path: Path
     target: str
     date_format: str | None = None
+    read: ReadConfig | None = None
     generate: GenerateConfig | None = None
 
     @property

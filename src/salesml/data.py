@@ -31,6 +31,7 @@ class Table:
     schema: Schema
     path: Path | None = None
     sha256: str = ""
+    dialect: Any = None
 
     @property
     def rows(self) -> int:
@@ -46,26 +47,42 @@ def file_sha256(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def read_frame(path: str | Path, columns: list[str] | None = None) -> pd.DataFrame:
+def read_frame(
+    path: str | Path, columns: list[str] | None = None, read: Any = None
+) -> pd.DataFrame:
     """Read a CSV or Parquet file (by suffix) into a DataFrame, never modifying it.
+
+    A CSV's delimiter, decimal mark and encoding are sniffed
+    (:func:`salesml.dialect.sniff_csv`) unless ``read`` (``data.read`` of a
+    config: ``sep``, ``decimal``, ``encoding``) gives them.
 
     Raises
     ------
     DataError
         If the file is missing, has another suffix, is empty or cannot be parsed.
     """
-    path = Path(path)
+    return _read(Path(path), columns, read)[0]
+
+
+def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFrame, Any]:
+    from salesml.dialect import sniff_csv
+
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq"):
         # Outside the try: DataError is a ValueError, which is re-wrapped below.
         raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+    dialect = None
     try:
+        if suffix == ".csv":
+            given = {k: getattr(read, k, None) for k in ("sep", "decimal", "encoding")}
+            dialect = sniff_csv(path, **given)
+            opts = {"sep": dialect.sep, "decimal": dialect.decimal, "encoding": dialect.encoding}
         if suffix == ".csv" and _has_huge_exponent(path):
-            frame = _typed_columns(pd.read_csv(path, usecols=columns, dtype=str))
+            frame = _typed_columns(pd.read_csv(path, usecols=columns, dtype=str, **opts))
         elif suffix == ".csv":
-            frame = pd.read_csv(path, usecols=columns, low_memory=False)
+            frame = pd.read_csv(path, usecols=columns, low_memory=False, **opts)
         else:
             frame = pd.read_parquet(path, columns=columns)
     except pd.errors.EmptyDataError as exc:
@@ -76,7 +93,7 @@ def read_frame(path: str | Path, columns: list[str] | None = None) -> pd.DataFra
         raise DataError(f"{path}: {exc}") from exc
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError(f"{path}: the file has no data rows")
-    return frame
+    return frame, dialect
 
 
 def _umask() -> int:
@@ -173,7 +190,7 @@ def _typed_columns(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.apply(_typed_column) if len(frame) else frame
 
 
-def load_table(path: str | Path, date_format: str | None = None) -> Table:
+def load_table(path: str | Path, date_format: str | None = None, read: Any = None) -> Table:
     """Load a CSV or Parquet file with inferred column kinds.
 
     Parameters
@@ -181,16 +198,20 @@ def load_table(path: str | Path, date_format: str | None = None) -> Table:
     path : str or Path
         ``.csv`` or ``.parquet``. The file is only read.
     date_format : str, optional
-        strftime format of date columns that are not ISO 8601 (e.g. ``%d-%m-%Y``).
+        strftime format of date columns that are not ISO 8601 (e.g. ``%d-%m-%Y``);
+        without it, common day-first and month-first formats are tried.
+    read : optional
+        ``sep``, ``decimal``, ``encoding`` for a CSV (default: sniffed).
 
     Returns
     -------
     Table
-        ``frame`` (numeric-like text and dates converted), ``schema``, ``sha256``.
+        ``frame`` (numeric-like text and dates converted), ``schema``, ``sha256``
+        and, for a CSV, the ``dialect`` it was read with.
     """
-    frame = read_frame(path)
+    frame, dialect = _read(Path(path), None, read)
     frame, schema = infer_schema(frame, date_format)
-    return Table(frame=frame, schema=schema, path=Path(path), sha256=file_sha256(path))
+    return Table(frame, schema, Path(path), file_sha256(path), dialect)
 
 
 def ensure_data(path: Path, generate: Any) -> None:

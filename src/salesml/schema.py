@@ -6,7 +6,7 @@ returns a printable :class:`Schema`; :func:`salesml.data.load_table` uses it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -47,6 +47,7 @@ class Schema:
     """Inferred column kinds of a table; ``str(schema)`` prints a table."""
 
     columns: tuple[ColumnInfo, ...]
+    notes: dict[str, str] = field(default_factory=dict)
 
     def kind(self, name: str) -> str:
         for col in self.columns:
@@ -63,10 +64,11 @@ class Schema:
 
     def __str__(self) -> str:
         width = max([len(c.name) for c in self.columns] + [6])
-        lines = [f"{'column':<{width}}  {'kind':<11}  {'dtype':<14}  missing  distinct"]
+        lines = [f"{'column':<{width}}  {'kind':<11}  {'dtype':<14}  missing  distinct  read as"]
         for c in self.columns:
             lines.append(
                 f"{c.name:<{width}}  {c.kind:<11}  {c.dtype:<14}  {c.missing:7.1%}  {c.n_unique:8d}"
+                f"  {self.notes.get(c.name, '')}".rstrip()
             )
         return "\n".join(lines)
 
@@ -83,15 +85,25 @@ def _numeric_like(values: pd.Series) -> pd.Series | None:
     return out
 
 
-def _datetime_like(values: pd.Series, date_format: str | None) -> pd.Series | None:
+# Tried after ISO 8601 when no date_format is given: day first before month first
+# (European CRM exports); a column where every day is 12 or less reads day first.
+DATE_FORMATS = (
+    "%d-%m-%Y", "%d/%m/%Y", "%d.%m.%Y", "%m/%d/%Y", "%m-%d-%Y",
+    "%d-%m-%Y %H:%M", "%d/%m/%Y %H:%M", "%d.%m.%Y %H:%M", "%m/%d/%Y %H:%M",
+    "%d/%m/%Y %H:%M:%S", "%m/%d/%Y %H:%M:%S", "%d.%m.%Y %H:%M:%S",
+)  # fmt: skip
+
+
+def _datetime_like(values: pd.Series, date_format: str | None) -> tuple[pd.Series, str] | None:
     nonnull = values.dropna().astype(str)
     if nonnull.empty or nonnull.str.len().median() < 6:
         return None
     sample = nonnull.iloc[:500]
     # ``date_format`` is for the non-ISO columns; ISO 8601 columns are still dates.
-    for fmt in (date_format, "ISO8601") if date_format else ("ISO8601",):
+    formats = (date_format, "ISO8601") if date_format else ("ISO8601", *DATE_FORMATS)
+    for fmt in formats:
         if pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
-            return pd.to_datetime(values, format=fmt, errors="coerce")
+            return pd.to_datetime(values, format=fmt, errors="coerce"), fmt
     return None
 
 
@@ -112,6 +124,7 @@ def infer_schema(
     """
     out = frame.copy()
     infos = []
+    notes: dict[str, str] = {}
     n = len(out)
     for name in out.columns:
         col = out[name]
@@ -139,8 +152,11 @@ def infer_schema(
                 out[name] = col = as_num
                 kind = "numeric"
             elif as_dt is not None:
-                out[name] = col = as_dt
+                col, fmt = as_dt
+                out[name] = col
                 kind = "datetime"
+                if fmt != "ISO8601":
+                    notes[str(name)] = f"dates {fmt}"
             else:
                 text = col.dropna().astype(str)
                 lowered = set(text.str.strip().str.lower().unique()[:3])
@@ -161,4 +177,4 @@ def infer_schema(
                 n_unique=int(col.nunique(dropna=True)),
             )
         )
-    return out, Schema(tuple(infos))
+    return out, Schema(tuple(infos), notes)

@@ -69,7 +69,7 @@ class ClassificationTask:
         dc = cfg.data
         where = str(dc.path)
         ensure_data(dc.path, dc.generate)
-        table = load_table(dc.path, date_format=dc.date_format)
+        table = load_table(dc.path, date_format=dc.date_format, read=dc.read)
         frame = table.frame
         if dc.label_from is not None:
             if dc.target in frame.columns:

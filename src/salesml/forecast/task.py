@@ -86,7 +86,7 @@ class ForecastTask:
         cfg, dc = self.config, self.config.data
         where = str(dc.path)
         ensure_data(dc.path, dc.generate)
-        raw = read_frame(dc.path)
+        raw = read_frame(dc.path, read=dc.read)
         df = to_long(
             raw, dc.id_columns, dc.time, dc.target, dc.exog, dc.date_format, where, **self.cols
         )
