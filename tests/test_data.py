@@ -291,7 +291,7 @@ def test_directory_is_not_a_data_file(tmp_path: Path):
     assert "not found" in _data_error(folder)
 
 
-@pytest.mark.parametrize("name", ["data.txt", "data.xlsx", "data.json"])
+@pytest.mark.parametrize("name", ["data.txt", "data.xls", "data.json"])
 def test_unsupported_suffix(tmp_path: Path, name: str):
     path = tmp_path / name
     path.write_text("a,b\n1,2\n")

@@ -102,3 +102,29 @@ def test_read_overrides_are_validated(write_yaml):
         load_experiment(
             write_yaml({**base, "data": {"path": "a.csv", "target": "y", "read": {"sep": "#"}}})
         )
+
+
+def test_excel_sheets_are_read_by_name_or_position(tmp_path: Path, write_yaml):
+    path = tmp_path / "crm.xlsx"
+    with pd.ExcelWriter(path, engine="openpyxl") as xl:
+        pd.DataFrame({"note": ["cover sheet"]}).to_excel(xl, sheet_name="Info", index=False)
+        FRAME.to_excel(xl, sheet_name="Leads", index=False)
+
+    class Sheet:
+        sheet = "Leads"
+
+    frame = load_table(path, read=Sheet()).frame
+    assert frame["Umsatz"].tolist() == FRAME["Umsatz"].tolist()
+    assert frame["Kunde"].tolist() == FRAME["Kunde"].tolist()
+    assert frame["Datum"].iloc[1] == pd.Timestamp(2010, 2, 13)
+    assert list(read_frame(path).columns) == ["note"]  # default: the first sheet
+
+    from salesml.errors import DataError
+
+    Sheet.sheet = "Deals"
+    with pytest.raises(DataError, match="no sheet 'Deals'; the workbook has 'Info', 'Leads'"):
+        read_frame(path, read=Sheet())
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"not a zip")
+    with pytest.raises(DataError, match="not a readable Excel workbook"):
+        read_frame(broken)

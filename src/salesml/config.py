@@ -51,11 +51,13 @@ class GenerateConfig(_Strict):
 
 
 class ReadConfig(_Strict):
-    """How to read a CSV when sniffing guesses wrong: delimiter, decimal mark, encoding."""
+    """How to read the file: a CSV's delimiter, decimal mark and encoding when sniffing
+    guesses wrong; an Excel workbook's sheet (name or 0-based position)."""
 
     sep: Literal[",", ";", "\t", "|"] | None = None
     decimal: Literal[".", ","] | None = None
     encoding: str | None = None
+    sheet: str | int | None = None
 
 
 class _DataConfig(_Strict):

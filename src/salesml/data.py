@@ -70,9 +70,11 @@ def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFram
     if not path.is_file():
         raise DataError(f"{path}: data file not found")
     suffix = path.suffix.lower()
-    if suffix not in (".csv", ".parquet", ".pq"):
+    if suffix not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
         # Outside the try: DataError is a ValueError, which is re-wrapped below.
-        raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv or .parquet")
+        raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .xlsx")
+    if suffix in (".xlsx", ".xlsm"):
+        return _read_excel(path, columns, getattr(read, "sheet", None)), None
     dialect = None
     try:
         if suffix == ".csv":
@@ -94,6 +96,30 @@ def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFram
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError(f"{path}: the file has no data rows")
     return frame, dialect
+
+
+def _read_excel(path: Path, columns: list[str] | None, sheet: str | int | None) -> pd.DataFrame:
+    """One sheet of an Excel workbook (default the first), as exported by a CRM or by hand."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        names = load_workbook(path, read_only=True).sheetnames
+    except (zipfile.BadZipFile, OSError, KeyError) as exc:
+        raise DataError(f"{path}: not a readable Excel workbook ({exc})") from exc
+    if isinstance(sheet, str) and sheet not in names:
+        raise DataError(
+            f"{path}: no sheet {sheet!r}; the workbook has {', '.join(map(repr, names))}"
+        )
+    if isinstance(sheet, int) and not 0 <= sheet < len(names):
+        raise DataError(
+            f"{path}: sheet {sheet} does not exist; the workbook has {len(names)} sheet(s)"
+        )
+    frame = pd.read_excel(path, sheet_name=sheet or 0, usecols=columns, engine="openpyxl")
+    if frame.shape[1] == 0 or len(frame) == 0:
+        raise DataError(f"{path}: sheet {sheet or names[0]!r} has no data rows")
+    return frame
 
 
 def _umask() -> int:
