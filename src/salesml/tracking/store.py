@@ -129,6 +129,7 @@ class Tracker:
 
         self.uri = tracking_uri or resolve_tracking_uri()
         self.experiment = experiment
+        self._datasets: list[tuple[Any, str]] | None = None
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
         mlflow.set_tracking_uri(self.uri)
         found = mlflow.get_experiment_by_name(experiment)
@@ -192,20 +193,29 @@ class Tracker:
         """Log frames as MLflow dataset inputs (name, digest, rows) of the active run.
 
         ``datasets`` maps a name to ``(frame, context)``, e.g. ``{"train": (X, "training")}``.
-        Integer columns are logged as doubles, as the exported models declare them.
+        Integer columns are logged as doubles, as the exported models declare them. The
+        MLflow datasets (and their digests) are built once per tracker and reused by
+        every child run.
         """
         import mlflow
-        from mlflow.data.dataset_source_registry import get_registered_sources
 
-        # The local-file source class is registered twice (two URI schemes); naming it
-        # explicitly spares MLflow the guess and its warning.
-        local = next(
-            s for s in get_registered_sources() if s.__name__ == "LocalArtifactDatasetSource"
-        )
-        for name, (frame, context) in datasets.items():
-            ints = frame.select_dtypes("integer").columns
-            typed = frame.astype(dict.fromkeys(ints, "float64")) if len(ints) else frame
-            data = mlflow.data.from_pandas(typed, source=local(Path(source).as_uri()), name=name)
+        if self._datasets is None:
+            from mlflow.data.dataset_source_registry import get_registered_sources
+
+            # The local-file source class is registered twice (two URI schemes); naming it
+            # explicitly spares MLflow the guess and its warning.
+            local = next(
+                s for s in get_registered_sources() if s.__name__ == "LocalArtifactDatasetSource"
+            )
+            self._datasets = []
+            for name, (frame, context) in datasets.items():
+                ints = frame.select_dtypes("integer").columns
+                typed = frame.astype(dict.fromkeys(ints, "float64")) if len(ints) else frame
+                data = mlflow.data.from_pandas(
+                    typed, source=local(Path(source).as_uri()), name=name
+                )
+                self._datasets.append((data, context))
+        for data, context in self._datasets:
             mlflow.log_input(data, context=context)
 
     def log_artifacts(self, paths: list[Path], folder: str = "plots") -> None:
