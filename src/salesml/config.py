@@ -83,6 +83,8 @@ class ClassificationDataConfig(_DataConfig):
     time: str | None = None
     drop: list[str] = Field(default_factory=list)
     label_from: LabelFrom | None = None
+    # When a row is scored: date columns later than this leak (default: ``time``).
+    label_time: str | None = None
 
 
 class ForecastDataConfig(_DataConfig):
@@ -92,6 +94,19 @@ class ForecastDataConfig(_DataConfig):
     time: str
     freq: str | None = None
     exog: list[str] = Field(default_factory=list)
+
+
+class LeakageConfig(_Strict):
+    """The leakage guard run before training (:mod:`salesml.classify.leakage`).
+
+    ``on_flag``: ``warn`` prints each flag and trains, ``fail`` stops before
+    training, ``drop`` removes the flagged columns. ``allow`` lists columns
+    known to be fine: their flags are recorded but do nothing.
+    """
+
+    on_flag: Literal["warn", "fail", "drop"] = "warn"
+    auc_threshold: float = Field(default=0.95, gt=0.5, le=1)
+    allow: list[str] = Field(default_factory=list)
 
 
 class ReportConfig(_Strict):
@@ -168,6 +183,7 @@ class ClassificationExperiment(_Experiment):
     task: Literal["lead_conversion", "churn"]
     data: ClassificationDataConfig
     split: SplitConfig = Field(default_factory=SplitConfig)
+    leakage: LeakageConfig = Field(default_factory=LeakageConfig)
     report: ReportConfig = Field(default_factory=ReportConfig)
     baselines: list[candidate_union("classification", "baseline")] = Field(default_factory=list)  # type: ignore[valid-type]
     models: list[candidate_union("classification", "model")] = Field(default_factory=list)  # type: ignore[valid-type]

@@ -83,6 +83,8 @@ class ClassificationData(DataInfo):
     test_rows: int = 0
     split: str = ""
     features: list[str] = field(default_factory=list)
+    # The leakage guard's record: on_flag, threshold, columns checked, flags with actions.
+    leakage: dict[str, Any] | None = None
 
 
 @dataclass

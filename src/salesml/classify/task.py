@@ -13,6 +13,9 @@ Documented handling of awkward input:
   data, the summary and the exported model's signature; models see
   ASCII-safe names internally.
 - A target with one class in train or test is an error naming the column.
+- The leakage guard (:mod:`salesml.classify.leakage_guard`) checks the
+  features on the training rows before anything is fitted and warns, fails
+  or drops per ``leakage.on_flag``.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.classify.leakage_guard import guard_features
 from salesml.config import CandidateConfig, ClassificationExperiment
 from salesml.data import (
     binary_target,
@@ -63,6 +67,7 @@ class ClassificationTask:
 
     def __init__(self, config: ClassificationExperiment) -> None:
         self.config = config
+        self.notes: list[str] = []  # lines for the screen after prepare (the leakage guard's)
 
     def prepare(self) -> ClassificationData:
         cfg = self.config
@@ -105,7 +110,6 @@ class ClassificationTask:
             raise DataError(
                 f"{where}: no feature columns left after removing target, id and drop columns"
             )
-        X = feature_frame(frame, features)
         train, test = self._split(frame, y, where)
         for part, idx in (("train", train), ("test", test)):
             if y.iloc[idx].nunique() < 2:
@@ -113,6 +117,10 @@ class ClassificationTask:
                     f"{where}: target column {dc.target!r} has one class only in the {part} part "
                     "of the split; use more data or another split"
                 )
+        guard = guard_features(frame, y, train, features, kinds, cfg, where)
+        features, self.notes = guard.features, guard.lines
+        excluded.update(guard.dropped)
+        X = feature_frame(frame, features)
         self.X_train, self.X_test = X.iloc[train], X.iloc[test]
         self.train_window = None
         if dc.time:
@@ -130,6 +138,7 @@ class ClassificationTask:
             test_rows=len(test),
             split=cfg.split.method,
             features=features,
+            leakage=guard.record,
         )
         return self.data_info
 
