@@ -146,7 +146,8 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
     from rich.table import Table
 
     console = _console(console)
-    info = make_task(config).prepare()
+    task = make_task(config)
+    info = task.prepare()
     console.print(f"[bold]{escape(config.name)}[/] ({config.task}): {escape(config.description)}")
     console.print(f"data: {escape(info.path)}  {info.rows:,} rows, sha256 {info.sha256[:12]}")
     if config.is_classification:
@@ -162,6 +163,7 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
         )
     for col, why in info.excluded.items():
         console.print(f"  left out: {escape(col)} ({escape(why)})", highlight=False)
+    _print_notes(console, task)
     table = Table(title="candidates")
     for col in ("name", "role", "type", "options"):
         table.add_column(col)
@@ -241,6 +243,7 @@ def _run(
     plot_dir = output_dir / "plots"
     started = time.perf_counter()
     data_info = task.prepare()
+    _print_notes(console, task)
     tracker = Tracker(config.name, tracking_uri)
     metric = task.primary_metric
     source_dir = config.source.parent if config.source else Path.cwd()
@@ -253,6 +256,7 @@ def _run(
     }
     with tracker.run(config.name, tags={k: v for k, v in tags.items() if v}) as parent_id:
         tracker.log_dict(config.resolved_dict(), "config.yaml")
+        _log_leakage(tracker, getattr(data_info, "leakage", None))
         tracker.log_params(
             {"task": config.task, "data.rows": data_info.rows, "data.sha256": data_info.sha256}
         )
@@ -299,6 +303,22 @@ def _run(
         summary.write(output_dir / "summary.json")
         tracker.log_dict(summary.to_dict(), "summary.json")
     return summary
+
+
+def _print_notes(console: Any, task: Task) -> None:
+    """What the task's preparation has to say (the leakage guard's verdict), one line each."""
+    for line in getattr(task, "notes", []):
+        console.print(line, highlight=False, markup=False)
+
+
+def _log_leakage(tracker: Any, leakage: dict[str, Any] | None) -> None:
+    """The leakage guard's record on the experiment run: ``leakage.json``, a tag, a param."""
+    if leakage is None:
+        return
+    flagged = sorted({f["column"] for f in leakage["flags"] if f["action"] != "allowed"})
+    tracker.log_dict(leakage, "leakage.json")
+    tracker.set_tags({"salesml.leakage": (", ".join(flagged) or "none")[:5000]})
+    tracker.log_params({"leakage.on_flag": leakage["on_flag"], "leakage.flags": len(flagged)})
 
 
 def _champion(

@@ -101,6 +101,30 @@ def _table(summary: dict[str, Any]) -> tuple[list[str], list[dict[str, Any]]]:
     return [SHOWN[k] for k in keys], rows
 
 
+def leakage_section(record: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The leakage guard's flags for the page; None for a run from before the guard."""
+    if record is None:
+        return None
+    flags = record.get("flags") or []
+    active = sorted({f["column"] for f in flags if f["action"] != "allowed"})
+    if active:
+        how = {"warn": "trained on anyway", "drop": "dropped before training"}
+        text = (
+            f"{len(active)} column(s) look like they leak the outcome "
+            f"({how.get(record['on_flag'], record['on_flag'])}): {', '.join(active)}."
+        )
+    else:
+        text = "No leakage flags"
+        text += " (allowed columns only)." if flags else "."
+    text += (
+        f" {record['columns_checked']} feature columns checked on the training rows"
+        f" (single-feature ROC-AUC threshold {record['auc_threshold']}"
+        + (f", label time {record['label_time']}" if record.get("label_time") else "")
+        + ")."
+    )
+    return {"text": text, "flags": flags, "warning": bool(active)}
+
+
 def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]:
     """Everything the template shows, from :func:`salesml.tracking.fetch_run`'s answer."""
     from salesml import __version__
@@ -150,6 +174,7 @@ def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]
         "figures": figures,
         "drivers": drivers,
         "funnel": section,
+        "leakage": leakage_section(data.get("leakage")),
         "provenance": [
             ("MLflow run", fetched["run"]),
             (

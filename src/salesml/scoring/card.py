@@ -67,6 +67,22 @@ def _comparison(card: dict[str, Any], summary: dict[str, Any] | None) -> list[st
     return lines
 
 
+def _leakage_lines(record: dict[str, Any] | None) -> list[str]:
+    """The leakage guard's verdict on the training rows, for the limits section."""
+    if not record:
+        return []
+    flags = record.get("flags") or []
+    if not flags:
+        return [
+            f"- Leakage guard: no column flagged ({record.get('columns_checked')} checked; "
+            f"single-feature ROC-AUC threshold {record.get('auc_threshold')})."
+        ]
+    lines = [f"- Leakage guard (on_flag: {record.get('on_flag')}) flagged:"]
+    for f in flags:
+        lines.append(f"  - `{f['column']}` {f['kind']}, {f['action']}: {f['evidence']}")
+    return lines
+
+
 def render_card(card: dict[str, Any], summary: dict[str, Any] | None, model_uri: str) -> str:
     """``MODEL_CARD.md`` for a salesml model's ``card`` metadata and its run's summary."""
     data = card.get("data", {})
@@ -159,6 +175,7 @@ def render_card(card: dict[str, Any], summary: dict[str, Any] | None, model_uri:
             "- Dropped by the config (recorded after the outcome or not to be used): "
             + ", ".join(f"`{c}`" for c in card["dropped"])
         )
+    lines += _leakage_lines(data.get("leakage"))
     if card.get("kind") == "forecast":
         lines.append(f"- Unknown series: {card.get('unknown_series')}.")
     return "\n".join(lines) + "\n"
