@@ -53,6 +53,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_cli.py
 	$(BIN)/python benchmarks/bench_experiments.py
 	$(BIN)/python benchmarks/bench_forecast.py
+	$(BIN)/python benchmarks/bench_leakage.py
 	$(BIN)/python benchmarks/bench_scoring.py
 
 clean:

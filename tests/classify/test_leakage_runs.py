@@ -75,7 +75,7 @@ def test_warn_prints_one_line_per_flag_and_trains_on(warned):
     lines = [ln for ln in screen.splitlines() if ln.startswith("leakage warning: ")]
     assert len(lines) == len(summary.data.leakage["flags"]) == 2
     assert all(ln.startswith("leakage warning: last_stage_reached (") for ln in lines)
-    assert "leakage guard: 1 flagged, training goes on" in screen
+    assert "leakage guard: 1 column flagged, training goes on" in screen
     assert "last_stage_reached" in summary.data.features
     # The leak is in the features: the points rule reads the outcome off it.
     assert summary.candidate("control_points").metrics["roc_auc"] > 0.97
@@ -124,8 +124,7 @@ def test_the_report_shows_the_flags(warned, tmp_path: Path, monkeypatch):
     html = out.read_text(encoding="utf-8")
     assert "<h2>Leakage guard</h2>" in html
     assert (
-        "1 column(s) look like they leak the outcome (trained on anyway): last_stage_reached"
-        in html
+        "1 column looks like it leaks the outcome (trained on anyway): last_stage_reached" in html
     )
     assert html.count("<td>last_stage_reached</td>") == 2
     assert "value &#39;closed_won&#39; holds 100% of the positives" in html

@@ -84,9 +84,11 @@ def _failure(where: str, active: list[dict[str, Any]]) -> DataError:
         f"{col!r} (" + ", ".join(f"{f['kind']}: {f['evidence']}" for f in fs) + ")"
         for col, fs in by_column.items()
     )
+    many = len(by_column) > 1
     return DataError(
-        f"{where}: leakage guard (leakage.on_flag: fail): {len(by_column)} column(s) look like "
-        f"they leak the outcome, so nothing was trained: {listed}. Remove them with data.drop, "
+        f"{where}: leakage guard (leakage.on_flag: fail): {len(by_column)} "
+        f"{'columns look like they leak' if many else 'column looks like it leaks'} the "
+        f"outcome, so nothing was trained: {listed}. Remove them with data.drop, "
         "list a column known to be fine in leakage.allow, or set leakage.on_flag to warn or drop."
     )
 
@@ -107,7 +109,10 @@ def _lines(record: dict[str, Any]) -> list[str]:
     if record["on_flag"] == "drop":
         verdict = f"dropped {', '.join(columns)} before training"
     else:
-        verdict = f"{len(columns)} flagged, training goes on; fix: data.drop or leakage.allow"
+        noun = "column" if len(columns) == 1 else "columns"
+        verdict = (
+            f"{len(columns)} {noun} flagged, training goes on; fix: data.drop or leakage.allow"
+        )
     return [*lines, f"leakage guard: {verdict} ({checked}{tail})"]
 
 

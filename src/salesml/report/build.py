@@ -109,8 +109,10 @@ def leakage_section(record: dict[str, Any] | None) -> dict[str, Any] | None:
     active = sorted({f["column"] for f in flags if f["action"] != "allowed"})
     if active:
         how = {"warn": "trained on anyway", "drop": "dropped before training"}
+        many = len(active) > 1
         text = (
-            f"{len(active)} column(s) look like they leak the outcome "
+            f"{len(active)} column{'s' if many else ''} look{'' if many else 's'} like "
+            f"{'they leak' if many else 'it leaks'} the outcome "
             f"({how.get(record['on_flag'], record['on_flag'])}): {', '.join(active)}."
         )
     else:
