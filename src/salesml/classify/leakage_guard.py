@@ -171,7 +171,10 @@ def guard_features(
     )
     seconds = time.perf_counter() - started
     flags = [
-        {**f.to_dict(), "action": "allowed" if f.column in lc.allow else ACTIONS[lc.on_flag]}
+        {
+            **f.to_dict(),
+            "action": "allowed" if f.column in map(str, lc.allow) else ACTIONS[lc.on_flag],
+        }
         for f in found
     ]
     record = {
@@ -189,7 +192,7 @@ def guard_features(
     if lc.on_flag == "drop":
         for col, fs in _kinds_of(active).items():
             dropped[col] = "leakage: " + ", ".join(f["kind"] for f in fs)
-        features = [c for c in features if c not in dropped]
+        features = [c for c in features if str(c) not in dropped]
         if not features:
             raise DataError(
                 f"{where}: the leakage guard dropped every feature ({', '.join(dropped)}); "
