@@ -75,9 +75,7 @@ def test_two_lead_runs_give_identical_metrics(lead_runs: dict):
     _same_numbers(*lead_runs["runs"])
 
 
-def test_two_lead_runs_score_identically_with_pandas_and_spark(
-    lead_runs: dict, tmp_path: Path
-):
+def test_two_lead_runs_score_identically_with_pandas_and_spark(lead_runs: dict, tmp_path: Path):
     pytest.importorskip("pyspark", reason="salesml[spark] is installed by make test")
     from salesml.scoring.spark import score_file_spark
     from salesml.synthetic import generate_leads

@@ -125,3 +125,19 @@ def test_sync_of_a_folder_without_offline_runs_says_so(tmp_path: Path):
     with pytest.raises(DataError, match=r"no offline runs to sync .*--offline"):
         sync_offline(tmp_path, f"sqlite:///{tmp_path / 'x.db'}")
     assert not (tmp_path / "x.db").exists()
+
+
+def test_cli_sync_refuses_a_folder_without_offline_runs_then_syncs_once(
+    offline_run: dict, tmp_path: Path, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    from salesml.cli import app
+
+    bad = CliRunner().invoke(app, ["sync", str(tmp_path)])
+    assert bad.exit_code == 2
+    assert "no offline runs to sync" in bad.output and "Traceback" not in bad.output
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", offline_run["target"])
+    done = CliRunner().invoke(app, ["sync", str(offline_run["folder"] / "out")])
+    assert done.exit_code == 0, done.output
+    assert "already synced" in done.output  # the API test above synced it

@@ -119,9 +119,7 @@ def _copy_all(src: Any, dst: Any, folder: Path, target: str, result: SyncResult)
         experiment_ids[exp.experiment_id] = new_exp
         result.experiments.append(exp.name)
         done = {
-            r.data.tags[ORIGIN_TAG]: r
-            for r in _all_runs(dst, new_exp)
-            if ORIGIN_TAG in r.data.tags
+            r.data.tags[ORIGIN_TAG]: r for r in _all_runs(dst, new_exp) if ORIGIN_TAG in r.data.tags
         }
         for run in sorted(runs, key=lambda r: (_PARENT in r.data.tags, r.info.start_time)):
             _copy_run(src, dst, run, new_exp, done, result)
@@ -179,9 +177,7 @@ def _copy_run(
     result.runs[old] = new
 
 
-def _copy_models(
-    src: Any, dst: Any, old_exp: str, new_exp: str, result: SyncResult
-) -> None:
+def _copy_models(src: Any, dst: Any, old_exp: str, new_exp: str, result: SyncResult) -> None:
     import mlflow
     from mlflow.entities import LoggedModelOutput
 
