@@ -19,7 +19,18 @@ from salesml.cli import app
 from salesml.synthetic import GENERATORS, generate_leads
 
 HEAVY = ("pandas", "sklearn", "mlflow", "matplotlib", "lightgbm", "statsforecast", "pyarrow")
-COMMANDS = ("run", "demo", "data", "candidates", "score", "serve", "export", "report", "funnel")
+COMMANDS = (
+    "run",
+    "demo",
+    "data",
+    "candidates",
+    "score",
+    "serve",
+    "export",
+    "report",
+    "funnel",
+    "sync",
+)
 DEMO_KINDS = ("leads", "customers", "sales", "opportunities")
 
 

@@ -39,13 +39,25 @@ def _fail(message: str, code: int = 2) -> None:
 
 @contextmanager
 def _user_errors() -> Iterator[None]:
-    """Bad input (a SalesmlError) becomes one paragraph on stderr and exit code 2."""
+    """Bad input (a SalesmlError) becomes one paragraph on stderr and exit code 2.
+
+    An interruption (Ctrl-C, SIGTERM) becomes one line and exit code 130 or 143.
+    """
     from salesml.errors import SalesmlError
 
     try:
         yield
     except SalesmlError as exc:
         _fail(str(exc))
+    except KeyboardInterrupt as exc:
+        from salesml.interrupt import exit_code
+
+        what = "terminated (SIGTERM)" if exit_code(exc) == 143 else "interrupted (Ctrl-C)"
+        _fail(
+            f"{what}: the open MLflow runs are marked KILLED; no summary.json or report "
+            "was written for this run",
+            code=exit_code(exc),
+        )
 
 
 def _version(value: bool) -> None:
@@ -77,6 +89,14 @@ def run(
         bool,
         typer.Option("--dry-run", help="Validate config and data, print the plan, fit nothing."),
     ] = False,
+    offline: Annotated[
+        bool,
+        typer.Option(
+            "--offline",
+            help="Track into OUTPUT_DIR/offline instead of the tracking store; "
+            "`salesml sync OUTPUT_DIR` logs it there later.",
+        ),
+    ] = False,
 ) -> None:
     """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
 
@@ -89,9 +109,42 @@ def run(
         if dry_run:
             plan(cfg)
             return
-        summary = run_experiment(cfg, output_dir=output_dir)
+        summary = run_experiment(cfg, output_dir=output_dir, offline=offline)
     if summary.failed:
         _fail(f"candidate(s) failed: {', '.join(summary.failed)}; see summary.json", code=1)
+
+
+@app.command()
+def sync(
+    output_dir: Annotated[Path, typer.Argument(help="The output folder of a run --offline.")],
+) -> None:
+    """Log the runs of a `salesml run --offline` to the tracking store (MLFLOW_TRACKING_URI)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    with _user_errors():
+        from salesml.logfile import library_log
+        from salesml.tracking import load_mlflow, sync_offline
+
+        load_mlflow()
+        with library_log(output_dir / "salesml.log"):
+            result = sync_offline(output_dir)
+    console = Console()
+    if result.already:
+        console.print(
+            f"{escape(str(output_dir))} was already synced to "
+            f"{escape(result.tracking_uri)}; nothing to do",
+            highlight=False,
+        )
+        return
+    versions = ", ".join(f"{k} as version {v}" for k, v in result.versions.items()) or "none"
+    console.print(
+        f"synced {len(result.runs)} runs ({result.reused} already there) and "
+        f"{len(result.models)} models of {escape(', '.join(result.experiments))} to "
+        f"{escape(result.tracking_uri)}; registered: {escape(versions)}; "
+        f"{escape(str(output_dir / 'summary.json'))} now points at them",
+        highlight=False,
+    )
 
 
 @app.command()

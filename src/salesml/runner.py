@@ -184,6 +184,7 @@ def run_experiment(
     tracking_uri: str | None = None,
     console: Any = None,
     task: Task | None = None,
+    offline: bool = False,
 ) -> Summary:
     """Run every candidate of ``config`` through one evaluation and tracking path.
 
@@ -196,26 +197,48 @@ def run_experiment(
         Default: ``MLFLOW_TRACKING_URI`` or the project's ``mlflow.db``.
     task : Task, optional
         Default: ``make_task(config)``. Pass one to inspect its state afterwards.
+    offline : bool
+        Track into a sqlite store inside ``output_dir/offline/`` instead of the
+        configured one; ``salesml sync output_dir`` logs it there later.
 
     Returns
     -------
     Summary
         Also written to ``output_dir/summary.json`` (read it back with ``load_summary``).
+
+    Raises
+    ------
+    KeyboardInterrupt
+        On Ctrl-C, or :class:`salesml.interrupt.Terminated` on SIGTERM: the open
+        MLflow runs are marked KILLED and no summary is written.
     """
+    from salesml.interrupt import interruptible
     from salesml.logfile import library_log
     from salesml.tracking import load_mlflow
 
     console = _console(console)
     output_dir = Path(output_dir or Path("reports") / config.name)
+    artifact_root = None
+    if offline:
+        from salesml.tracking import offline_store
+
+        tracking_uri, artifact_root = offline_store(output_dir)
     load_mlflow()
-    with library_log(output_dir / "salesml.log") as log:
-        summary = _run(config, output_dir, tracking_uri, console, task or make_task(config))
+    with interruptible(), library_log(output_dir / "salesml.log") as log:
+        task = task or make_task(config)
+        summary = _run(config, output_dir, tracking_uri, console, task, artifact_root)
     _print_table(console, summary)
     elapsed = summary.experiment.elapsed_seconds
     console.print(
         f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s); library messages: {log}"
     )
     console.print(f"runs: {mlflow_ui_hint(summary)}", highlight=False)
+    if offline:
+        console.print(
+            f"offline: runs kept in {output_dir / 'offline'}; log them to the tracking "
+            f"store later with: salesml sync {output_dir}",
+            highlight=False,
+        )
     return summary
 
 
@@ -234,7 +257,12 @@ def mlflow_ui_hint(summary: Summary) -> str:
 
 
 def _run(
-    config: ExperimentConfig, output_dir: Path, tracking_uri: str | None, console: Any, task: Task
+    config: ExperimentConfig,
+    output_dir: Path,
+    tracking_uri: str | None,
+    console: Any,
+    task: Task,
+    artifact_root: Path | None = None,
 ) -> Summary:
     from rich.progress import Progress
 
@@ -244,7 +272,7 @@ def _run(
     started = time.perf_counter()
     data_info = task.prepare()
     _print_notes(console, task)
-    tracker = Tracker(config.name, tracking_uri)
+    tracker = Tracker(config.name, tracking_uri, artifact_root)
     metric = task.primary_metric
     source_dir = config.source.parent if config.source else Path.cwd()
     commit = git_commit(source_dir)

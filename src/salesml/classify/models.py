@@ -212,6 +212,23 @@ def tune(
     return clone(pipeline).set_params(**best), best, float(search.best_score_)
 
 
+def _serial_prediction(pipeline: Any) -> int | None:
+    """Make a forest predict on one thread; return the ``n_jobs`` it had (None if no forest).
+
+    A scikit-learn forest with ``n_jobs > 1`` adds its trees' probabilities in
+    whatever order its threads finish, so two predictions of the same rows can
+    differ in the last bits, and so can an isotonic calibration fitted on them.
+    Its trees are still grown in parallel (each has its own seed) before this is called.
+    """
+    from sklearn.ensemble import ExtraTreesClassifier, RandomForestClassifier
+
+    clf = pipeline[-1] if isinstance(pipeline, Pipeline) else pipeline
+    if not isinstance(clf, RandomForestClassifier | ExtraTreesClassifier):
+        return None
+    jobs, clf.n_jobs = clf.n_jobs, 1
+    return jobs
+
+
 class CalibratedModel(ClassifierMixin, BaseEstimator):
     """A classifier whose probabilities are calibrated on train folds.
 
@@ -238,11 +255,17 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         self.uncalibrated_ = clone(self.estimator).fit(X, y)
+        _serial_prediction(self.uncalibrated_)
         if self.method == "none":
             self.calibrated_ = self.uncalibrated_
         else:
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
-            cal = CalibratedClassifierCV(clone(self.estimator), method=self.method, cv=folds)
+            serial = clone(self.estimator)
+            # a forest's threads go to the folds instead: same speed, reproducible calibration
+            jobs = _serial_prediction(serial)
+            cal = CalibratedClassifierCV(
+                serial, method=self.method, cv=folds, n_jobs=jobs if jobs != 1 else None
+            )
             self.calibrated_ = cal.fit(X, y)
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)

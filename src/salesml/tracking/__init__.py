@@ -3,7 +3,9 @@
 - :mod:`salesml.tracking.store`: the tracking URI, the :class:`Tracker` that
   logs an experiment's parent and child runs, datasets and models;
 - :mod:`salesml.tracking.models`: loading, serving, Spark UDFs, downloads,
-  model cards and runs read back for reports.
+  model cards and runs read back for reports;
+- :mod:`salesml.tracking.sync`: offline runs kept in the output folder and
+  copied to the store later (``salesml sync``).
 """
 
 from salesml.tracking.models import (
@@ -23,8 +25,10 @@ from salesml.tracking.store import (
     load_mlflow,
     model_requirements,
     project_root,
+    redact_uri,
     resolve_tracking_uri,
 )
+from salesml.tracking.sync import offline_store, sync_offline
 
 __all__ = [
     "ROLE_TAG",
@@ -38,8 +42,11 @@ __all__ = [
     "load_model",
     "model_card",
     "model_requirements",
+    "offline_store",
     "project_root",
+    "redact_uri",
     "resolve_tracking_uri",
     "serve_model",
     "spark_udf",
+    "sync_offline",
 ]

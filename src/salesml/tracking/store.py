@@ -122,9 +122,17 @@ class Tracker:
         MLflow experiment name (the config's ``name``).
     tracking_uri : str, optional
         Default: :func:`resolve_tracking_uri`.
+    artifact_root : Path, optional
+        Where a new experiment's artifacts go. Default: ``SALESML_ARTIFACT_ROOT``,
+        else ``mlruns/`` beside a sqlite store, else ``mlruns/`` at the project root.
     """
 
-    def __init__(self, experiment: str, tracking_uri: str | None = None) -> None:
+    def __init__(
+        self,
+        experiment: str,
+        tracking_uri: str | None = None,
+        artifact_root: Path | None = None,
+    ) -> None:
         import mlflow
 
         self.uri = tracking_uri or resolve_tracking_uri()
@@ -135,7 +143,8 @@ class Tracker:
         found = mlflow.get_experiment_by_name(experiment)
         if found is None:
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
-            location = (_artifact_root(self.uri) / slug).as_uri()
+            root = Path(artifact_root).resolve() if artifact_root else _artifact_root(self.uri)
+            location = (root / slug).as_uri()
             self.experiment_id = mlflow.create_experiment(
                 experiment, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_DEVELOPMENT}
             )
@@ -154,7 +163,8 @@ class Tracker:
         """Start a run (nested under the active one if ``nested``); yield its id.
 
         An exception escaping the block marks the run FAILED, logs the
-        traceback as ``error.txt`` and is re-raised.
+        traceback as ``error.txt`` and is re-raised. An interruption (Ctrl-C, or
+        SIGTERM under :func:`salesml.interrupt.interruptible`) marks it KILLED.
         """
         import mlflow
 
@@ -163,6 +173,10 @@ class Tracker:
         ) as active:
             try:
                 yield active.info.run_id
+            except KeyboardInterrupt as exc:
+                mlflow.set_tag("salesml.error", f"interrupted ({type(exc).__name__})")
+                mlflow.end_run(status="KILLED")
+                raise
             except BaseException as exc:
                 mlflow.log_text("".join(traceback.format_exception(exc)), "error.txt")
                 mlflow.set_tag("salesml.error", f"{type(exc).__name__}: {exc}"[:5000])
@@ -264,3 +278,16 @@ class Tracker:
             logging.getLogger("mlflow").info(said.getvalue().strip())
         MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
         return str(version.version)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` with any password replaced by ``***`` (safe to print, log or write)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(uri)
+    if parts.password is None:
+        return uri
+    user = parts.username or ""
+    host = parts.hostname or ""
+    port = f":{parts.port}" if parts.port else ""
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))

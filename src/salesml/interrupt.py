@@ -1,0 +1,47 @@
+"""Interruptions that close cleanly: Ctrl-C and SIGTERM end runs as KILLED.
+
+Python turns Ctrl-C (SIGINT) into :class:`KeyboardInterrupt`, so ``finally``
+blocks and context managers run. SIGTERM (what ``kill``, Docker, Kubernetes and
+batch schedulers send) kills the process without either; :func:`interruptible`
+turns it into :class:`Terminated`, a ``KeyboardInterrupt``, for the duration of
+a run. The tracker then marks the open MLflow runs KILLED, and nothing half
+written is left, because every file salesml writes is written atomically.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from types import FrameType
+
+
+class Terminated(KeyboardInterrupt):
+    """The process received SIGTERM."""
+
+
+def exit_code(exc: KeyboardInterrupt) -> int:
+    """The shell's exit code for an interruption: 143 for SIGTERM, 130 for Ctrl-C."""
+    return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
+
+
+@contextmanager
+def interruptible() -> Iterator[None]:
+    """Raise :class:`Terminated` on SIGTERM inside the block (main thread only).
+
+    Outside the main thread, signal handlers cannot be installed; the block runs
+    unchanged.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def _raise(signum: int, frame: FrameType | None) -> None:
+        raise Terminated(signal.Signals(signum).name)
+
+    previous = signal.signal(signal.SIGTERM, _raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

@@ -1,0 +1,94 @@
+"""Ctrl-C and SIGTERM during ``salesml run``: runs marked KILLED, nothing half written."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from salesml.interrupt import Terminated, exit_code, interruptible
+
+
+def test_sigterm_becomes_an_interruption_inside_the_block_only():
+    with pytest.raises(Terminated), interruptible():
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)  # the handler raises before this ends
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert exit_code(Terminated("SIGTERM")) == 143
+    assert exit_code(KeyboardInterrupt()) == 130
+
+
+def _wait_for_running(store: str, name: str, proc: subprocess.Popen, timeout: float = 180) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient(store)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, proc.communicate()
+        exp = client.get_experiment_by_name("interrupted") if Path(store[10:]).exists() else None
+        if exp is not None:
+            runs = client.search_runs([exp.experiment_id], f"attributes.run_name = '{name}'")
+            if runs and runs[0].info.status == "RUNNING":
+                return
+        time.sleep(0.5)
+    proc.kill()
+    raise AssertionError(f"candidate {name!r} never started")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_an_interrupted_run_marks_its_runs_killed_and_writes_no_summary(
+    tmp_path: Path, sig: signal.Signals, code: int
+):
+    from mlflow import MlflowClient
+
+    config = {
+        "name": "interrupted",
+        "task": "lead_conversion",
+        "data": {
+            "path": "leads.csv",
+            "generate": {"kind": "leads", "rows": 3000, "seed": 1},
+            "target": "converted",
+            "drop": ["last_stage_reached"],
+        },
+        "baselines": ["prior"],
+        "models": [
+            {"name": "slow", "type": "random_forest", "params": {"n_estimators": 20000}},
+        ],
+        "evaluation": {"bootstrap": 50},
+    }
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    store = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    env = {
+        **os.environ,
+        "MLFLOW_TRACKING_URI": store,
+        "SALESML_ARTIFACT_ROOT": str(tmp_path / "artifacts"),
+    }
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "salesml", "run", str(path), "-o", str(out)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    _wait_for_running(store, "slow", proc)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=120)
+
+    assert proc.returncode == code, stderr
+    assert "Traceback" not in stderr + stdout
+    assert "marked KILLED" in stderr and "no summary.json" in stderr
+    client = MlflowClient(store)
+    exp = client.get_experiment_by_name("interrupted")
+    status = {r.info.run_name: r.info.status for r in client.search_runs([exp.experiment_id])}
+    assert status == {"interrupted": "KILLED", "prior": "FINISHED", "slow": "KILLED"}
+    assert not (out / "summary.json").exists()
+    assert not list(out.rglob("*.tmp")), "no temp file left behind"
