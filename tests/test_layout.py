@@ -26,6 +26,7 @@ WINGS = ("classify", "forecast", "synthetic", "scoring", "funnel")
 MLFLOW_ALLOWED = {
     "salesml.tracking.store",
     "salesml.tracking.models",
+    "salesml.tracking.sync",
     "salesml.forecast.export",
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
