@@ -31,8 +31,9 @@ def _fail(message: str, code: int = 2) -> None:
     from rich.markup import escape
 
     # Escaped: messages quote column names and values, which may contain [brackets].
+    # One paragraph: a library's multi-line text inside a message is joined.
     Console(stderr=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+        f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True
     )
     raise typer.Exit(code)
 
