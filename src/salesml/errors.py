@@ -19,3 +19,12 @@ class ConfigError(SalesmlError):
 
 class DataError(SalesmlError):
     """A data file, column or series that cannot be used."""
+
+
+class SalesmlWarning(UserWarning):
+    """Something the user should know; shown on screen in one line, also while a
+    command sends library warnings to its log file."""
+
+
+class UntrustedModelWarning(SalesmlWarning):
+    """A model loaded from outside the tracking store: MLflow models may contain pickles."""

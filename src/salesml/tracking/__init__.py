@@ -23,6 +23,7 @@ from salesml.tracking.store import (
     load_mlflow,
     model_requirements,
     project_root,
+    redact_uri,
     resolve_tracking_uri,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "model_card",
     "model_requirements",
     "project_root",
+    "redact_uri",
     "resolve_tracking_uri",
     "serve_model",
     "spark_udf",
