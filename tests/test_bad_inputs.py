@@ -336,6 +336,26 @@ def sales_horizon_too_long(d: Path):
     return _sales(d, sales_frame(months=12), horizon=20), ["sales.csv", "horizon 20", "12 periods"]
 
 
+def sales_exog_entirely_missing(d: Path):
+    frame = sales_frame().assign(promo=np.nan)
+    cfg = sales_config()
+    cfg["data"]["exog"] = ["promo"]
+    frame.to_csv(d / "sales.csv", index=False)
+    return _run(d, cfg), ["sales.csv", "exog", "'promo'", "entirely missing"]
+
+
+def sales_unknown_frequency(d: Path):
+    cfg = sales_config()
+    cfg["data"]["freq"] = "fortnightly"
+    sales_frame().to_csv(d / "sales.csv", index=False)
+    return _run(d, cfg), ["sales.csv", "data.freq", "'fortnightly'"]
+
+
+def inspect_a_binary_file(d: Path):
+    (d / "export.csv").write_bytes(b"id,name\n1,\x00\x00\x00\n")
+    return ["data", "inspect", str(d / "export.csv")], ["export.csv", "binary", "NUL byte"]
+
+
 CASES: dict[str, Case] = {
     f.__name__: f
     for f in (
@@ -381,6 +401,9 @@ CASES: dict[str, Case] = {
         sales_mixed_types_in_target,
         sales_negative,
         sales_horizon_too_long,
+        sales_exog_entirely_missing,
+        sales_unknown_frequency,
+        inspect_a_binary_file,
     )
 }
 

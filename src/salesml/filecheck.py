@@ -45,8 +45,9 @@ def _binary(path: Path, head: bytes) -> None:
         )
 
 
-def scan_csv(path: Path, chunk: int = 1 << 22) -> bool:
-    """Refuse binary files and over-long lines; return whether a huge exponent occurs.
+def scan_csv(path: Path, chunk: int = 1 << 22, max_line: int = MAX_LINE_BYTES) -> bool:
+    """Refuse binary files and lines over ``max_line`` bytes; return whether a huge
+    exponent occurs. The file is read once, ``chunk`` bytes at a time.
 
     Raises
     ------
@@ -62,21 +63,21 @@ def scan_csv(path: Path, chunk: int = 1 << 22) -> bool:
         for block in iter(lambda: fh.read(chunk), b""):
             if not huge and _HUGE_EXPONENT.search(tail + block):
                 huge = True
-            tail = block[-8:]
+            tail = (tail + block)[-8:]
             ends = np.flatnonzero(np.frombuffer(block, dtype=np.uint8) == 10) + offset
             starts = np.concatenate(([line_start], ends[:-1] + 1)) if len(ends) else None
             if starts is not None:
                 lengths = ends - starts
-                long = np.flatnonzero(lengths > MAX_LINE_BYTES)
+                long = np.flatnonzero(lengths > max_line)
                 if len(long):
-                    _too_long(path, line + int(long[0]), int(lengths[long[0]]))
+                    _too_long(path, line + int(long[0]), int(lengths[long[0]]), max_line)
                 line += len(ends)
                 line_start = int(ends[-1]) + 1
             offset += len(block)
-            if offset - line_start > MAX_LINE_BYTES:
+            if offset - line_start > max_line:
                 rest = path.stat().st_size - line_start
                 nl = _next_newline(fh)
-                _too_long(path, line, rest if nl is None else offset + nl - line_start)
+                _too_long(path, line, rest if nl is None else offset + nl - line_start, max_line)
     return huge
 
 
@@ -91,15 +92,19 @@ def _next_newline(fh: object) -> int | None:
     return None
 
 
-def _too_long(path: Path, line: int, length: int) -> None:
+def _too_long(path: Path, line: int, length: int, max_line: int) -> None:
     raise DataError(
-        f"{path}: line {line} is {length:,} bytes long (at most {MAX_LINE_BYTES:,} are read); "
+        f"{path}: line {line} is {length:,} bytes long (at most {max_line:,} are read); "
         "an unclosed quote, or a file that is not a table?"
     )
 
 
 def encoding_problem(
-    path: Path, encoding: str, given: bool, setting: str | None = "data.read.encoding"
+    path: Path,
+    encoding: str,
+    given: bool,
+    setting: str | None = "data.read.encoding",
+    block_size: int = 1 << 20,
 ) -> str:
     """Where ``path`` stops being valid ``encoding`` text: byte, line and column.
 
@@ -110,7 +115,7 @@ def encoding_problem(
     pending = b""
     with open(path, "rb") as fh:
         while True:
-            block = fh.read(1 << 20)
+            block = fh.read(block_size)
             data = pending + block
             if not data:
                 break
