@@ -308,6 +308,19 @@ def data_drop_column_missing(d: Path):
     return _leads(d, leads_frame(), drop=["phone"]), ["leads.csv", "drop", "'phone'"]
 
 
+def data_label_from_file_missing(d: Path):
+    frame = leads_frame().drop(columns="converted")
+    label_from = {"path": "won.csv", "key": "lead_id"}
+    return _leads(d, frame, label_from=label_from), ["won.csv", "not found", "data.label_from"]
+
+
+def data_label_from_key_missing(d: Path):
+    frame = leads_frame().drop(columns="converted")
+    pd.DataFrame({"deal": ["D1"], "lead": ["L0001"]}).to_csv(d / "won.csv", index=False)
+    label_from = {"path": "won.csv", "key": "lead_id"}
+    return _leads(d, frame, label_from=label_from), ["won.csv", "lead_id", "data.label_from"]
+
+
 def sales_dates_do_not_parse(d: Path):
     frame = sales_frame()
     frame.loc[5, "ds"] = "2021-13-01"
@@ -396,6 +409,8 @@ CASES: dict[str, Case] = {
         data_excel_missing_sheet,
         data_broken_quote,
         data_drop_column_missing,
+        data_label_from_file_missing,
+        data_label_from_key_missing,
         sales_dates_do_not_parse,
         sales_duplicate_pairs,
         sales_mixed_types_in_target,

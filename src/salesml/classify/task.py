@@ -77,7 +77,11 @@ class ClassificationTask:
                 raise DataError(
                     f"{where}: data.target {dc.target!r} already exists; label_from would overwrite it"
                 )
-            keys = read_frame(dc.label_from.path, columns=[dc.label_from.key])[dc.label_from.key]
+            try:
+                keys = read_frame(dc.label_from.path, columns=[dc.label_from.key])
+            except DataError as exc:
+                raise DataError(f"{exc} (data.label_from of {cfg.source})") from exc
+            keys = keys[dc.label_from.key]
             require_columns(frame, [dc.label_from.key], where, "label_from.key")
             frame[dc.target] = frame[dc.label_from.key].isin(set(keys.dropna())).astype(int)
         require_columns(frame, [dc.target], where, "target")
