@@ -165,6 +165,11 @@ def config_horizon_zero(d: Path):
     return _sales(d, sales_frame(), horizon=0), ["experiment.yaml", "horizon", "got 0"]
 
 
+def config_bootstrap_too_small(d: Path):
+    cfg = {**leads_config(), "evaluation": {"bootstrap": 5}}
+    return _run(d, cfg), ["experiment.yaml", "evaluation.bootstrap", "50", "got 5)"]
+
+
 def config_unknown_candidate(d: Path):
     cfg = {**leads_config(), "models": ["logistic", "deep_forest"]}
     return _run(d, cfg), ["experiment.yaml", "models", "'deep_forest'"]
@@ -383,6 +388,7 @@ CASES: dict[str, Case] = {
         config_wrong_type,
         config_bad_seed_type,
         config_horizon_zero,
+        config_bootstrap_too_small,
         config_unknown_candidate,
         config_duplicate_candidates,
         config_bad_override,

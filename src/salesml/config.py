@@ -277,10 +277,10 @@ def _format_validation(exc: ValidationError, family: str, task: str) -> str:
             elif kind is not None:
                 allowed = ["type", "name", "params", *spec_for(family, str(kind)).options]
                 msg = f"unknown key for {kind} (it takes {', '.join(allowed)})"
-        elif (
-            isinstance(err.get("input"), str | int | float | bool) and str(err["input"]) not in msg
-        ):
-            msg += f" (got {err['input']!r})"
+        elif isinstance(err.get("input"), str | int | float | bool):
+            value = err["input"]
+            if not (isinstance(value, str) and repr(value) in msg):  # not quoted already
+                msg += f" (got {value!r})"
         parts.append(f"{where or '(top level)'}: {msg}")
     return "; ".join(parts)
 
