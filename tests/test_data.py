@@ -288,7 +288,7 @@ def test_missing_file(tmp_path: Path):
 def test_directory_is_not_a_data_file(tmp_path: Path):
     folder = tmp_path / "folder.csv"
     folder.mkdir()
-    assert "not found" in _data_error(folder)
+    assert "is a folder, not a data file" in _data_error(folder)
 
 
 @pytest.mark.parametrize("name", ["data.txt", "data.xls", "data.json"])

@@ -31,8 +31,9 @@ def _fail(message: str, code: int = 2) -> None:
     from rich.markup import escape
 
     # Escaped: messages quote column names and values, which may contain [brackets].
+    # One paragraph: a library's multi-line text inside a message is joined.
     Console(stderr=True).print(
-        f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True
+        f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True
     )
     raise typer.Exit(code)
 
@@ -254,10 +255,11 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
 ) -> None:
     """Serve a model over REST (MLflow's scoring server): POST /invocations, GET /ping."""
+    from salesml.logfile import own_warnings_on_screen
     from salesml.tracking import serve_model
 
     typer.echo(f"serving {model} on http://{host}:{port}/invocations (Ctrl-C stops)")
-    with _user_errors():
+    with _user_errors(), own_warnings_on_screen():
         serve_model(model, host, port)
 
 
@@ -303,11 +305,12 @@ def report(
 ) -> None:
     """Write one self-contained HTML report of an experiment, from MLflow."""
     from salesml.logfile import library_log
+    from salesml.paths import safe_name
     from salesml.report.build import write_report
     from salesml.tracking import load_mlflow
 
     load_mlflow()
-    target = out or Path("reports") / f"{experiment}.html"
+    target = out or Path("reports") / f"{safe_name(experiment)}.html"
     with _user_errors(), library_log(target.parent / f".{target.name}.salesml.log"):
         path = write_report(experiment, run, target)
     typer.echo(f"report: {path}")

@@ -212,7 +212,8 @@ class ForecastExperiment(_Experiment):
     @classmethod
     def _levels(cls, value: list[int]) -> list[int]:
         if any(not 0 < lv < 100 for lv in value):
-            raise ValueError("levels are percentages strictly between 0 and 100")
+            bad = ", ".join(str(lv) for lv in value if not 0 < lv < 100)
+            raise ValueError(f"levels are percentages strictly between 0 and 100, got {bad}")
         return sorted(set(value))
 
 
@@ -292,6 +293,10 @@ def _format_validation(exc: ValidationError, family: str, task: str) -> str:
             elif kind is not None:
                 allowed = ["type", "name", "params", *spec_for(family, str(kind)).options]
                 msg = f"unknown key for {kind} (it takes {', '.join(allowed)})"
+        elif isinstance(err.get("input"), str | int | float | bool):
+            value = err["input"]
+            if not (isinstance(value, str) and repr(value) in msg):  # not quoted already
+                msg += f" (got {value!r})"
         parts.append(f"{where or '(top level)'}: {msg}")
     return "; ".join(parts)
 
@@ -340,7 +345,8 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     """
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"{path}: config file not found")
+        what = "is a folder, not a config file" if path.is_dir() else "config file not found"
+        raise ConfigError(f"{path}: {what}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

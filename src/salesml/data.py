@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -66,9 +65,12 @@ def read_frame(
 
 def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFrame, Any]:
     from salesml.dialect import sniff_csv
+    from salesml.filecheck import encoding_problem, scan_csv
 
     if not path.is_file():
-        raise DataError(f"{path}: data file not found")
+        raise DataError(
+            f"{path}: {'is a folder, not a data file' if path.is_dir() else 'data file not found'}"
+        )
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
         # Outside the try: DataError is a ValueError, which is re-wrapped below.
@@ -76,12 +78,13 @@ def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFram
     if suffix in (".xlsx", ".xlsm"):
         return _read_excel(path, columns, getattr(read, "sheet", None)), None
     dialect = None
+    huge = suffix == ".csv" and scan_csv(path)  # outside the try, as above
     try:
         if suffix == ".csv":
             given = {k: getattr(read, k, None) for k in ("sep", "decimal", "encoding")}
             dialect = sniff_csv(path, **given)
             opts = {"sep": dialect.sep, "decimal": dialect.decimal, "encoding": dialect.encoding}
-        if suffix == ".csv" and _has_huge_exponent(path):
+        if suffix == ".csv" and huge:
             frame = _typed_columns(pd.read_csv(path, usecols=columns, dtype=str, **opts))
         elif suffix == ".csv":
             frame = pd.read_csv(path, usecols=columns, low_memory=False, **opts)
@@ -89,8 +92,13 @@ def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFram
             frame = pd.read_parquet(path, columns=columns)
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty") from exc
-    except (pd.errors.ParserError, UnicodeDecodeError, OSError) as exc:
-        raise DataError(f"{path}: cannot be parsed ({exc})") from exc
+    except UnicodeDecodeError as exc:
+        given = getattr(read, "encoding", None) is not None
+        raise DataError(
+            encoding_problem(path, dialect.encoding if dialect else "utf-8", given)
+        ) from exc
+    except (pd.errors.ParserError, OSError) as exc:
+        raise DataError(f"{path}: cannot be parsed ({' '.join(str(exc).split())})") from exc
     except ValueError as exc:  # usecols not found, corrupt parquet
         raise DataError(f"{path}: {exc}") from exc
     if frame.shape[1] == 0 or len(frame) == 0:
@@ -183,20 +191,6 @@ _NUMBER = NUMBER
 _INTEGER = r"[+-]?\d{1,18}"
 
 
-_HUGE_EXPONENT = re.compile(rb"\d[eE][+-]?\d{4}")
-
-
-def _has_huge_exponent(path: Path, chunk: int = 1 << 22) -> bool:
-    """Whether the file holds text like ``12e4567`` that pandas' CSV parser crashes on."""
-    tail = b""
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(chunk), b""):
-            if _HUGE_EXPONENT.search(tail + block):
-                return True
-            tail = block[-8:]
-    return False
-
-
 def _typed_column(values: pd.Series) -> pd.Series:
     nonnull = values.dropna()
     if nonnull.empty:
@@ -240,7 +234,7 @@ def load_table(path: str | Path, date_format: str | None = None, read: Any = Non
     return Table(frame, schema, Path(path), file_sha256(path), dialect)
 
 
-def ensure_data(path: Path, generate: Any) -> None:
+def ensure_data(path: Path, generate: Any, config: Any = None) -> None:
     """Create ``path`` with the synthetic generator ``generate`` describes, if it is missing.
 
     Parameters
@@ -249,12 +243,29 @@ def ensure_data(path: Path, generate: Any) -> None:
         The config's ``data.path``.
     generate : GenerateConfig or None
         ``{kind, rows, seed}``; nothing is done when None or the file exists.
-    """
-    if generate is None or path.exists():
-        return
-    from salesml.synthetic import generate as make
+    config : Path, optional
+        The config file, named when ``path`` is not a file.
 
-    write_frame(make(generate.kind, generate.rows, generate.seed), path)
+    Raises
+    ------
+    DataError
+        When ``path`` is missing (and nothing generates it) or is a folder.
+    """
+    if generate is not None and not path.exists():
+        from salesml.synthetic import generate as make
+
+        write_frame(make(generate.kind, generate.rows, generate.seed), path)
+    if not path.is_file():
+        what = "is a folder, not a data file" if path.is_dir() else "data file not found"
+        source = f" of {config}" if config else ""
+        raise DataError(f"{path}: {what} (data.path{source})")
+
+
+def scalar(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds (so messages show ``3``, not ``np.int64(3)``)."""
+    import numpy as np
+
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def require_columns(frame: pd.DataFrame, columns: list[str], where: str, role: str) -> None:
@@ -281,6 +292,11 @@ def binary_target(values: pd.Series, positive: object, where: str) -> pd.Series:
             "drop or fill those rows first"
         )
     distinct = pd.unique(values)
+    if len(distinct) == 1:
+        raise DataError(
+            f"{where}: target column {name!r} has one class only ({scalar(distinct[0])!r} in all "
+            f"{len(values)} rows); a classification target needs both outcomes"
+        )
     if len(distinct) > 2:
         shown = ", ".join(map(repr, list(distinct)[:6]))
         raise DataError(

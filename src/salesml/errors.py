@@ -23,3 +23,12 @@ class DataError(SalesmlError):
 
 class TrackingError(SalesmlError):
     """A tracking store that cannot be reached or written."""
+
+
+class SalesmlWarning(UserWarning):
+    """Something the user should know; shown on screen in one line, also while a
+    command sends library warnings to its log file."""
+
+
+class UntrustedModelWarning(SalesmlWarning):
+    """A model loaded from outside the tracking store: MLflow models may contain pickles."""

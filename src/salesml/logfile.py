@@ -20,12 +20,58 @@ from pathlib import Path
 LIBRARY_LOGGERS = ("mlflow", "alembic", "py4j", "urllib3", "numba", "fugue", "statsforecast")
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Masks passwords in URIs (a tracking URI quoted by a library, its tracebacks too)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from salesml.tracking.store import redact_uri
+
+        return redact_uri(super().format(record))
+
+
+def show_warning(text: str) -> None:
+    """One ``warning:`` line on stderr (a salesml warning the user should see)."""
+    from rich.console import Console
+    from rich.markup import escape
+
+    Console(stderr=True).print(
+        f"[yellow]warning:[/] {escape(' '.join(text.split()))}", highlight=False, soft_wrap=True
+    )
+
+
+@contextmanager
+def own_warnings_on_screen(log: bool = False) -> Iterator[None]:
+    """Show :class:`~salesml.errors.SalesmlWarning` s as one line on stderr.
+
+    Other warnings go where they went before; with ``log`` (inside
+    :func:`library_log`) salesml's warnings are written to the log file too.
+    """
+    from salesml.errors import SalesmlWarning
+
+    with warnings.catch_warnings():
+        before = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):  # type: ignore[no-untyped-def]
+            if issubclass(category, SalesmlWarning):
+                show_warning(str(message))
+                if not log:
+                    return
+            before(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
+
+
 @contextmanager
 def library_log(path: Path) -> Iterator[Path]:
-    """Send library log records and warnings to ``path`` for the duration of the block."""
+    """Send library log records and warnings to ``path`` for the duration of the block.
+
+    salesml's own warnings (:class:`~salesml.errors.SalesmlWarning`) are also shown on
+    screen, in one line. Passwords in URIs are masked in the file.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     handler = logging.FileHandler(path, encoding="utf-8")
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     saved = []
     for name in (*LIBRARY_LOGGERS, "py.warnings"):
         logger = logging.getLogger(name)
@@ -38,7 +84,7 @@ def library_log(path: Path) -> Iterator[Path]:
             logger.setLevel(logging.INFO)
     logging.captureWarnings(True)
     try:
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), own_warnings_on_screen(log=True):
             warnings.simplefilter("default")
             yield path
     finally:

@@ -63,7 +63,9 @@ def _run_candidate(
     console: Any,
     source: str,
 ) -> Outcome:
-    from salesml.tracking import ROLE_TAG
+    from rich.markup import escape
+
+    from salesml.tracking import ROLE_TAG, redact_uri
 
     run_id: list[str] = []
     try:
@@ -72,7 +74,7 @@ def _run_candidate(
         ) as rid:
             run_id.append(rid)
             tracker.log_datasets(task.datasets(), source)
-            outcome = task.fit_evaluate(cand, role, plot_dir / cand.name)
+            outcome = task.fit_evaluate(cand, role, plot_dir)
             outcome.mlflow_run_id = rid
             tracker.log_params({"type": cand.type, **outcome.params})
             tracker.log_metrics({**outcome.metrics, "fit_seconds": outcome.fit_seconds})
@@ -80,8 +82,11 @@ def _run_candidate(
             outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
             return outcome
     except Exception as exc:  # recorded in MLflow and the summary; the run goes on
-        message = f"{type(exc).__name__}: {exc}"
-        console.print(f"[red]candidate {cand.name!r} failed:[/] {message}", highlight=False)
+        message = redact_uri(f"{type(exc).__name__}: {exc}")
+        console.print(
+            f"[red]candidate {escape(repr(cand.name))} failed:[/] {escape(message)}",
+            highlight=False,
+        )
         return Outcome(
             name=cand.name,
             role=role,
@@ -100,7 +105,9 @@ def _print_table(console: Any, summary: Summary) -> None:
     label = ci_label(exp.confidence)
     first_ok = next((c for c in summary.candidates if c.status == "ok"), None)
     shown = [k for k in (first_ok.metrics if first_ok else {}) if not k.endswith("_ci")][:8]
-    table = Table(title=f"{exp.name} ({exp.task}): test metrics, {exp.primary_metric} with {label}")
+    table = Table(
+        title=f"{escape(exp.name)} ({exp.task}): test metrics, {exp.primary_metric} with {label}"
+    )
     for col in ("candidate", "role", *shown, "fit s"):
         table.add_column(col, justify="left" if col in ("candidate", "role") else "right")
     for c in summary.candidates:
@@ -214,10 +221,11 @@ def run_experiment(
     """
     from salesml.interrupt import interruptible
     from salesml.logfile import library_log
+    from salesml.paths import safe_name
     from salesml.tracking import load_mlflow
 
     console = _console(console)
-    output_dir = Path(output_dir or Path("reports") / config.name)
+    output_dir = Path(output_dir or Path("reports") / safe_name(config.name))
     artifact_root = None
     if offline:
         from salesml.tracking import offline_store
@@ -246,11 +254,13 @@ def mlflow_ui_hint(summary: Summary) -> str:
     """The ``mlflow ui`` command for this run's store and the experiment's page, best first."""
     from urllib.parse import quote
 
+    from salesml.tracking import redact_uri
+
     exp = summary.experiment
     order = quote(f"metrics.`{exp.primary_metric}`")
     ascending = str(exp.primary_metric in LOWER_IS_BETTER).lower()
     return (
-        f"mlflow ui --backend-store-uri {exp.tracking_uri}  then open "
+        f"mlflow ui --backend-store-uri {redact_uri(str(exp.tracking_uri))}  then open "
         f"http://127.0.0.1:5000/#/experiments/{exp.experiment_id}/runs"
         f"?orderByKey={order}&orderByAsc={ascending}"
     )
@@ -264,11 +274,14 @@ def _run(
     task: Task,
     artifact_root: Path | None = None,
 ) -> Summary:
+    from rich.markup import escape
     from rich.progress import Progress
 
-    from salesml.tracking import ROLE_TAG, Tracker, git_commit
+    from salesml.paths import safe_names
+    from salesml.tracking import ROLE_TAG, Tracker, git_commit, redact_uri
 
     plot_dir = output_dir / "plots"
+    folders = safe_names(c.name for _, c in config.candidates)  # names as given are shown
     started = time.perf_counter()
     data_info = task.prepare()
     _print_notes(console, task)
@@ -291,11 +304,19 @@ def _run(
         tracker.log_datasets(task.datasets(), data_info.path)
         outcomes: list[Outcome] = []
         with Progress(console=console, transient=True) as progress:
-            bar = progress.add_task(config.name, total=len(config.candidates))
+            bar = progress.add_task(escape(config.name), total=len(config.candidates))
             for role, cand in config.candidates:
-                progress.update(bar, description=f"{config.name}: {cand.name}")
+                progress.update(bar, description=escape(f"{config.name}: {cand.name}"))
                 outcomes.append(
-                    _run_candidate(task, tracker, cand, role, plot_dir, console, data_info.path)
+                    _run_candidate(
+                        task,
+                        tracker,
+                        cand,
+                        role,
+                        plot_dir / folders[cand.name],
+                        console,
+                        data_info.path,
+                    )
                 )
                 progress.advance(bar)
         ok = [o for o in outcomes if o.status == "ok"]
@@ -318,7 +339,7 @@ def _run(
                 description=config.description,
                 config=str(config.source) if config.source else None,
                 mlflow_run_id=parent_id,
-                tracking_uri=tracker.uri,
+                tracking_uri=redact_uri(tracker.uri),
                 experiment_id=tracker.experiment_id,
                 git_commit=commit,
                 elapsed_seconds=round(time.perf_counter() - started, 2),

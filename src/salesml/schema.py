@@ -107,6 +107,20 @@ def _datetime_like(values: pd.Series, date_format: str | None) -> tuple[pd.Serie
     return None
 
 
+def _note_lost(
+    notes: dict[str, str], name: str, raw: pd.Series, converted: pd.Series, what: str
+) -> None:
+    """Note the values of ``raw`` that converting to ``what`` turned into missing ones."""
+    lost = converted.isna() & raw.notna() & raw.astype(str).str.strip().ne("")
+    if lost.any():
+        first = int(lost.to_numpy().nonzero()[0][0])
+        text = (
+            f"{int(lost.sum())} value(s) not {what}, read as missing "
+            f"(e.g. {raw.iloc[first]!r} in data row {first + 1})"
+        )
+        notes[name] = f"{notes[name]}; {text}" if name in notes else text
+
+
 def infer_schema(
     frame: pd.DataFrame, date_format: str | None = None
 ) -> tuple[pd.DataFrame, Schema]:
@@ -149,14 +163,18 @@ def infer_schema(
             as_num = _numeric_like(col)
             as_dt = None if as_num is not None else _datetime_like(col, date_format)
             if as_num is not None:
-                out[name] = col = as_num
+                out[name] = as_num
                 kind = "numeric"
+                _note_lost(notes, str(name), col, as_num, "numbers")
+                col = as_num
             elif as_dt is not None:
-                col, fmt = as_dt
-                out[name] = col
+                converted, fmt = as_dt
+                out[name] = converted
                 kind = "datetime"
                 if fmt != "ISO8601":
                     notes[str(name)] = f"dates {fmt}"
+                _note_lost(notes, str(name), col, converted, "dates")
+                col = converted
             else:
                 text = col.dropna().astype(str)
                 lowered = set(text.str.strip().str.lower().unique()[:3])

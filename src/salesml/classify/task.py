@@ -3,10 +3,10 @@
 Documented handling of awkward input:
 
 - id and free-text columns are never features; ``data.drop`` removes more.
-- Columns entirely missing are dropped (listed in the summary under
-  ``data.excluded``); features partly missing are imputed (median plus a
-  missing indicator for logistic regression; native missing handling in
-  boosting; a "missing" bin in control points).
+- Columns entirely missing or constant (one value in every row) are dropped
+  (listed in the summary under ``data.excluded``); features partly missing
+  are imputed (median plus a missing indicator for logistic regression;
+  native missing handling in boosting; a "missing" bin in control points).
 - Categories unseen in train are pooled as ``__other__`` by the models and
   earn 0 points from control points.
 - Column names with spaces or non-ASCII letters are kept as they are in the
@@ -36,6 +36,7 @@ from salesml.data import (
     load_table,
     read_frame,
     require_columns,
+    scalar,
 )
 from salesml.errors import DataError
 from salesml.results import ClassificationData
@@ -73,7 +74,7 @@ class ClassificationTask:
         cfg = self.config
         dc = cfg.data
         where = str(dc.path)
-        ensure_data(dc.path, dc.generate)
+        ensure_data(dc.path, dc.generate, cfg.source)
         table = load_table(dc.path, date_format=dc.date_format, read=dc.read)
         frame = table.frame
         if dc.label_from is not None:
@@ -81,7 +82,11 @@ class ClassificationTask:
                 raise DataError(
                     f"{where}: data.target {dc.target!r} already exists; label_from would overwrite it"
                 )
-            keys = read_frame(dc.label_from.path, columns=[dc.label_from.key])[dc.label_from.key]
+            try:
+                keys = read_frame(dc.label_from.path, columns=[dc.label_from.key])
+            except DataError as exc:
+                raise DataError(f"{exc} (data.label_from of {cfg.source})") from exc
+            keys = keys[dc.label_from.key]
             require_columns(frame, [dc.label_from.key], where, "label_from.key")
             frame[dc.target] = frame[dc.label_from.key].isin(set(keys.dropna())).astype(int)
         require_columns(frame, [dc.target], where, "target")
@@ -93,6 +98,7 @@ class ClassificationTask:
         if dc.id_columns:
             check_unique_ids(frame, dc.id_columns, where)
         kinds = table.schema.to_dict()
+        self._notes = table.schema.notes
         excluded: dict[str, str] = {}
         features = []
         for col in frame.columns:
@@ -104,11 +110,15 @@ class ClassificationTask:
                 excluded[col] = f"{kinds[col]} column"
             elif frame[col].isna().all():
                 excluded[col] = "entirely missing"
+            elif frame[col].nunique(dropna=False) == 1:
+                excluded[col] = f"constant: every row is {scalar(frame[col].iloc[0])!r}"
             else:
                 features.append(col)
         if not features:
+            why = "; ".join(f"{c}: {r}" for c, r in excluded.items())
             raise DataError(
                 f"{where}: no feature columns left after removing target, id and drop columns"
+                + (f" (left out: {why})" if why else "")
             )
         train, test = self._split(frame, y, where)
         for part, idx in (("train", train), ("test", test)):
@@ -153,9 +163,13 @@ class ClassificationTask:
         if sc.method == "time":
             ts = pd.to_datetime(frame[self.config.data.time], errors="coerce")
             if ts.isna().any():
+                time = self.config.data.time
+                note = getattr(self, "_notes", {}).get(str(time), "")
+                detail = f" ({note})" if "read as missing" in note else ""
                 raise DataError(
-                    f"{where}: time column {self.config.data.time!r} has {int(ts.isna().sum())} "
-                    "missing or unparseable values"
+                    f"{where}: time column {time!r} has {int(ts.isna().sum())} missing or "
+                    f"unparseable values{detail}; the time split needs every date "
+                    "(data.date_format gives their format)"
                 )
             order = np.argsort(ts.to_numpy(), kind="mergesort")
             return np.sort(order[: n - n_test]), np.sort(order[n - n_test :])

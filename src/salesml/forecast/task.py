@@ -85,7 +85,7 @@ class ForecastTask:
     def prepare(self) -> ForecastData:
         cfg, dc = self.config, self.config.data
         where = str(dc.path)
-        ensure_data(dc.path, dc.generate)
+        ensure_data(dc.path, dc.generate, cfg.source)
         raw = read_frame(dc.path, read=dc.read)
         df = to_long(
             raw, dc.id_columns, dc.time, dc.target, dc.exog, dc.date_format, where, **self.cols

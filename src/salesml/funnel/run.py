@@ -38,6 +38,7 @@ def run_funnel(
     from salesml.errors import DataError
     from salesml.funnel.plots import funnel_figure
     from salesml.funnel.source import detect_spec, load_config_tables, load_funnel_config
+    from salesml.paths import safe_name
 
     source = Path(source)
     if not source.is_file():
@@ -56,7 +57,7 @@ def run_funnel(
         frame = load_table(source).frame
         spec, name, where = detect_spec(frame, str(source)), source.stem, str(source)
     report = analyse_funnel(frame, spec, where)
-    folder = Path(out_dir or Path("reports") / f"funnel-{name}")
+    folder = Path(out_dir or Path("reports") / f"funnel-{safe_name(name)}")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "headline.json").write_text(json.dumps(report.headline, indent=2), encoding="utf-8")
     report.stages.to_csv(folder / "stages.csv", index=False)

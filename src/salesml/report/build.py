@@ -131,6 +131,7 @@ def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]
     """Everything the template shows, from :func:`salesml.tracking.fetch_run`'s answer."""
     from salesml import __version__
     from salesml.results import ci_label
+    from salesml.tracking import redact_uri
 
     summary = fetched["summary"]
     exp, champ = summary["experiment"], summary.get("champion")
@@ -190,7 +191,7 @@ def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]
                     "-",
                 ),
             ),
-            ("tracking store", exp.get("tracking_uri")),
+            ("tracking store", redact_uri(str(exp.get("tracking_uri") or "-"))),
             ("data", data["path"]),
             ("data sha256", data["sha256"]),
             ("rows", f"{data['rows']:,}"),
@@ -214,9 +215,10 @@ def write_report(
     import jinja2
 
     from salesml.data import atomic_write
+    from salesml.paths import safe_name
     from salesml.tracking import fetch_run
 
-    out = Path(out or Path("reports") / f"{experiment}.html")
+    out = Path(out or Path("reports") / f"{safe_name(experiment)}.html")
     with tempfile.TemporaryDirectory(prefix="salesml-report-") as tmp:
         fetched = fetch_run(experiment, run_id, Path(tmp), tracking_uri)
         funnel = None

@@ -54,28 +54,61 @@ def _check_paths(input_path: Path, output_path: Path) -> None:
 def read_chunks(
     path: Path, columns: list[str], text_columns: list[str], chunk_size: int
 ) -> Iterator[tuple[pd.DataFrame, float]]:
-    """Yield ``(chunk, fraction read)`` of ``columns`` (those present) from CSV or Parquet."""
+    """Yield ``(chunk, fraction read)`` of ``columns`` (those present) from CSV or Parquet.
+
+    A CSV's delimiter, decimal mark and encoding are sniffed as for training data.
+
+    Raises
+    ------
+    DataError
+        For an empty, binary or unparseable file, naming it.
+    """
     if path.suffix.lower() == ".csv":
-        header = pd.read_csv(path, nrows=0).columns
-        use = [c for c in header if c in columns]
-        dtype = {c: str for c in use if c in text_columns}
-        size = max(path.stat().st_size, 1)
-        with open(path, "rb") as fh:
-            reader = pd.read_csv(
-                fh, usecols=use, dtype=dtype, chunksize=chunk_size, keep_default_na=True
-            )
-            for chunk in reader:
-                yield chunk, min(fh.tell() / size, 1.0)
+        yield from _csv_chunks(path, columns, text_columns, chunk_size)
         return
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    pf = pq.ParquetFile(path)
+    try:
+        pf = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise DataError(
+            f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})"
+        ) from exc
     use = [c for c in pf.schema_arrow.names if c in columns]
     total, done = max(pf.metadata.num_rows, 1), 0
     for batch in pf.iter_batches(batch_size=chunk_size, columns=use):
         frame = batch.to_pandas()
         done += len(frame)
         yield frame, done / total
+
+
+def _csv_chunks(
+    path: Path, columns: list[str], text_columns: list[str], chunk_size: int
+) -> Iterator[tuple[pd.DataFrame, float]]:
+    from salesml.dialect import sniff_csv
+    from salesml.filecheck import encoding_problem, scan_csv
+
+    scan_csv(path)
+    dialect = sniff_csv(path)
+    opts = {"sep": dialect.sep, "decimal": dialect.decimal, "encoding": dialect.encoding}
+    try:
+        header = pd.read_csv(path, nrows=0, **opts).columns
+        use = [c for c in header if c in columns]
+        dtype = {c: str for c in use if c in text_columns}
+        size = max(path.stat().st_size, 1)
+        with open(path, "rb") as fh:
+            reader = pd.read_csv(
+                fh, usecols=use, dtype=dtype, chunksize=chunk_size, keep_default_na=True, **opts
+            )
+            for chunk in reader:
+                yield chunk, min(fh.tell() / size, 1.0)
+    except pd.errors.EmptyDataError as exc:
+        raise DataError(f"{path}: the file is empty") from exc
+    except UnicodeDecodeError as exc:
+        raise DataError(encoding_problem(path, dialect.encoding, False, setting=None)) from exc
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{path}: cannot be parsed ({' '.join(str(exc).split())})") from exc
 
 
 class AtomicWriter:
@@ -131,6 +164,8 @@ def _score_rows(
     for chunk, fraction in read_chunks(
         input_path, [*id_columns, *facts.columns], texts, chunk_size
     ):
+        if chunk.empty:  # a Parquet file without rows still has a batch
+            continue
         X = conform(chunk, facts, str(input_path), offset)
         params = {"reasons": reasons} if facts.kind == "classifier" else None
         scores = pd.DataFrame(model.predict(X, params=params)).reset_index(drop=True)
@@ -138,6 +173,8 @@ def _score_rows(
         writer.write(pd.concat([ids, scores], axis=1))
         offset += len(chunk)
         progress(fraction, offset)
+    if offset == 0:
+        raise DataError(f"{input_path}: the file has no data rows to score")
 
 
 def _forecast(

@@ -6,7 +6,51 @@ import os
 from pathlib import Path
 from typing import Any
 
-from salesml.tracking.store import ROLE_TAG, _one_line, resolve_tracking_uri
+from salesml.tracking.store import (
+    ROLE_TAG,
+    _artifact_root,
+    _one_line,
+    redact_uri,
+    resolve_tracking_uri,
+)
+
+STORE_SCHEMES = ("runs:/", "models:/", "mlflow-artifacts:/")
+
+
+def in_tracking_store(model_uri: str, tracking_uri: str | None = None) -> bool:
+    """Whether ``model_uri`` names a model of the tracking store.
+
+    ``runs:/``, ``models:/`` and ``mlflow-artifacts:/`` URIs do; so does a local
+    folder (or ``file:`` URI) inside the store's artifact root. Anything else (a
+    folder elsewhere, ``s3://``, ``http://``) comes from outside.
+    """
+    if model_uri.startswith(STORE_SCHEMES):
+        return True
+    local = _local_path(model_uri)
+    if local is None:
+        return False
+    root = _artifact_root(tracking_uri or resolve_tracking_uri())
+    return local.resolve().is_relative_to(root.resolve())
+
+
+def _local_path(model_uri: str) -> Path | None:
+    """The folder a plain path or ``file:`` URI names; None for other schemes."""
+    from urllib.parse import unquote, urlparse
+
+    parsed = urlparse(model_uri)
+    if parsed.scheme == "file":
+        return Path(unquote(parsed.path))
+    if len(parsed.scheme) <= 1:  # a plain path (a Windows drive letter is one letter)
+        return Path(model_uri)
+    return None
+
+
+def untrusted_model_message(model_uri: str) -> str:
+    """The one-line warning given when a model is loaded from outside the tracking store."""
+    return (
+        f"model {model_uri} is loaded from outside the tracking store: MLflow models may "
+        "contain pickles, which run code when loaded; load models only from sources you trust"
+    )
 
 
 def frame_schema(frame: Any) -> Any:
@@ -24,7 +68,9 @@ def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
 
     Its ``predict`` takes the raw feature frame; classifiers return
     ``probability, score, tier, reason_1..3``, forecasters the point forecast and
-    interval columns.
+    interval columns. A model from outside the tracking store (see
+    :func:`in_tracking_store`) is loaded with an :class:`~salesml.errors.UntrustedModelWarning`:
+    MLflow models may contain pickles (salesml's forecasters do).
     """
     import mlflow
     from mlflow.exceptions import MlflowException
@@ -33,6 +79,14 @@ def load_model(model_uri: str, tracking_uri: str | None = None) -> Any:
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     mlflow.set_tracking_uri(tracking_uri or resolve_tracking_uri())
+    local = _local_path(model_uri)
+    missing = local is not None and not local.exists()  # nothing to warn about: an error follows
+    if not missing and not in_tracking_store(model_uri, tracking_uri):
+        import warnings
+
+        from salesml.errors import UntrustedModelWarning
+
+        warnings.warn(untrusted_model_message(model_uri), UntrustedModelWarning, stacklevel=2)
     try:
         return mlflow.pyfunc.load_model(model_uri)
     except (MlflowException, OSError) as exc:
@@ -116,7 +170,7 @@ def fetch_run(
     if exp is None:
         names = [e.name for e in client.search_experiments()][:10]
         raise DataError(
-            f"{uri}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
+            f"{redact_uri(uri)}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
         )
     if run_id is None:
         runs = client.search_runs(
@@ -126,7 +180,9 @@ def fetch_run(
             max_results=1,
         )
         if not runs:
-            raise DataError(f"{uri}: experiment {experiment!r} has no finished salesml run")
+            raise DataError(
+                f"{redact_uri(uri)}: experiment {experiment!r} has no finished salesml run"
+            )
         run_id = runs[0].info.run_id
     run = client.get_run(run_id)
     summary = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"))
@@ -142,10 +198,13 @@ def fetch_run(
 
     out = {"summary": summary, "config": config, "run": run.info.run_id, "plots": {}, "cards": {}}
     out["plots"]["comparison"] = plots(run_id, folder / "comparison")
+    from salesml.paths import safe_names
+
+    names = safe_names(["comparison", *(c["name"] for c in summary["candidates"])])
     for cand in summary["candidates"]:
         if cand["status"] != "ok":
             continue
-        out["plots"][cand["name"]] = plots(cand["mlflow_run_id"], folder / cand["name"])
+        out["plots"][cand["name"]] = plots(cand["mlflow_run_id"], folder / names[cand["name"]])
         if cand.get("model_uri"):
             info = mlflow.models.get_model_info(cand["model_uri"])
             out["cards"][cand["name"]] = (info.metadata or {}).get("salesml", {})

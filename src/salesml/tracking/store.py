@@ -33,6 +33,27 @@ def project_root(start: Path | None = None) -> Path:
     return here
 
 
+# user:password@ in any scheme://; the password may hold an unencoded "@", not a "/".
+_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^/\s]*@")
+_SECRET_QUERY = re.compile(
+    r"(?P<head>[?&;](?:password|passwd|pwd|secret|token|access_token|api_key|apikey)=)[^&;\s]*",
+    re.IGNORECASE,
+)
+
+
+def redact_uri(uri: str) -> str:
+    """``uri`` (or any text holding URIs) with passwords replaced by ``***``.
+
+    ``postgresql://ann:pa55@db/mlflow`` becomes ``postgresql://ann:***@db/mlflow``;
+    secrets in the query (``?password=...``, ``token=``, ``api_key=``) are masked
+    too. A URI without a password (``sqlite:///...``, ``http://host:5000``) is
+    returned unchanged. Every place salesml shows, logs or writes a tracking URI
+    (or an error message that may quote one) passes it through here.
+    """
+    masked = _USERINFO.sub(r"\g<head>:***@", uri)
+    return _SECRET_QUERY.sub(r"\g<head>***", masked)
+
+
 def resolve_tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI``, else ``sqlite:///<project root>/mlflow.db``."""
     uri = os.environ.get("MLFLOW_TRACKING_URI")
@@ -110,7 +131,7 @@ def load_mlflow() -> None:
 
 
 def _one_line(exc: BaseException) -> str:
-    return " ".join(str(getattr(exc, "message", exc)).split())
+    return redact_uri(" ".join(str(getattr(exc, "message", exc)).split()))
 
 
 class Tracker:
@@ -139,12 +160,16 @@ class Tracker:
         self.experiment = experiment
         self._datasets: list[tuple[Any, str]] | None = None
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+        # MLflow prints each run's URL (with any password in the URI) for a tracking
+        # server; salesml prints one masked mlflow ui hint instead.
+        os.environ.setdefault("MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT", "true")
         mlflow.set_tracking_uri(self.uri)
         found = mlflow.get_experiment_by_name(experiment)
         if found is None:
-            slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
+            from salesml.paths import safe_name
+
             root = Path(artifact_root).resolve() if artifact_root else _artifact_root(self.uri)
-            location = (root / slug).as_uri()
+            location = (root / safe_name(experiment)).as_uri()
             self.experiment_id = mlflow.create_experiment(
                 experiment, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_DEVELOPMENT}
             )
@@ -178,8 +203,8 @@ class Tracker:
                 mlflow.end_run(status="KILLED")
                 raise
             except BaseException as exc:
-                mlflow.log_text("".join(traceback.format_exception(exc)), "error.txt")
-                mlflow.set_tag("salesml.error", f"{type(exc).__name__}: {exc}"[:5000])
+                mlflow.log_text(redact_uri("".join(traceback.format_exception(exc))), "error.txt")
+                mlflow.set_tag("salesml.error", redact_uri(f"{type(exc).__name__}: {exc}")[:5000])
                 mlflow.end_run(status="FAILED")
                 raise
 
@@ -279,15 +304,3 @@ class Tracker:
         MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
         return str(version.version)
 
-
-def redact_uri(uri: str) -> str:
-    """``uri`` with any password replaced by ``***`` (safe to print, log or write)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(uri)
-    if parts.password is None:
-        return uri
-    user = parts.username or ""
-    host = parts.hostname or ""
-    port = f":{parts.port}" if parts.port else ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}{port}"))
