@@ -20,10 +20,12 @@ from salesml.results import (
     Champion,
     ExperimentInfo,
     Summary,
-    champion_verdict,
     ci_label,
 )
+from salesml.screen import make_console, mlflow_ui_hint, print_notes, print_table
 from salesml.task import Outcome, Task
+
+__all__ = ["dry_run", "make_task", "mlflow_ui_hint", "run_experiment"]
 
 
 def make_task(config: ExperimentConfig) -> Task:
@@ -97,50 +99,6 @@ def _run_candidate(
         )
 
 
-def _print_table(console: Any, summary: Summary) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
-    exp = summary.experiment
-    label = ci_label(exp.confidence)
-    first_ok = next((c for c in summary.candidates if c.status == "ok"), None)
-    shown = [k for k in (first_ok.metrics if first_ok else {}) if not k.endswith("_ci")][:8]
-    table = Table(
-        title=f"{escape(exp.name)} ({exp.task}): test metrics, {exp.primary_metric} with {label}"
-    )
-    for col in ("candidate", "role", *shown, "fit s"):
-        table.add_column(col, justify="left" if col in ("candidate", "role") else "right")
-    for c in summary.candidates:
-        if c.status != "ok":
-            table.add_row(escape(c.name), c.role, "[red]failed[/]")
-            continue
-        cells = []
-        for k in shown:
-            v = c.metrics.get(k)
-            ci = c.metrics.get(f"{k}_ci")
-            text = "-" if v is None else f"{v:.3f}"
-            if k == exp.primary_metric and ci:
-                text += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
-            cells.append(escape(text))
-        table.add_row(escape(c.name), c.role, *cells, f"{c.fit_seconds:.2f}")
-    console.print(table)
-    for c in summary.candidates:
-        if c.status != "ok":
-            console.print(
-                f"[red]{escape(c.name)} failed:[/] {escape(str(c.error))}", highlight=False
-            )
-    text = champion_verdict(summary)
-    if text:
-        beats = summary.champion is not None and summary.champion.beats_baseline
-        console.print(f"[{'green' if beats else 'yellow'}]{escape(text)}[/]", highlight=False)
-
-
-def _console(console: Any) -> Any:
-    from rich.console import Console
-
-    return console or Console(width=max(Console().width, 150))
-
-
 def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
     """Validate config and data and print the plan, fitting nothing.
 
@@ -152,7 +110,7 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
     from rich.markup import escape
     from rich.table import Table
 
-    console = _console(console)
+    console = make_console(console)
     task = make_task(config)
     info = task.prepare()
     console.print(f"[bold]{escape(config.name)}[/] ({config.task}): {escape(config.description)}")
@@ -170,7 +128,7 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
         )
     for col, why in info.excluded.items():
         console.print(f"  left out: {escape(col)} ({escape(why)})", highlight=False)
-    _print_notes(console, task)
+    print_notes(console, task)
     table = Table(title="candidates")
     for col in ("name", "role", "type", "options"):
         table.add_column(col)
@@ -224,7 +182,7 @@ def run_experiment(
     from salesml.paths import safe_name
     from salesml.tracking import load_mlflow
 
-    console = _console(console)
+    console = make_console(console)
     output_dir = Path(output_dir or Path("reports") / safe_name(config.name))
     artifact_root = None
     if offline:
@@ -235,7 +193,7 @@ def run_experiment(
     with interruptible(), library_log(output_dir / "salesml.log") as log:
         task = task or make_task(config)
         summary = _run(config, output_dir, tracking_uri, console, task, artifact_root)
-    _print_table(console, summary)
+    print_table(console, summary)
     elapsed = summary.experiment.elapsed_seconds
     console.print(
         f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s); library messages: {log}"
@@ -248,22 +206,6 @@ def run_experiment(
             highlight=False,
         )
     return summary
-
-
-def mlflow_ui_hint(summary: Summary) -> str:
-    """The ``mlflow ui`` command for this run's store and the experiment's page, best first."""
-    from urllib.parse import quote
-
-    from salesml.tracking import redact_uri
-
-    exp = summary.experiment
-    order = quote(f"metrics.`{exp.primary_metric}`")
-    ascending = str(exp.primary_metric in LOWER_IS_BETTER).lower()
-    return (
-        f"mlflow ui --backend-store-uri {redact_uri(str(exp.tracking_uri))}  then open "
-        f"http://127.0.0.1:5000/#/experiments/{exp.experiment_id}/runs"
-        f"?orderByKey={order}&orderByAsc={ascending}"
-    )
 
 
 def _run(
@@ -284,7 +226,7 @@ def _run(
     folders = safe_names(c.name for _, c in config.candidates)  # names as given are shown
     started = time.perf_counter()
     data_info = task.prepare()
-    _print_notes(console, task)
+    print_notes(console, task)
     tracker = Tracker(config.name, tracking_uri, artifact_root)
     metric = task.primary_metric
     source_dir = config.source.parent if config.source else Path.cwd()
@@ -352,12 +294,6 @@ def _run(
         summary.write(output_dir / "summary.json")
         tracker.log_dict(summary.to_dict(), "summary.json")
     return summary
-
-
-def _print_notes(console: Any, task: Task) -> None:
-    """What the task's preparation has to say (the leakage guard's verdict), one line each."""
-    for line in getattr(task, "notes", []):
-        console.print(line, highlight=False, markup=False)
 
 
 def _log_leakage(tracker: Any, leakage: dict[str, Any] | None) -> None:

@@ -303,4 +303,3 @@ class Tracker:
             logging.getLogger("mlflow").info(said.getvalue().strip())
         MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
         return str(version.version)
-
