@@ -19,3 +19,7 @@ class ConfigError(SalesmlError):
 
 class DataError(SalesmlError):
     """A data file, column or series that cannot be used."""
+
+
+class TrackingError(SalesmlError):
+    """An MLflow tracking store that cannot be reached or used (password masked)."""

@@ -201,12 +201,13 @@ def run_experiment(
         Also written to ``output_dir/summary.json`` (read it back with ``load_summary``).
     """
     from salesml.logfile import library_log
-    from salesml.tracking import load_mlflow
+    from salesml.tracking import load_mlflow, open_store, resolve_tracking_uri
 
     console = _console(console)
     output_dir = Path(output_dir or Path("reports") / config.name)
     load_mlflow()
     with library_log(output_dir / "salesml.log") as log:
+        open_store(tracking_uri or resolve_tracking_uri())  # unreachable: fail before training
         summary = _run(config, output_dir, tracking_uri, console, task or make_task(config))
     _print_table(console, summary)
     elapsed = summary.experiment.elapsed_seconds
@@ -236,7 +237,7 @@ def _run(
 ) -> Summary:
     from rich.progress import Progress
 
-    from salesml.tracking import ROLE_TAG, Tracker, git_commit
+    from salesml.tracking import ROLE_TAG, Tracker, git_commit, mask_password
 
     plot_dir = output_dir / "plots"
     started = time.perf_counter()
@@ -286,7 +287,7 @@ def _run(
                 description=config.description,
                 config=str(config.source) if config.source else None,
                 mlflow_run_id=parent_id,
-                tracking_uri=tracker.uri,
+                tracking_uri=mask_password(tracker.uri),
                 experiment_id=tracker.experiment_id,
                 git_commit=commit,
                 elapsed_seconds=round(time.perf_counter() - started, 2),

@@ -2,10 +2,13 @@
 
 - :mod:`salesml.tracking.store`: the tracking URI, the :class:`Tracker` that
   logs an experiment's parent and child runs, datasets and models;
+- :mod:`salesml.tracking.backends`: opening a store (sqlite or PostgreSQL) safely
+  from concurrent processes, with clear errors and masked passwords;
 - :mod:`salesml.tracking.models`: loading, serving, Spark UDFs, downloads,
   model cards and runs read back for reports.
 """
 
+from salesml.tracking.backends import mask_password, open_store
 from salesml.tracking.models import (
     download_model,
     experiment_summary,
@@ -36,8 +39,10 @@ __all__ = [
     "git_commit",
     "load_mlflow",
     "load_model",
+    "mask_password",
     "model_card",
     "model_requirements",
+    "open_store",
     "project_root",
     "resolve_tracking_uri",
     "serve_model",

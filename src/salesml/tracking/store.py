@@ -127,7 +127,10 @@ class Tracker:
     def __init__(self, experiment: str, tracking_uri: str | None = None) -> None:
         import mlflow
 
+        from salesml.tracking.backends import create_experiment_once, open_store
+
         self.uri = tracking_uri or resolve_tracking_uri()
+        open_store(self.uri)
         self.experiment = experiment
         self._datasets: list[tuple[Any, str]] | None = None
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -136,8 +139,8 @@ class Tracker:
         if found is None:
             slug = re.sub(r"[^A-Za-z0-9_.-]+", "_", experiment)
             location = (_artifact_root(self.uri) / slug).as_uri()
-            self.experiment_id = mlflow.create_experiment(
-                experiment, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_DEVELOPMENT}
+            self.experiment_id = create_experiment_once(
+                experiment, location, {EXPERIMENT_KIND: MODEL_DEVELOPMENT}
             )
         else:
             self.experiment_id = found.experiment_id
@@ -257,10 +260,20 @@ class Tracker:
         import mlflow
         from mlflow import MlflowClient
 
+        from salesml.tracking.backends import with_retry
+
         said = io.StringIO()  # MLflow prints "Created version ..." itself; it goes to the log
         with redirect_stdout(said), redirect_stderr(said):
-            version = mlflow.register_model(model_uri, self.experiment)
+            version = with_retry(
+                lambda: mlflow.register_model(model_uri, self.experiment),
+                f"registering {self.experiment!r}",
+            )
         if said.getvalue().strip():
             logging.getLogger("mlflow").info(said.getvalue().strip())
-        MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
+        with_retry(
+            lambda: MlflowClient(self.uri).set_registered_model_alias(
+                self.experiment, alias, version.version
+            ),
+            f"setting alias {alias!r} of {self.experiment!r}",
+        )
         return str(version.version)
