@@ -148,3 +148,26 @@ def test_other_errors_are_not_retried():
     with pytest.raises(KeyError):
         with_retry(fail, "reading", attempts=5, first_wait=0.01)
     assert len(calls) == 1
+
+
+@pytest.mark.slow  # MLflow's migrations: seconds
+def test_a_new_sqlite_store_gets_its_folder_lock_and_schema(tmp_path: Path):
+    db = tmp_path / "not" / "yet" / "mlflow.db"
+    started = time.perf_counter()
+    open_store(f"sqlite:///{db}")
+    print(f"new sqlite store: {time.perf_counter() - started:.1f} s")
+    assert (db.parent / "mlflow.db.lock").exists()
+    with sqlite3.connect(db) as conn:
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+    assert {"experiments", "runs", "metrics", "registered_models", "model_versions"} <= tables
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    assert revision == _get_latest_schema_revision()
+
+
+def test_a_sqlite_store_under_a_file_is_a_clear_error(tmp_path: Path):
+    (tmp_path / "plain-file").write_text("not a folder")
+    uri = f"sqlite:///{tmp_path / 'plain-file' / 'mlflow.db'}"
+    with pytest.raises(TrackingError, match=r"cannot create its folder .*plain-file"):
+        open_store(uri)

@@ -1,5 +1,7 @@
 """Four ``salesml run`` processes at once into one new store: sqlite, then PostgreSQL.
 
+Then four processes registering champions at the same moment: every version distinct.
+
 Before salesml created MLflow's schema under a lock, three of four such runs
 crashed with a raw SQLAlchemy traceback (``duplicate column name: step``).
 """
@@ -81,11 +83,59 @@ def _assert_all_recorded(uri: str, name: str, summaries: list[dict]) -> None:
     assert int(alias.version) in range(1, PROCESSES + 1)
 
 
+# Each process opens the store, says it is ready, waits for the go file, then
+# registers the same model REGISTRATIONS times under one new name with the champion alias.
+_REGISTER = """
+import json, os, sys, time
+from salesml.tracking import Tracker
+uri, model_uri, name, go, n = sys.argv[1:6]
+tracker = Tracker(name, uri)
+print("ready", flush=True)
+while not os.path.exists(go):
+    time.sleep(0.002)
+print(json.dumps([tracker.register_champion(model_uri) for _ in range(int(n))]))
+"""
+REGISTRATIONS = 5
+
+
+def _register_together(uri: str, model_uri: str, name: str, tmp_path: Path) -> None:
+    env = {**os.environ, "SALESML_ARTIFACT_ROOT": str(tmp_path / "art")}
+    go = tmp_path / f"go-{name}"
+    args = [uri, model_uri, name, str(go), str(REGISTRATIONS)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _REGISTER, *args],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
+    for proc in procs:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()[-3000:]
+    go.touch()  # all at once
+    versions = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=300)
+        assert proc.returncode == 0, err[-3000:]
+        versions += [int(v) for v in json.loads(out.strip().splitlines()[-1])]
+    assert sorted(versions) == list(range(1, PROCESSES * REGISTRATIONS + 1))
+
+    from mlflow import MlflowClient
+
+    client = MlflowClient(uri)
+    stored = client.search_model_versions(f"name='{name}'", max_results=1000)
+    assert sorted(int(v.version) for v in stored) == sorted(versions)
+    assert int(client.get_model_version_by_alias(name, "champion").version) in versions
+
+
 @pytest.mark.slow
 def test_four_runs_at_once_into_a_new_sqlite_store(tmp_path: Path):
     uri = f"sqlite:///{tmp_path / 'new-folder' / 'mlflow.db'}"
     summaries, _ = _run_together(uri, tmp_path, "concurrent-sqlite")
     _assert_all_recorded(uri, "concurrent-sqlite", summaries)
+    _register_together(uri, summaries[0]["champion"]["model_uri"], "race-sqlite", tmp_path)
     assert (tmp_path / "new-folder" / "mlflow.db.lock").exists()
 
 
@@ -94,3 +144,4 @@ def test_four_runs_at_once_into_a_new_postgresql_database(pg_server, tmp_path: P
     uri = pg_server.create_database()
     summaries, _ = _run_together(uri, tmp_path, "concurrent-pg")
     _assert_all_recorded(uri, "concurrent-pg", summaries)
+    _register_together(uri, summaries[0]["champion"]["model_uri"], "race-pg", tmp_path)

@@ -62,8 +62,14 @@ def test_an_experiment_tracked_on_postgresql_reads_back(
         summary.candidate("logistic").metrics["roc_auc"], abs=1e-9
     )
 
-    # the password shows nowhere: screen, summary.json
+    # the HTML report reads the run back from the PostgreSQL store
+    from salesml.report.build import write_report
+
+    page = write_report("pg-leads", out=tmp_path / "pg-leads.html", tracking_uri=uri).read_text()
+    assert "logistic" in page and "127.0.0.1" in page
+
+    # the password shows nowhere: screen, summary.json, report
     written = (tmp_path / "out" / "summary.json").read_text()
     assert json.loads(written)["experiment"]["tracking_uri"].count("***") == 1
-    for text in (screen.getvalue(), written):
+    for text in (screen.getvalue(), written, page):
         assert PG_PASSWORD not in text and "s3cr" not in text

@@ -130,6 +130,8 @@ def _sqlite_lock(uri: str) -> Iterator[None]:
             f"tracking store {uri}: another process held {lock.lock_file} for more than "
             f"{LOCK_TIMEOUT_S:.0f} s while creating the MLflow schema"
         ) from exc
+    except OSError as exc:
+        raise TrackingError(f"tracking store {uri}: cannot lock {lock.lock_file}: {exc}") from exc
     try:
         yield
     finally:
@@ -148,9 +150,12 @@ def _engine(uri: str) -> Any:
     import sqlalchemy
     from sqlalchemy.pool import NullPool
 
+    timeout = {"connect_timeout": CONNECT_TIMEOUT_S}
     try:
         return sqlalchemy.create_engine(
-            uri, poolclass=NullPool, connect_args={"connect_timeout": CONNECT_TIMEOUT_S}
+            uri,
+            poolclass=NullPool,
+            connect_args=timeout if _dialect(uri) in ("postgresql", "mysql") else {},
         )
     except (ImportError, sqlalchemy.exc.NoSuchModuleError) as exc:
         raise TrackingError(
@@ -195,7 +200,14 @@ def _no_lock(uri: str) -> Iterator[None]:
     yield
 
 
-_TRANSIENT = ("database is locked", "Model Version creation error", "could not serialize access")
+# Messages of a busy store or of a concurrent writer that won: the action can be repeated.
+_TRANSIENT = (
+    "database is locked",  # sqlite: another process holds the write lock
+    "Model Version creation error",  # MLflow gave up after its own retries
+    "could not serialize access",  # PostgreSQL serialization failure
+    "UNIQUE constraint failed",  # sqlite: e.g. two processes inserting one alias
+    "duplicate key value violates unique constraint",  # PostgreSQL: the same
+)
 
 
 def with_retry(action: Callable[[], T], what: str, attempts: int = 6, first_wait: float = 0.5) -> T:
@@ -203,8 +215,10 @@ def with_retry(action: Callable[[], T], what: str, attempts: int = 6, first_wait
 
     Retries only errors whose message says the database was locked or a
     concurrent write won (sqlite's ``database is locked``, MLflow's
-    ``Model Version creation error``); each retry is logged. The last failure
-    is raised as a :class:`TrackingError` naming ``what`` and chained to it.
+    ``Model Version creation error``, a unique-key violation such as two
+    processes creating the same alias at once); each retry is logged. The last
+    failure is raised as a :class:`TrackingError` naming ``what`` and chained
+    to it. Only for actions that are safe to repeat after such a failure.
     """
     import logging
 

@@ -107,16 +107,19 @@ def fetch_run(
     from mlflow import MlflowClient
 
     from salesml.errors import DataError
+    from salesml.tracking.backends import mask_password, open_store
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri or resolve_tracking_uri()
+    open_store(uri)
+    shown = mask_password(uri)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         names = [e.name for e in client.search_experiments()][:10]
         raise DataError(
-            f"{uri}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
+            f"{shown}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
         )
     if run_id is None:
         runs = client.search_runs(
@@ -126,7 +129,7 @@ def fetch_run(
             max_results=1,
         )
         if not runs:
-            raise DataError(f"{uri}: experiment {experiment!r} has no finished salesml run")
+            raise DataError(f"{shown}: experiment {experiment!r} has no finished salesml run")
         run_id = runs[0].info.run_id
     run = client.get_run(run_id)
     summary = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"))
