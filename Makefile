@@ -56,4 +56,4 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py
 
 clean:
-	rm -rf $(VENV) reports mlflow.db mlruns mlartifacts .pytest_cache
+	rm -rf $(VENV) reports mlflow.db mlflow.db.lock mlruns mlartifacts .pytest_cache
