@@ -16,7 +16,7 @@ $(STAMP): $(BIN)/python pyproject.toml
 	touch $@
 
 $(DEVSTAMP): $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install --quiet -e ".[dev,spark]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,spark,postgres]"
 	touch $@ $(STAMP)
 
 install: $(STAMP)
@@ -57,4 +57,4 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_scoring.py
 
 clean:
-	rm -rf $(VENV) reports mlflow.db mlruns mlartifacts .pytest_cache
+	rm -rf $(VENV) reports mlflow.db mlflow.db.lock mlruns mlartifacts .pytest_cache

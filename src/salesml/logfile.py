@@ -17,7 +17,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-LIBRARY_LOGGERS = ("mlflow", "alembic", "py4j", "urllib3", "numba", "fugue", "statsforecast")
+# psycopg: MLflow re-logs a run's metrics for each logged model, the PostgreSQL
+# store rejects the duplicates and MLflow inserts them one by one; psycopg warns as
+# its aborted pipeline closes, though nothing is lost.
+LIBRARY_LOGGERS = (
+    "mlflow",
+    "alembic",
+    "py4j",
+    "urllib3",
+    "numba",
+    "fugue",
+    "statsforecast",
+    "psycopg",
+)
 
 
 class _RedactingFormatter(logging.Formatter):

@@ -180,7 +180,7 @@ def run_experiment(
     from salesml.interrupt import interruptible
     from salesml.logfile import library_log
     from salesml.paths import safe_name
-    from salesml.tracking import load_mlflow
+    from salesml.tracking import load_mlflow, open_store, resolve_tracking_uri
 
     console = make_console(console)
     output_dir = Path(output_dir or Path("reports") / safe_name(config.name))
@@ -191,6 +191,7 @@ def run_experiment(
         tracking_uri, artifact_root = offline_store(output_dir)
     load_mlflow()
     with interruptible(), library_log(output_dir / "salesml.log") as log:
+        open_store(tracking_uri or resolve_tracking_uri())  # unreachable: fail before training
         task = task or make_task(config)
         summary = _run(config, output_dir, tracking_uri, console, task, artifact_root)
     print_table(console, summary)

@@ -2,12 +2,15 @@
 
 - :mod:`salesml.tracking.store`: the tracking URI, the :class:`Tracker` that
   logs an experiment's parent and child runs, datasets and models;
+- :mod:`salesml.tracking.backends`: opening a store (sqlite or PostgreSQL) safely
+  from concurrent processes, with clear errors and masked passwords;
 - :mod:`salesml.tracking.models`: loading, serving, Spark UDFs, downloads,
   model cards and runs read back for reports;
 - :mod:`salesml.tracking.sync`: offline runs kept in the output folder and
   copied to the store later (``salesml sync``).
 """
 
+from salesml.tracking.backends import open_store, redact_uri
 from salesml.tracking.models import (
     download_model,
     experiment_summary,
@@ -25,7 +28,6 @@ from salesml.tracking.store import (
     load_mlflow,
     model_requirements,
     project_root,
-    redact_uri,
     resolve_tracking_uri,
 )
 from salesml.tracking.sync import offline_store, sync_offline
@@ -43,6 +45,7 @@ __all__ = [
     "model_card",
     "model_requirements",
     "offline_store",
+    "open_store",
     "project_root",
     "redact_uri",
     "resolve_tracking_uri",

@@ -10,7 +10,6 @@ from salesml.tracking.store import (
     ROLE_TAG,
     _artifact_root,
     _one_line,
-    redact_uri,
     resolve_tracking_uri,
 )
 
@@ -161,16 +160,19 @@ def fetch_run(
     from mlflow import MlflowClient
 
     from salesml.errors import DataError
+    from salesml.tracking.backends import open_store, redact_uri
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     uri = tracking_uri or resolve_tracking_uri()
+    open_store(uri)
+    shown = redact_uri(uri)
     mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
     exp = client.get_experiment_by_name(experiment)
     if exp is None:
         names = [e.name for e in client.search_experiments()][:10]
         raise DataError(
-            f"{redact_uri(uri)}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
+            f"{shown}: no experiment {experiment!r}; there are: {', '.join(names) or 'none'}"
         )
     if run_id is None:
         runs = client.search_runs(
@@ -180,9 +182,7 @@ def fetch_run(
             max_results=1,
         )
         if not runs:
-            raise DataError(
-                f"{redact_uri(uri)}: experiment {experiment!r} has no finished salesml run"
-            )
+            raise DataError(f"{shown}: experiment {experiment!r} has no finished salesml run")
         run_id = runs[0].info.run_id
     run = client.get_run(run_id)
     summary = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"))

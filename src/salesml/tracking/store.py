@@ -9,7 +9,6 @@ go to ``SALESML_ARTIFACT_ROOT`` or, by default, ``mlruns/`` beside the store.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import traceback
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from salesml.results import metric_items
+from salesml.tracking.backends import redact_uri
 
 ROLE_TAG = "salesml.role"
 EXPERIMENT_KIND = "mlflow.experimentKind"
@@ -34,26 +34,6 @@ def project_root(start: Path | None = None) -> Path:
 
 
 # user:password@ in any scheme://; the password may hold an unencoded "@", not a "/".
-_USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^:/@\s]*):[^/\s]*@")
-_SECRET_QUERY = re.compile(
-    r"(?P<head>[?&;](?:password|passwd|pwd|secret|token|access_token|api_key|apikey)=)[^&;\s]*",
-    re.IGNORECASE,
-)
-
-
-def redact_uri(uri: str) -> str:
-    """``uri`` (or any text holding URIs) with passwords replaced by ``***``.
-
-    ``postgresql://ann:pa55@db/mlflow`` becomes ``postgresql://ann:***@db/mlflow``;
-    secrets in the query (``?password=...``, ``token=``, ``api_key=``) are masked
-    too. A URI without a password (``sqlite:///...``, ``http://host:5000``) is
-    returned unchanged. Every place salesml shows, logs or writes a tracking URI
-    (or an error message that may quote one) passes it through here.
-    """
-    masked = _USERINFO.sub(r"\g<head>:***@", uri)
-    return _SECRET_QUERY.sub(r"\g<head>***", masked)
-
-
 def resolve_tracking_uri() -> str:
     """``MLFLOW_TRACKING_URI``, else ``sqlite:///<project root>/mlflow.db``."""
     uri = os.environ.get("MLFLOW_TRACKING_URI")
@@ -156,7 +136,10 @@ class Tracker:
     ) -> None:
         import mlflow
 
+        from salesml.tracking.backends import create_experiment_once, open_store
+
         self.uri = tracking_uri or resolve_tracking_uri()
+        open_store(self.uri)
         self.experiment = experiment
         self._datasets: list[tuple[Any, str]] | None = None
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
@@ -170,8 +153,8 @@ class Tracker:
 
             root = Path(artifact_root).resolve() if artifact_root else _artifact_root(self.uri)
             location = (root / safe_name(experiment)).as_uri()
-            self.experiment_id = mlflow.create_experiment(
-                experiment, artifact_location=location, tags={EXPERIMENT_KIND: MODEL_DEVELOPMENT}
+            self.experiment_id = create_experiment_once(
+                experiment, location, {EXPERIMENT_KIND: MODEL_DEVELOPMENT}
             )
         else:
             self.experiment_id = found.experiment_id
@@ -296,10 +279,20 @@ class Tracker:
         import mlflow
         from mlflow import MlflowClient
 
+        from salesml.tracking.backends import with_retry
+
         said = io.StringIO()  # MLflow prints "Created version ..." itself; it goes to the log
         with redirect_stdout(said), redirect_stderr(said):
-            version = mlflow.register_model(model_uri, self.experiment)
+            version = with_retry(
+                lambda: mlflow.register_model(model_uri, self.experiment),
+                f"registering {self.experiment!r}",
+            )
         if said.getvalue().strip():
             logging.getLogger("mlflow").info(said.getvalue().strip())
-        MlflowClient(self.uri).set_registered_model_alias(self.experiment, alias, version.version)
+        with_retry(
+            lambda: MlflowClient(self.uri).set_registered_model_alias(
+                self.experiment, alias, version.version
+            ),
+            f"setting alias {alias!r} of {self.experiment!r}",
+        )
         return str(version.version)

@@ -68,10 +68,13 @@ def sync_offline(output_dir: Path, tracking_uri: str | None = None) -> SyncResul
     ------
     DataError
         When the folder holds no offline runs, or the target is the offline store itself.
+    TrackingError
+        When the target store cannot be reached, or a copy fails (run it again).
     """
     from mlflow import MlflowClient
 
-    from salesml.tracking.store import redact_uri, resolve_tracking_uri
+    from salesml.tracking.backends import open_store, redact_uri
+    from salesml.tracking.store import resolve_tracking_uri
 
     folder = Path(output_dir)
     db = folder / OFFLINE / "mlflow.db"
@@ -91,6 +94,7 @@ def sync_offline(output_dir: Path, tracking_uri: str | None = None) -> SyncResul
     from mlflow.exceptions import MlflowException
 
     result = SyncResult(tracking_uri=redact_uri(target))
+    open_store(target)  # unreachable or misconfigured: one clear error, nothing copied
     try:
         _copy_all(MlflowClient(source_uri), MlflowClient(target), folder, target, result)
     except MlflowException as exc:
