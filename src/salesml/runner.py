@@ -146,7 +146,8 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
     from rich.table import Table
 
     console = _console(console)
-    info = make_task(config).prepare()
+    task = make_task(config)
+    info = task.prepare()
     console.print(f"[bold]{escape(config.name)}[/] ({config.task}): {escape(config.description)}")
     console.print(f"data: {escape(info.path)}  {info.rows:,} rows, sha256 {info.sha256[:12]}")
     if config.is_classification:
@@ -162,6 +163,8 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
         )
     for col, why in info.excluded.items():
         console.print(f"  left out: {escape(col)} ({escape(why)})", highlight=False)
+    for line in getattr(task, "notes", list)():
+        console.print(line, highlight=False, markup=False)
     table = Table(title="candidates")
     for col in ("name", "role", "type", "options"):
         table.add_column(col)
@@ -206,9 +209,12 @@ def run_experiment(
     console = _console(console)
     output_dir = Path(output_dir or Path("reports") / config.name)
     load_mlflow()
+    task = task or make_task(config)
     with library_log(output_dir / "salesml.log") as log:
-        summary = _run(config, output_dir, tracking_uri, console, task or make_task(config))
+        summary = _run(config, output_dir, tracking_uri, console, task)
     _print_table(console, summary)
+    for line in getattr(task, "notes", list)():  # the task's one-line verdicts on its data
+        console.print(line, highlight=False, markup=False)
     elapsed = summary.experiment.elapsed_seconds
     console.print(
         f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s); library messages: {log}"
