@@ -71,7 +71,7 @@ def handle_negatives(
         first = df[neg].iloc[0]
         raise DataError(
             f"{where}: {values} negative sales (returns) in series {_series_list(df.loc[neg, id_col])} "
-            f"(e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d}: {first[target_col]:g}); "
+            f"(e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d}: {first[target_col]:.12g}); "
             "set data.negative to keep or clip to accept them"
         )
     if mode == "clip":
