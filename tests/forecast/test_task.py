@@ -211,3 +211,23 @@ def test_run_experiment_end_to_end(tmp_path: Path, tracking: str, write_yaml) ->
         }
     )
     assert lgb.predict(future)["lightgbm_global"].notna().all()
+
+
+def test_summaries_written_before_the_fallback_fields_still_load(tmp_path: Path) -> None:
+    from salesml.results import CandidateResult, ExperimentInfo
+
+    data = ForecastData(path="s.csv", sha256="ab", rows=10, series=2, negative_values=3)
+    data.fallbacks["auto_ets"] = {"naive": 1}
+    summary = Summary(
+        experiment=ExperimentInfo("fc", "forecast", "mase", 0.95),
+        data=data,
+        candidates=[CandidateResult("naive", "baseline", "naive", metrics={"mase": 1.0})],
+    )
+    raw = summary.to_dict()
+    assert load_summary(summary.write(tmp_path / "new.json")).data == data
+    new = ("negative", "negative_values", "negative_series", "demand", "fallbacks", "unscored")
+    for key in new:
+        del raw["data"][key]
+    (tmp_path / "old.json").write_text(json.dumps(raw), encoding="utf-8")
+    old = load_summary(tmp_path / "old.json").data
+    assert (old.negative, old.negative_values, old.fallbacks, old.demand) == ("keep", 0, {}, {})
