@@ -206,6 +206,22 @@ def select_series(
     return df[~df[id_col].isin(list(excluded))].reset_index(drop=True), excluded
 
 
+def unscored_series(
+    df: pd.DataFrame, last_origin: pd.Timestamp, id_col: str = "unique_id", time_col: str = "ds"
+) -> dict[str, str]:
+    """Series without a period before the last backtest origin: forecast, but never scored.
+
+    The earliest series starts before every origin, so this is never all of them.
+    """
+    first = df.groupby(id_col, sort=True)[time_col].min()
+    late = first[first >= last_origin]
+    return {
+        str(uid): f"starts on {when:%Y-%m-%d}, inside the last backtest window "
+        f"(from {last_origin:%Y-%m-%d}): forecast, not scored"
+        for uid, when in late.items()
+    }
+
+
 def future_dates(last: pd.Series, h: int, freq: str) -> pd.DatetimeIndex:
     """The ``h`` dates after each value of ``last`` (one block of ``h`` per value)."""
     out = []

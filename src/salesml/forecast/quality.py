@@ -27,6 +27,7 @@ import pandas as pd
 
 from salesml.errors import DataError
 from salesml.forecast.data import _series_list
+from salesml.results import ForecastData
 
 ADI_CUT, CV2_CUT = 1.32, 0.49
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "zero")
@@ -103,3 +104,30 @@ def class_counts(classes: pd.Series) -> dict[str, int]:
     """``{class: series}`` in the order of :data:`DEMAND_CLASSES`, classes present only."""
     counts = classes.value_counts()
     return {c: int(counts[c]) for c in DEMAND_CLASSES if c in counts.index}
+
+
+def screen_notes(info: ForecastData) -> list[str]:
+    """One-line verdicts for the screen: series, demand classes, returns, left out; fallbacks."""
+    demand = ", ".join(f"{n} {c}" for c, n in info.demand.items())
+    head = (
+        f"series: {info.series_used} of {info.series} forecast; demand: {demand}; "
+        f"returns: {info.negative_values} negative values in {info.negative_series} series"
+    )
+    if info.negative_values:
+        head += f" ({'set to 0' if info.negative == 'clip' else 'kept'})"
+    if info.excluded:
+        head += f"; left out (ended early): {_series_list(pd.Series(list(info.excluded)))}"
+    if info.unscored:
+        head += f"; not scored (too new): {_series_list(pd.Series(list(info.unscored)))}"
+    lines = [head]
+    if info.fallbacks:
+        parts = [
+            f"{name} " + " + ".join(f"{n} {form}" for form, n in counts.items())
+            for name, counts in info.fallbacks.items()
+            if counts
+        ]
+        lines.append(
+            "fallbacks (series on a simpler form, see data.fallbacks): "
+            + ("; ".join(parts) if parts else "none")
+        )
+    return lines

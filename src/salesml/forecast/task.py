@@ -29,7 +29,7 @@ naming the file and the column or series):
   counted per candidate in ``data.fallbacks``. A series is scored in every
   window with at least one period before the origin; one that starts inside
   the last window is forecast but cannot be scored and is listed in
-  ``data.unscored`` (an error if that is every series).
+  ``data.unscored``.
 - Every series gets a Syntetos-Boylan demand class (smooth, erratic,
   intermittent, lumpy); ``data.demand`` counts them.
 - Exogenous columns must be numeric or boolean; their missing values are
@@ -63,7 +63,13 @@ from salesml.config import CandidateConfig, ForecastExperiment
 from salesml.data import ensure_data, file_sha256, read_frame
 from salesml.errors import DataError
 from salesml.forecast.backtest import backtest, backtest_cutoffs, window_mase
-from salesml.forecast.data import _series_list, future_frame, regularize, select_series, to_long
+from salesml.forecast.data import (
+    future_frame,
+    regularize,
+    select_series,
+    to_long,
+    unscored_series,
+)
 from salesml.forecast.fallback import fallback_counts, with_fallbacks
 from salesml.forecast.metrics import (
     add_intervals,
@@ -72,7 +78,7 @@ from salesml.forecast.metrics import (
     seasonal_scales,
 )
 from salesml.forecast.models import season_length_for
-from salesml.forecast.quality import class_counts, demand_classes, handle_negatives
+from salesml.forecast.quality import class_counts, demand_classes, handle_negatives, screen_notes
 from salesml.results import ForecastData
 from salesml.task import Outcome
 
@@ -117,7 +123,7 @@ class ForecastTask:
         except DataError as exc:
             raise DataError(f"{where}: {exc}") from exc
         df, excluded = select_series(df, self.id_col, self.time_col)
-        unscored = self._unscored(df, cutoffs[-1], where)
+        unscored = unscored_series(df, cutoffs[-1], self.id_col, self.time_col)
         self.signed = sorted(df.loc[df[self.target_col] < 0, self.id_col].unique())
         self.df, self.freq, self.season_length = df, freq, m
         self.horizon, self.cutoffs, self.exog = h, cutoffs, list(dc.exog)
@@ -148,48 +154,9 @@ class ForecastTask:
         )
         return self.data_info
 
-    def _unscored(self, df: pd.DataFrame, last: pd.Timestamp, where: str) -> dict[str, str]:
-        """Series without a period before the last origin: forecast, but no window can score them."""
-        first = df.groupby(self.id_col, sort=True)[self.time_col].min()
-        late = first[first >= last]
-        if len(late) == len(first):
-            raise DataError(
-                f"{where}: no series has a period before the last backtest origin "
-                f"{last:%Y-%m-%d} (e.g. {_series_list(late.index.to_series())}); "
-                "lower backtest.windows, backtest.step or horizon"
-            )
-        return {
-            str(uid): f"starts on {when:%Y-%m-%d}, inside the last backtest window "
-            f"(from {last:%Y-%m-%d}): forecast, not scored"
-            for uid, when in late.items()
-        }
-
     def notes(self) -> list[str]:
-        """One-line verdicts for the screen: the data's returns, demand, gaps; the fallbacks."""
-        info = self.data_info
-        demand = ", ".join(f"{n} {c}" for c, n in info.demand.items())
-        head = (
-            f"series: {info.series_used} of {info.series} forecast; demand: {demand}; "
-            f"returns: {info.negative_values} negative values in {info.negative_series} series"
-        )
-        if info.negative_values:
-            head += f" ({'set to 0' if info.negative == 'clip' else 'kept'})"
-        if info.excluded:
-            head += f"; left out (ended early): {_series_list(pd.Series(list(info.excluded)))}"
-        if info.unscored:
-            head += f"; not scored (too new): {_series_list(pd.Series(list(info.unscored)))}"
-        lines = [head]
-        if info.fallbacks:
-            parts = [
-                f"{name} " + " + ".join(f"{n} {form}" for form, n in counts.items())
-                for name, counts in info.fallbacks.items()
-                if counts
-            ]
-            lines.append(
-                "fallbacks (series on a simpler form, see data.fallbacks): "
-                + ("; ".join(parts) if parts else "none")
-            )
-        return lines
+        """One-line verdicts for the screen: returns, demand classes, left-out series, fallbacks."""
+        return screen_notes(self.data_info)
 
     def _forecasts(
         self, cand: CandidateConfig, params: dict[str, Any], refit: bool
