@@ -22,6 +22,7 @@ from conftest import ROOT
 from salesml.config import load_experiment
 from salesml.errors import DataError
 from salesml.forecast.task import ForecastTask
+from salesml.scoring.card import render_card
 
 WALMART = ROOT / "data" / "external" / "walmart_sales" / "Walmart_Store_sales.csv"
 RETURNS = {4: 20, 13: 60}  # store: week of the return
@@ -95,6 +96,10 @@ def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
         final = out.model.predictor.predict(pd.DataFrame({"unique_id": ALL, "h": [8] * 18}))
         assert final.groupby("unique_id").size().to_dict() == dict.fromkeys(ALL, 8)
         assert final[cand.name].notna().all()
+        card = render_card(out.model.metadata()["salesml"], None, "models:/x/1")
+        used = ", ".join(f"{n} on {form}" for form, n in expected[cand.name].items())
+        assert "- Short series: series too short for the model get" in card
+        assert (used or "none needed one") in card
     # store 4's return is in its history: its forecasts and bounds are not clipped at 0
     assert task.signed == ["13", "4"]
     bt = task.results["seasonal_naive"]["fc"]

@@ -253,3 +253,14 @@ def fallback_counts(fc: pd.DataFrame, final: Any, id_col: str = "unique_id") -> 
     worst = used["form"].map(rank).groupby(used[id_col]).max()
     counts = worst[worst > 0].map(dict(enumerate(FORMS))).value_counts()
     return {name: int(counts[name]) for name in FORMS if name in counts.index}
+
+
+def fallback_text(counts: dict[str, int] | None) -> str:
+    """The model card's line on short series: the rule and this candidate's counts."""
+    if counts is None:
+        return "forecast by the member models, each with its own fallbacks"
+    used = ", ".join(f"{n} on {form}" for form, n in counts.items()) or "none needed one"
+    return (
+        "series too short for the model get its non-seasonal form, then naive "
+        f"(salesml.forecast.fallback); in the backtest and final fit: {used}"
+    )

@@ -70,7 +70,7 @@ from salesml.forecast.data import (
     to_long,
     unscored_series,
 )
-from salesml.forecast.fallback import fallback_counts, with_fallbacks
+from salesml.forecast.fallback import fallback_counts, fallback_text, with_fallbacks
 from salesml.forecast.metrics import (
     add_intervals,
     conformal_quantiles,
@@ -256,6 +256,7 @@ class ForecastTask:
                 "metrics": metrics,
                 "confidence": self.config.evaluation.confidence,
                 "unknown_series": "refused with an error naming them (no fallback)",
+                "short_series": fallback_text(fallbacks),
             },
         )
         example = self._input_example(final)
