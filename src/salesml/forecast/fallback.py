@@ -50,6 +50,7 @@ class Form:
     min_length: int
 
     def make(self) -> Any:
+        """A fresh unfitted copy of the form's forecaster."""
         return copy.deepcopy(self.template)
 
 
@@ -126,7 +127,13 @@ class FallbackForecaster:
     Parameters
     ----------
     forms : list of Form
-        The ladder, most capable first, needed history non-increasing.
+        The ladder, most capable first (see :func:`ladder`).
+
+    Attributes
+    ----------
+    failures : list of str
+        One line per (form, series) that raised while fitting; also warned
+        (a run writes warnings to ``salesml.log``).
     """
 
     def __init__(self, forms: list[Form]) -> None:
