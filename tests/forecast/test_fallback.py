@@ -92,6 +92,8 @@ def test_a_non_finite_forecast_hands_the_series_down() -> None:
     df = _long({"long": _weekly_pattern(20), "short": _weekly_pattern(6, 3)})
     avg = StatsForecaster("WindowAverage", "D", 7, {"window_size": 10}, seasonal=False)
     model = with_fallbacks(avg, 7).fit(df)
+    assert model.assignment() == {"long": "model", "short": "model"}  # not forecast yet
+    model.settle()
     assert model.assignment() == {"long": "model", "short": "naive"}
     fc = model.predict(4)
     assert np.isfinite(fc["yhat"]).all()

@@ -150,7 +150,7 @@ class FallbackForecaster:
         return next((e.forecaster for e in self.entries_ if e.step == 0), self.forms[0].template)
 
     def assignment(self) -> dict[str, str]:
-        """``{series: form name}`` of the last fit and forecast."""
+        """``{series: form name}`` after the last fit and forecast (see :meth:`settle`)."""
         return {uid: self.forms[e.step].name for e in self.entries_ for uid in e.active}
 
     def _remember(self, df: pd.DataFrame) -> None:
@@ -161,10 +161,15 @@ class FallbackForecaster:
         self._remember(df)
         self.entries_: list[_Entry] = []
         self._place(list(self.lengths_.index), 0, df)
-        return self._settle()
+        return self
 
-    def _settle(self) -> FallbackForecaster:
-        """Forecast one step now, so non-finite forecasts are handed down before anyone asks."""
+    def settle(self) -> FallbackForecaster:
+        """Forecast one step now, so series with non-finite forecasts move down before export.
+
+        :meth:`predict` does this on its own; call ``settle`` when the
+        assignment matters before anyone forecasts (models without exogenous
+        columns only: the others need future values).
+        """
         if not self.uses_exog:
             self.predict(1)
         return self
@@ -181,7 +186,7 @@ class FallbackForecaster:
         self.entries_ = tops
         covered = set().union(*(e.fit_ids for e in tops))
         self._place([u for u in self.lengths_.index if u not in covered], 1, df)
-        return self._settle()
+        return self
 
     def _place(self, ids: list[str], start: int, df: pd.DataFrame) -> None:
         """Fit forms from ``start`` on, each series on the first it is long enough for and fits."""

@@ -184,7 +184,7 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            return fc, with_fallbacks(spec.make(ctx, **params), m).fit(self.df)
+            return fc, with_fallbacks(spec.make(ctx, **params), m).fit(self.df).settle()
         names = params.get("members")
         if names is None:
             # Members are ranked on the calibration window, which precedes every evaluation
