@@ -94,6 +94,8 @@ class ForecastDataConfig(_DataConfig):
     time: str
     freq: str | None = None
     exog: list[str] = Field(default_factory=list)
+    # Returns: keep negative values (default), clip them to 0, or refuse the file.
+    negative: Literal["keep", "clip", "error"] = "keep"
 
 
 class LeakageConfig(_Strict):

@@ -89,7 +89,14 @@ class ClassificationData(DataInfo):
 
 @dataclass
 class ForecastData(DataInfo):
-    """Series, frequency, season, horizon and the backtest origins of a forecast."""
+    """Series, frequency, season, horizon and the backtest origins of a forecast.
+
+    ``negative_values``/``negative_series`` count the returns found (handled as
+    ``negative``: keep, clip or error); ``demand`` counts series per
+    Syntetos-Boylan class; ``fallbacks`` counts, per candidate, the series that
+    needed a simpler model (``{"auto_ets": {"non_seasonal": 12, "naive": 3}}``);
+    ``unscored`` names series no backtest window could score (they are still forecast).
+    """
 
     series: int = 0
     series_used: int = 0
@@ -102,6 +109,12 @@ class ForecastData(DataInfo):
     cutoffs: list[str] = field(default_factory=list)
     exog: list[str] = field(default_factory=list)
     gaps_filled: dict[str, int] = field(default_factory=dict)
+    negative: str = "keep"
+    negative_values: int = 0
+    negative_series: int = 0
+    demand: dict[str, int] = field(default_factory=dict)
+    fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)
+    unscored: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass

@@ -195,6 +195,7 @@ def run_experiment(
         task = task or make_task(config)
         summary = _run(config, output_dir, tracking_uri, console, task, artifact_root)
     print_table(console, summary)
+    print_notes(console, task)  # the task's one-line verdicts on its data
     elapsed = summary.experiment.elapsed_seconds
     console.print(
         f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s); library messages: {log}"
@@ -227,7 +228,6 @@ def _run(
     folders = safe_names(c.name for _, c in config.candidates)  # names as given are shown
     started = time.perf_counter()
     data_info = task.prepare()
-    print_notes(console, task)
     tracker = Tracker(config.name, tracking_uri, artifact_root)
     metric = task.primary_metric
     source_dir = config.source.parent if config.source else Path.cwd()

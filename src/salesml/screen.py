@@ -59,8 +59,8 @@ def print_table(console: Any, summary: Summary) -> None:
 
 
 def print_notes(console: Any, task: Any) -> None:
-    """What the task's preparation has to say (the leakage guard's verdict), one line each."""
-    for line in getattr(task, "notes", []):
+    """The task's one-line verdicts on its data (``task.notes()``), e.g. the leakage guard's."""
+    for line in task.notes():
         console.print(line, highlight=False, markup=False)
 
 

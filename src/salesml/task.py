@@ -76,3 +76,6 @@ class Task(Protocol):
 
     def datasets(self) -> dict[str, tuple[Any, str]]:
         """The frames a run was trained and judged on, ``{name: (frame, context)}``."""
+
+    def notes(self) -> list[str]:
+        """One-line verdicts on the data for the screen (after ``prepare``, or after the run)."""

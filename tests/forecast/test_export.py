@@ -75,3 +75,28 @@ def test_exported_signature_is_explicit_and_metadata_plain(daily_long) -> None:
     facts = exported.metadata()["salesml"]
     assert facts["kind"] == "forecast" and facts["horizon"] == 3
     json.dumps(facts)  # plain data for the MLmodel file
+
+
+def test_series_with_returns_are_not_clipped_at_zero() -> None:
+    from salesml.forecast.export import ForecastPredictor
+    from salesml.forecast.fallback import with_fallbacks
+
+    dates = pd.date_range("2024-01-05", periods=6, freq="W-FRI")
+    df = pd.DataFrame(
+        {
+            "unique_id": ["R"] * 6 + ["P"] * 6,
+            "ds": list(dates) * 2,
+            "y": [4.0, 2.0, -1.0, 3.0, 1.0, -3.0] + [4.0, 2.0, 1.0, 3.0, 1.0, 0.5],
+        }
+    )
+    model = with_fallbacks(StatsForecaster("Naive", "W-FRI", 52, seasonal=False), 52).fit(df)
+    quantiles = {80: np.array([1.0, 2.0])}
+    scales = pd.Series(1.0, index=["P", "R"])
+    signed = ForecastPredictor(model, "m", 2, [80], quantiles, scales, signed=["R"])
+    out = signed.predict(pd.DataFrame({"unique_id": ["P", "R"], "h": [2, 2]}))
+    r, p = out[out["unique_id"] == "R"], out[out["unique_id"] == "P"]
+    assert r["m"].tolist() == [-3.0, -3.0] and r["m-lo-80"].tolist() == [-4.0, -5.0]
+    assert p["m"].tolist() == [0.5, 0.5] and p["m-lo-80"].tolist() == [0.0, 0.0]
+    unsigned = ForecastPredictor(model, "m", 2, [80], quantiles, scales)
+    out = unsigned.predict(pd.DataFrame({"unique_id": ["R"], "h": [2]}))
+    assert out["m"].tolist() == [0.0, 0.0]

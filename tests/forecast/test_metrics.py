@@ -112,3 +112,22 @@ def test_conformal_intervals_use_only_finished_earlier_windows() -> None:
     assert out.loc[out["window"] == 1, "hi-80"].tolist() == [11.0, 13.0]
     # window 2 pools windows 0 and 1: step 1 errors {1, 0}, step 2 {3, 0}
     assert out.loc[out["window"] == 2, "hi-80"].tolist() == [11.0, 13.0]
+
+
+def test_scales_of_short_series_and_metrics_with_returns() -> None:
+    # "short" has no pair a season (7) apart: it is scaled by its one-step errors 2 and 4.
+    train = pd.DataFrame(
+        {
+            "unique_id": ["short"] * 3 + ["one"] + ["flat"] * 8,
+            "y": [1.0, 3.0, -1.0, 5.0] + [2.0] * 8,
+        }
+    )
+    scales = seasonal_scales(train, 7)
+    assert scales.loc["short", "scale"] == pytest.approx(3.0)
+    assert scales.loc["short", "scale2"] == pytest.approx(10.0)
+    assert scales.loc["one", "scale"] == pytest.approx(5.0)  # one value: its size
+    assert scales.loc["flat", "scale"] == pytest.approx(2.0)  # constant: its mean size
+    # a return (-2) in the actuals: WAPE and bias divide by sum|y| = 12, not sum(y) = 8
+    y, yhat = np.array([6.0, -2.0, 4.0]), np.array([5.0, 1.0, 4.0])
+    assert wape(y, yhat) == pytest.approx(4 / 12)
+    assert bias(y, yhat) == pytest.approx(2 / 12)

@@ -62,34 +62,47 @@ def test_uninferable_frequency_is_an_error(make_task) -> None:
         task.prepare()
 
 
-def test_negative_sales_name_the_series(make_task, daily_frame) -> None:
+@pytest.mark.parametrize("mode", ["keep", "clip", "error"])
+def test_negative_sales_follow_data_negative(make_task, daily_frame, mode: str) -> None:
     frame = daily_frame()
-    frame.loc[(frame["series"] == "B").to_numpy().nonzero()[0][3], "sales"] = -2.0
-    task = make_task(frame)
-    with pytest.raises(DataError, match="negative sales in series 'B'"):
-        task.prepare()
+    rows = (frame["series"] == "B").to_numpy().nonzero()[0]
+    frame.loc[rows[3], "sales"] = -2.0
+    frame.loc[rows[40], "sales"] = -1.5
+    task = make_task(frame, data={"negative": mode})
+    if mode == "error":
+        with pytest.raises(
+            DataError, match=r"sales\.csv: 2 negative sales .*'B' on 2022-01-06: -2"
+        ):
+            task.prepare()
+        return
+    info = task.prepare()
+    assert (info.negative, info.negative_values, info.negative_series) == (mode, 2, 1)
+    b = task.df.loc[task.df["unique_id"] == "B", "y"].to_numpy()
+    assert (b[3], b[40]) == ((-2.0, -1.5) if mode == "keep" else (0.0, 0.0))
+    assert task.signed == (["B"] if mode == "keep" else [])
+    assert (
+        f"2 negative values in 1 series ({'kept' if mode == 'keep' else 'set to 0'})"
+        in (task.notes()[0])
+    )
 
 
-def test_short_series_are_dropped_and_listed(make_task, daily_frame) -> None:
+def test_short_series_are_kept_and_ended_series_listed(make_task, daily_frame) -> None:
     frame = daily_frame(n=120)
     short = frame[(frame["series"] == "A") & (frame["date"] >= "2022-04-25")]  # 8 days
     early = frame[(frame["series"] == "B") & (frame["date"] < "2022-03-01")]
     frame = pd.concat([short, early, frame[frame["series"] == "C"]])
-    task = make_task(frame)
-    with pytest.warns(UserWarning, match="dropped 2 series"):
-        info = task.prepare()
-    assert set(info.excluded) == {"A", "B"}
-    assert "shorter than two seasons" in info.excluded["A"]
-    assert "before the last date" in info.excluded["B"]
-    assert task.df["unique_id"].unique().tolist() == ["C"]
+    info = make_task(frame).prepare()
+    assert set(info.excluded) == {"B"} and "before the last date" in info.excluded["B"]
+    assert info.series == 3 and info.series_used == 2 and info.unscored == {}
 
 
-def test_no_series_left_is_an_error(make_task, daily_frame) -> None:
+def test_a_series_starting_in_the_last_window_is_listed_as_unscored(make_task, daily_frame):
     frame = daily_frame(n=120)
-    frame = frame[frame["date"] >= "2022-04-22"]  # 11 days: shorter than two weeks
-    task = make_task(frame, horizon=2, backtest={"windows": 1})
-    with pytest.raises(DataError, match="no series can be backtested"):
-        task.prepare()
+    frame = frame[(frame["series"] != "A") | (frame["date"] >= "2022-04-28")]  # last 5 days
+    task = make_task(frame)
+    info = task.prepare()
+    assert list(info.unscored) == ["A"] and "inside the last backtest window" in info.unscored["A"]
+    assert "not scored (too new): 'A'" in task.notes()[0]
 
 
 def test_horizon_longer_than_history_is_an_error(make_task, daily_frame) -> None:
@@ -198,3 +211,23 @@ def test_run_experiment_end_to_end(tmp_path: Path, tracking: str, write_yaml) ->
         }
     )
     assert lgb.predict(future)["lightgbm_global"].notna().all()
+
+
+def test_summaries_written_before_the_fallback_fields_still_load(tmp_path: Path) -> None:
+    from salesml.results import CandidateResult, ExperimentInfo
+
+    data = ForecastData(path="s.csv", sha256="ab", rows=10, series=2, negative_values=3)
+    data.fallbacks["auto_ets"] = {"naive": 1}
+    summary = Summary(
+        experiment=ExperimentInfo("fc", "forecast", "mase", 0.95),
+        data=data,
+        candidates=[CandidateResult("naive", "baseline", "naive", metrics={"mase": 1.0})],
+    )
+    raw = summary.to_dict()
+    assert load_summary(summary.write(tmp_path / "new.json")).data == data
+    new = ("negative", "negative_values", "negative_series", "demand", "fallbacks", "unscored")
+    for key in new:
+        del raw["data"][key]
+    (tmp_path / "old.json").write_text(json.dumps(raw), encoding="utf-8")
+    old = load_summary(tmp_path / "old.json").data
+    assert (old.negative, old.negative_values, old.fallbacks, old.demand) == ("keep", 0, {}, {})

@@ -66,9 +66,13 @@ class ClassificationTask:
 
     primary_metric = "roc_auc"
 
+    def notes(self) -> list[str]:
+        """One-line verdicts for the screen: the leakage guard's flags (or that there are none)."""
+        return list(self._guard_lines)
+
     def __init__(self, config: ClassificationExperiment) -> None:
         self.config = config
-        self.notes: list[str] = []  # lines for the screen after prepare (the leakage guard's)
+        self._guard_lines: list[str] = []  # the leakage guard's verdict, set by prepare
 
     def prepare(self) -> ClassificationData:
         cfg = self.config
@@ -128,7 +132,7 @@ class ClassificationTask:
                     "of the split; use more data or another split"
                 )
         guard = guard_features(frame, y, train, features, kinds, cfg, where)
-        features, self.notes = guard.features, guard.lines
+        features, self._guard_lines = guard.features, guard.lines
         excluded.update(guard.dropped)
         X = feature_frame(frame, features)
         self.X_train, self.X_test = X.iloc[train], X.iloc[test]

@@ -73,7 +73,11 @@ def backtest(
     Returns
     -------
     DataFrame
-        ``id_col, time_col, target_col, yhat, window, cutoff, step, scale, scale2``.
+        ``id_col, time_col, target_col, yhat, window, cutoff, step, scale, scale2,
+        signed`` (the series had a negative value before the origin, so its
+        forecast is not clipped at 0) and, for a :class:`FallbackForecaster`,
+        ``form`` (which step of its ladder forecast the series). Series without
+        any period before an origin are not in that window.
     """
     dates = np.sort(df[time_col].unique())
     parts, model = [], None
@@ -89,6 +93,7 @@ def backtest(
         X = test if getattr(model, "uses_exog", False) else None
         fc = model.predict(horizon, X_df=X)
         out = test[[id_col, time_col, target_col]].merge(fc, on=[id_col, time_col], how="left")
+        out = out[out[id_col].isin(train[id_col].unique())]  # no history, nothing to forecast
         if out["yhat"].isna().any():
             raise RuntimeError(
                 f"no forecast for series {_series_list(out.loc[out['yhat'].isna(), id_col])} at origin {cutoff:%Y-%m-%d}"
@@ -98,7 +103,12 @@ def backtest(
             cache[cutoff] = seasonal_scales(train, season_length, id_col, target_col)
         scales = cache[cutoff]
         out = out.join(scales, on=id_col)
-        out["yhat"] = out["yhat"].clip(lower=0)
+        signed = train.loc[train[target_col] < 0, id_col].unique()
+        out["signed"] = out[id_col].isin(signed)  # had returns: forecasts may be negative
+        out["yhat"] = out["yhat"].where(out["signed"], out["yhat"].clip(lower=0))
+        forms = getattr(model, "assignment", None)
+        if forms is not None:
+            out["form"] = out[id_col].map(forms())
         out["window"], out["cutoff"] = k, cutoff
         out["step"] = np.searchsorted(window_dates, out[time_col].to_numpy()) + 1
         parts.append(out)

@@ -131,13 +131,13 @@ def regularize(
             f"{_series_list(df.loc[dup, id_col])} (e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d}); "
             "aggregate them first"
         )
-    for mask, what in ((df[target_col].isna(), "missing"), (df[target_col] < 0, "negative")):
-        if mask.any():
-            first = df[mask].iloc[0]
-            raise DataError(
-                f"{where}: {int(mask.sum())} {what} sales in series {_series_list(df.loc[mask, id_col])} "
-                f"(e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d})"
-            )
+    mask = df[target_col].isna()
+    if mask.any():
+        first = df[mask].iloc[0]
+        raise DataError(
+            f"{where}: {int(mask.sum())} missing sales in series {_series_list(df.loc[mask, id_col])} "
+            f"(e.g. {first[id_col]!r} on {first[time_col]:%Y-%m-%d})"
+        )
     inferred = _infer_freq(df, id_col, time_col)
     if freq is None:
         if inferred is None:
@@ -187,51 +187,39 @@ def regularize(
 
 def select_series(
     df: pd.DataFrame,
-    season_length: int,
-    first_cutoff: pd.Timestamp,
-    where: str = "data",
     id_col: str = "unique_id",
     time_col: str = "ds",
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Drop series that cannot be backtested; return the rest and ``{series: reason}``."""
-    g = df.groupby(id_col, sort=True)[time_col]
-    last, size = g.max(), g.size()
-    before = (
-        df[df[time_col] < first_cutoff]
-        .groupby(id_col, sort=True)
-        .size()
-        .reindex(size.index, fill_value=0)
-    )
+    """Leave out the series that end before the last date; return the rest and ``{series: reason}``.
+
+    A discontinued series has nothing to forecast at the common forecast
+    origin. Short series are kept: they get a simpler model
+    (:mod:`salesml.forecast.fallback`).
+    """
+    last = df.groupby(id_col, sort=True)[time_col].max()
     end = df[time_col].max()
-    excluded: dict[str, str] = {}
-    for uid in size.index:
-        if last[uid] < end:
-            excluded[str(uid)] = (
-                f"ends on {last[uid]:%Y-%m-%d}, before the last date {end:%Y-%m-%d}"
-            )
-        elif size[uid] < 2 * season_length:
-            excluded[str(uid)] = (
-                f"{size[uid]} periods, shorter than two seasons ({2 * season_length})"
-            )
-        elif before[uid] < season_length + 1:
-            excluded[str(uid)] = (
-                f"{before[uid]} periods before the first backtest fit on {first_cutoff:%Y-%m-%d}; "
-                f"needs {season_length + 1}"
-            )
-    if len(excluded) == len(size):
-        uid, reason = next(iter(excluded.items()))
-        raise DataError(
-            f"{where}: no series can be backtested (e.g. series {uid!r}: {reason}); a series needs "
-            f"two seasons ({2 * season_length} periods) and {season_length + 1} periods before the "
-            "first backtest fit; lower backtest.windows, backtest.step or horizon"
-        )
-    if excluded:
-        warnings.warn(
-            f"{where}: dropped {len(excluded)} series that cannot be backtested "
-            f"({_series_list(pd.Series(list(excluded)))}); see data.excluded in the summary",
-            stacklevel=2,
-        )
+    ended = last[last < end]
+    excluded = {
+        str(uid): f"ends on {when:%Y-%m-%d}, before the last date {end:%Y-%m-%d}"
+        for uid, when in ended.items()
+    }
     return df[~df[id_col].isin(list(excluded))].reset_index(drop=True), excluded
+
+
+def unscored_series(
+    df: pd.DataFrame, last_origin: pd.Timestamp, id_col: str = "unique_id", time_col: str = "ds"
+) -> dict[str, str]:
+    """Series without a period before the last backtest origin: forecast, but never scored.
+
+    The earliest series starts before every origin, so this is never all of them.
+    """
+    first = df.groupby(id_col, sort=True)[time_col].min()
+    late = first[first >= last_origin]
+    return {
+        str(uid): f"starts on {when:%Y-%m-%d}, inside the last backtest window "
+        f"(from {last_origin:%Y-%m-%d}): forecast, not scored"
+        for uid, when in late.items()
+    }
 
 
 def future_dates(last: pd.Series, h: int, freq: str) -> pd.DatetimeIndex:

@@ -29,6 +29,11 @@ class ForecastPredictor:
     experiment's horizon) or, for models using exogenous columns, one row
     per series and future date with ``ds`` and those columns. It returns
     ``unique_id, ds, <name>, <name>-lo-80, <name>-hi-80, ...``.
+
+    The forecaster is the candidate wrapped in its fallback ladder
+    (:mod:`salesml.forecast.fallback`), so every series of the history gets a
+    forecast. Forecasts and lower bounds are clipped at 0 except for the
+    ``signed`` series (those with returns, negative values, in the history).
     """
 
     def __init__(
@@ -42,8 +47,10 @@ class ForecastPredictor:
         id_col: str = "unique_id",
         time_col: str = "ds",
         card: dict[str, Any] | None = None,
+        signed: list[str] | None = None,
     ) -> None:
         self.forecaster, self.name, self.horizon = forecaster, name, int(horizon)
+        self.signed = set(signed or ())
         self.levels, self.quantiles, self.scales = list(levels), quantiles, scales
         self.id_col, self.time_col = id_col, time_col
         self.card = dict(card or {})
@@ -94,14 +101,17 @@ class ForecastPredictor:
         out = self.forecaster.predict(h, X_df=X)
         out = out[out[self.id_col].isin(ids)].reset_index(drop=True)
         out = out.rename(columns={"yhat": self.name})
-        point = out[self.name].clip(lower=0).to_numpy(float)
+        signed = out[self.id_col].isin(self.signed).to_numpy()
+        raw = out[self.name].to_numpy(float)
+        point = np.where(signed, raw, np.maximum(raw, 0.0))
         out[self.name] = point
         step = out.groupby(self.id_col).cumcount().to_numpy()
         scale = self.scales.reindex(out[self.id_col]).to_numpy(float)
         for lv in self.levels:
             q = self.quantiles[lv]
             half = q[np.minimum(step, len(q) - 1)] * scale
-            out[f"{self.name}-lo-{lv}"] = np.maximum(point - half, 0.0)
+            lo = point - half
+            out[f"{self.name}-lo-{lv}"] = np.where(signed, lo, np.maximum(lo, 0.0))
             out[f"{self.name}-hi-{lv}"] = point + half
         return out
 

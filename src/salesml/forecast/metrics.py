@@ -11,15 +11,23 @@ def seasonal_scales(
 ) -> pd.DataFrame:
     """Per series: in-sample seasonal-naive MAE (``scale``) and MSE (``scale2``).
 
-    A zero scale (a constant series) falls back to the mean absolute (squared)
-    value, then to 1, so MASE and RMSSE stay finite.
+    A series shorter than a season + 1 is scaled by its one-step naive errors
+    instead. A zero scale (a constant series) falls back to the mean absolute
+    (squared) value, then to 1, so MASE and RMSSE stay finite. Negative values
+    (returns) are fine: only absolute differences and values are used.
     """
     y = df[target_col].astype(float)
-    diff = y - y.groupby(df[id_col], sort=False).shift(season_length)
+    by = y.groupby(df[id_col], sort=False)
+    diff = y - by.shift(season_length)
+    step = y - by.shift(1)
     g = pd.DataFrame(
         {"ae": diff.abs(), "se": diff**2, "ay": y.abs(), "y2": y**2, id_col: df[id_col]}
     )
     s = g.groupby(id_col, sort=True).mean()
+    if s["ae"].isna().any():  # no seasonal pair: the non-seasonal (one-step) scale
+        s1 = pd.DataFrame({"ae": step.abs(), "se": step**2, id_col: df[id_col]})
+        s1 = s1.groupby(id_col, sort=True).mean()
+        s["ae"], s["se"] = s["ae"].fillna(s1["ae"]), s["se"].fillna(s1["se"])
     scale = s["ae"].where(s["ae"] > 0, s["ay"]).where(lambda v: v > 0, 1.0).fillna(1.0)
     scale2 = s["se"].where(s["se"] > 0, s["y2"]).where(lambda v: v > 0, 1.0).fillna(1.0)
     return pd.DataFrame({"scale": scale, "scale2": scale2})
@@ -39,9 +47,13 @@ def smape(y: np.ndarray, yhat: np.ndarray) -> float:
 
 
 def bias(y: np.ndarray, yhat: np.ndarray) -> float:
-    """Signed bias: mean error over mean actual, ``sum(yhat - y) / sum(y)``; > 0 over-forecasts."""
+    """Signed bias: ``sum(yhat - y) / sum|y|``; > 0 over-forecasts.
+
+    The denominator is ``sum(y)`` for non-negative sales; ``|y|`` keeps the
+    sign meaningful when returns (negative values) are in the data.
+    """
     y, yhat = np.asarray(y, float), np.asarray(yhat, float)
-    return float((yhat - y).sum() / y.sum())
+    return float((yhat - y).sum() / np.abs(y).sum())
 
 
 def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
@@ -80,12 +92,14 @@ def add_intervals(
 
     Each window is calibrated on the scaled absolute errors of the earlier
     windows whose last forecast date precedes its origin; windows without such
-    a predecessor (the calibration window) get no intervals.
+    a predecessor (the calibration window) get no intervals. Lower bounds are
+    clipped at 0 except for rows whose ``signed`` column is true.
     """
     fc = fc.copy()
     err = (fc[target_col] - fc["yhat"]).abs().to_numpy() / fc["scale"].to_numpy()
     window, step = fc["window"].to_numpy(), fc["step"].to_numpy()
     yhat, scale = fc["yhat"].to_numpy(), fc["scale"].to_numpy()
+    signed = fc["signed"].to_numpy(bool) if "signed" in fc else np.zeros(len(fc), bool)
     info = fc.groupby("window").agg(cutoff=("cutoff", "first"), last=(time_col, "max"))
     bounds = {f"{side}-{lv}": np.full(len(fc), np.nan) for lv in levels for side in ("lo", "hi")}
     for k, row in info.iterrows():
@@ -96,7 +110,8 @@ def add_intervals(
         q = conformal_quantiles(err[cal], step[cal], horizon, levels)
         for lv in levels:
             half = q[lv][step[rows] - 1] * scale[rows]
-            bounds[f"lo-{lv}"][rows] = np.maximum(yhat[rows] - half, 0.0)
+            lo = yhat[rows] - half
+            bounds[f"lo-{lv}"][rows] = np.where(signed[rows], lo, np.maximum(lo, 0.0))
             bounds[f"hi-{lv}"][rows] = yhat[rows] + half
     return fc.assign(**bounds)
 

@@ -47,6 +47,20 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
         build="salesml.forecast.models:moving_average",
         params={"window": Param(int | None, None, "periods averaged"), **_COMMON},
     ),
+    _statistical(
+        "croston",
+        "CrostonOptimized",
+        "baseline",
+        "Croston's method for intermittent demand (statsforecast CrostonOptimized).",
+        seasonal=False,
+    ),
+    _statistical(
+        "adida",
+        "ADIDA",
+        "baseline",
+        "Aggregate-disaggregate intermittent demand approach (statsforecast ADIDA).",
+        seasonal=False,
+    ),
     CandidateSpec(
         type="last_year_growth",
         family="forecast",

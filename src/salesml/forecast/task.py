@@ -10,8 +10,9 @@ naming the file and the column or series):
   does not parse is an error naming the column and the value.
 - A repeated (series, date) pair is an error naming the series.
 - A missing or non-numeric target value is an error naming the series or the
-  value; a negative sale is an error naming the series (returns and
-  corrections belong upstream, not in a demand forecast).
+  value. Negative values (returns) are kept, counted and reported by default;
+  ``data.negative: clip`` sets them to 0, ``error`` refuses the file naming
+  series, date and value (:mod:`salesml.forecast.quality`).
 - ``data.freq`` may be omitted when pandas can infer it. A date off the
   frequency's grid is an error naming the series; so is a frequency under
   which even the most complete series misses half of its dates.
@@ -21,13 +22,20 @@ naming the file and the column or series):
 - ``season_length`` defaults from the frequency (D 7, W 52, M 12, Q 4, h 24).
 - A horizon longer than the longest series is an error; so is a backtest that
   does not fit into the data.
-- Series that end before the last date, are shorter than two seasons, or have
-  less than a season (+1) of history before the earliest backtest fit are
-  dropped with a warning and listed in ``data.excluded``; if none remain,
-  that is an error.
+- Series that end before the last date (discontinued) are left out, listed
+  in ``data.excluded`` and named on screen. Every other series is forecast
+  and scored: a series too short for a candidate's model gets a documented
+  simpler form (:mod:`salesml.forecast.fallback`: non-seasonal, then naive),
+  counted per candidate in ``data.fallbacks``. A series is scored in every
+  window with at least one period before the origin; one that starts inside
+  the last window is forecast but cannot be scored and is listed in
+  ``data.unscored``.
+- Every series gets a Syntetos-Boylan demand class (smooth, erratic,
+  intermittent, lumpy); ``data.demand`` counts them.
 - Exogenous columns must be numeric or boolean; their missing values are
   filled forward then backward within the series.
-- Forecasts and interval bounds are clipped at 0.
+- Forecasts and interval bounds are clipped at 0, except for series that had
+  a negative value (returns) in their history.
 
 Backtest: ``backtest.windows`` forecast origins ``step`` periods apart (default
 ``step = horizon``), the last one ending at the last date, plus one earlier
@@ -55,7 +63,14 @@ from salesml.config import CandidateConfig, ForecastExperiment
 from salesml.data import ensure_data, file_sha256, read_frame
 from salesml.errors import DataError
 from salesml.forecast.backtest import backtest, backtest_cutoffs, window_mase
-from salesml.forecast.data import future_frame, regularize, select_series, to_long
+from salesml.forecast.data import (
+    future_frame,
+    regularize,
+    select_series,
+    to_long,
+    unscored_series,
+)
+from salesml.forecast.fallback import fallback_counts, fallback_text, with_fallbacks
 from salesml.forecast.metrics import (
     add_intervals,
     conformal_quantiles,
@@ -63,6 +78,7 @@ from salesml.forecast.metrics import (
     seasonal_scales,
 )
 from salesml.forecast.models import season_length_for
+from salesml.forecast.quality import class_counts, demand_classes, handle_negatives, screen_notes
 from salesml.results import ForecastData
 from salesml.task import Outcome
 
@@ -90,6 +106,7 @@ class ForecastTask:
         df = to_long(
             raw, dc.id_columns, dc.time, dc.target, dc.exog, dc.date_format, where, **self.cols
         )
+        df, neg_values, neg_series = handle_negatives(df, dc.negative, where, **self.cols)
         df, freq, gaps = regularize(df, dc.freq, where, **self.cols)
         m = cfg.season_length or season_length_for(freq)
         h, windows = int(cfg.horizon), cfg.backtest.windows
@@ -105,7 +122,9 @@ class ForecastTask:
             cutoffs = backtest_cutoffs(dates, h, windows, step)
         except DataError as exc:
             raise DataError(f"{where}: {exc}") from exc
-        df, excluded = select_series(df, m, cutoffs[0], where, self.id_col, self.time_col)
+        df, excluded = select_series(df, self.id_col, self.time_col)
+        unscored = unscored_series(df, cutoffs[-1], self.id_col, self.time_col)
+        self.signed = sorted(df.loc[df[self.target_col] < 0, self.id_col].unique())
         self.df, self.freq, self.season_length = df, freq, m
         self.horizon, self.cutoffs, self.exog = h, cutoffs, list(dc.exog)
         self.levels = list(cfg.levels)
@@ -127,8 +146,17 @@ class ForecastTask:
             cutoffs=[f"{c:%Y-%m-%d}" for c in cutoffs[1:]],
             exog=self.exog,
             gaps_filled=gaps,
+            negative=dc.negative,
+            negative_values=neg_values,
+            negative_series=neg_series,
+            demand=class_counts(demand_classes(df, self.id_col, self.target_col)),
+            unscored=unscored,
         )
         return self.data_info
+
+    def notes(self) -> list[str]:
+        """One-line verdicts for the screen: returns, demand classes, left-out series, fallbacks."""
+        return screen_notes(self.data_info)
 
     def _forecasts(
         self, cand: CandidateConfig, params: dict[str, Any], refit: bool
@@ -145,8 +173,9 @@ class ForecastTask:
                 **self.cols,
             )
             spec.make(ctx, **params)  # bad params fail before any fit
+            m = self.season_length
             fc = backtest(
-                lambda: spec.make(ctx, **params),
+                lambda: with_fallbacks(spec.make(ctx, **params), m),
                 self.df,
                 self.cutoffs,
                 self.horizon,
@@ -155,7 +184,7 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            return fc, spec.make(ctx, **params).fit(self.df)
+            return fc, with_fallbacks(spec.make(ctx, **params), m).fit(self.df).settle()
         names = params.get("members")
         if names is None:
             # Members are ranked on the calibration window, which precedes every evaluation
@@ -174,7 +203,8 @@ class ForecastTask:
             )
         keys = [self.id_col, self.time_col, "window"]
         fcs = [self.results[n]["fc"].set_index(keys)["yhat"] for n in names]
-        fc = self.results[names[0]]["fc"].drop(columns="yhat").set_index(keys)
+        fc = self.results[names[0]]["fc"].drop(columns=["yhat", "form"], errors="ignore")
+        fc = fc.set_index(keys)
         fc = fc.join(pd.concat(fcs, axis=1).mean(axis=1).rename("yhat")).reset_index()
         params["members"] = names
         members = [self.results[n]["final"] for n in names]
@@ -190,6 +220,10 @@ class ForecastTask:
         t0 = time.perf_counter()
         raw, final = self._forecasts(candidate, params, refit)
         fit_seconds = time.perf_counter() - t0
+        fallbacks = None
+        if "form" in raw:
+            fallbacks = fallback_counts(raw, final, self.id_col)
+            self.data_info.fallbacks[candidate.name] = fallbacks
         fc = add_intervals(raw, self.horizon, self.levels, self.time_col, self.target_col)
         evaluated = fc[fc["window"] > 0]
         metrics, per_series, by_step = evaluate_forecasts(
@@ -210,6 +244,7 @@ class ForecastTask:
             self.levels,
             quantiles,
             scales,
+            signed=self.signed,
             id_col=self.id_col,
             time_col=self.time_col,
             card={
@@ -221,6 +256,7 @@ class ForecastTask:
                 "metrics": metrics,
                 "confidence": self.config.evaluation.confidence,
                 "unknown_series": "refused with an error naming them (no fallback)",
+                "short_series": fallback_text(fallbacks),
             },
         )
         example = self._input_example(final)
@@ -253,8 +289,11 @@ class ForecastTask:
             "refit": refit,
             **params,
         }
-        if hasattr(final, "lags"):
-            run_params.update(lags=final.lags, rolling=final.windows, exog=list(final.exog))
+        core = getattr(final, "primary", final)
+        if hasattr(core, "lags"):
+            run_params.update(lags=core.lags, rolling=core.windows, exog=list(core.exog))
+        if fallbacks is not None:
+            run_params.update({f"fallback.{form}": n for form, n in fallbacks.items()})
         return Outcome(
             name=candidate.name,
             role=role,

@@ -178,6 +178,8 @@ def render_card(card: dict[str, Any], summary: dict[str, Any] | None, model_uri:
     lines += _leakage_lines(data.get("leakage"))
     if card.get("kind") == "forecast":
         lines.append(f"- Unknown series: {card.get('unknown_series')}.")
+        if card.get("short_series"):
+            lines.append(f"- Short series: {card['short_series']}.")
     return "\n".join(lines) + "\n"
 
 
