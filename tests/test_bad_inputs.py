@@ -344,10 +344,14 @@ def sales_mixed_types_in_target(d: Path):
     return _sales(d, frame), ["sales.csv", "'y'", "numeric", "'twelve'", "row 10"]
 
 
-def sales_negative(d: Path):
+def sales_negative_when_refused(d: Path):
+    # returns are kept by default (data.negative: keep); a config may refuse them
     frame = sales_frame()
     frame.loc[31, "y"] = -4.0
-    return _sales(d, frame), ["sales.csv", "negative", "'s1'", "2021-02-01"]
+    cfg = sales_config()
+    cfg["data"]["negative"] = "error"
+    frame.to_csv(d / "sales.csv", index=False)
+    return _run(d, cfg), ["sales.csv", "negative", "'s1'", "2021-02-01"]
 
 
 def sales_horizon_too_long(d: Path):
@@ -420,7 +424,7 @@ CASES: dict[str, Case] = {
         sales_dates_do_not_parse,
         sales_duplicate_pairs,
         sales_mixed_types_in_target,
-        sales_negative,
+        sales_negative_when_refused,
         sales_horizon_too_long,
         sales_exog_entirely_missing,
         sales_unknown_frequency,

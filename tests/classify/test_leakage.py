@@ -176,7 +176,7 @@ def test_no_flags_on_the_shipped_experiments_as_configured(config: str, tmp_path
     assert info.leakage is not None
     assert info.leakage["flags"] == [], info.leakage["flags"]
     assert info.leakage["columns_checked"] == len(info.features) > 0
-    assert task.notes and task.notes[0].startswith("leakage guard: no flags")
+    assert task.notes() and task.notes()[0].startswith("leakage guard: no flags")
 
 
 def test_the_synthetic_last_stage_reached_is_caught_when_not_dropped(tmp_path: Path):
@@ -258,7 +258,7 @@ def test_allow_silences_a_known_flag(olist_trap: Path, tmp_path: Path):
     task, info = _prepare(olist_trap, tmp_path, ["leakage.on_flag=fail", f"leakage.allow={allow}"])
     assert {f["action"] for f in info.leakage["flags"]} == {"allowed"}
     assert "won_date" in info.features
-    assert "allowed by leakage.allow: " in task.notes[-1]
+    assert "allowed by leakage.allow: " in task.notes()[-1]
 
 
 # --- config and bad input ------------------------------------------------------------
