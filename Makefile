@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test test-fast lint format install install-dev benchmarks notebooks clean
+.PHONY: demo test test-fast lint format install install-dev benchmarks bench notebooks clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,20 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_leakage.py
 	$(BIN)/python benchmarks/bench_scoring.py
+
+# Side by side with the tools users would pick instead (PyCaret in its own venv, a plain
+# scikit-learn script, statsforecast alone), then benchmarks/RESULTS.md from the figures.
+PEER_PYTHON ?= $(PYTHON)
+PYCARET := benchmarks/.venvs/pycaret
+$(PYCARET)/.installed: benchmarks/peers/requirements-pycaret.txt
+	$(PEER_PYTHON) -m venv $(PYCARET)
+	$(PYCARET)/bin/python -m pip install --quiet --upgrade pip
+	$(PYCARET)/bin/python -m pip install --quiet -r $<
+	touch $@
+
+bench: $(STAMP) $(PYCARET)/.installed
+	$(BIN)/python benchmarks/bench_peers.py
+	$(BIN)/python benchmarks/results_md.py
 
 clean:
 	rm -rf $(VENV) reports mlflow.db mlflow.db.lock mlruns mlartifacts .pytest_cache

@@ -1,0 +1,223 @@
+"""salesml side by side with what a data scientist would pick instead, in one run.
+
+- classification (Telco churn, the Olist funnel): salesml's whole experiment against
+  PyCaret 3.3 ``setup`` + ``compare_models`` (its own virtual environment,
+  ``benchmarks/.venvs/pycaret``, made by ``make bench``) and a plain scikit-learn
+  logistic-regression script, all on salesml's own train/test split;
+- forecasting (Walmart): salesml's experiment against statsforecast alone
+  (``cross_validation`` with AutoETS, AutoTheta and SeasonalNaive) over the same
+  backtest windows, both scored with salesml's MASE and WAPE.
+
+Usage: ``python benchmarks/bench_peers.py [--skip-pycaret] [--forecast-only]``. Prints a table and
+writes ``benchmarks/results/peers.json`` (``benchmarks/results_md.py`` renders it).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PEERS = ROOT / "benchmarks" / "peers"
+PYCARET_PYTHON = ROOT / "benchmarks" / ".venvs" / "pycaret" / "bin" / "python"
+OUT = ROOT / "benchmarks" / "results" / "peers.json"
+CLASSIFICATION = {
+    "Telco churn": "experiments/churn/telco.yaml",
+    "Olist funnel": "experiments/lead_conversion/olist.yaml",
+}
+FORECAST = {"Walmart weekly": "experiments/forecast/walmart.yaml"}
+
+
+def _salesml(config: str, tmp: Path) -> tuple[Any, Any, float]:
+    from rich.console import Console
+
+    from salesml import load_experiment, run_experiment
+    from salesml.runner import make_task
+
+    os.environ["SALESML_ARTIFACT_ROOT"] = str(tmp / "artifacts")
+    cfg = load_experiment(ROOT / config)
+    task = make_task(cfg)
+    started = time.perf_counter()
+    summary = run_experiment(
+        cfg, tmp / "out", f"sqlite:///{tmp / 'mlflow.db'}", Console(quiet=True), task=task
+    )
+    return summary, task, time.perf_counter() - started
+
+
+def _peer(python: Path | str, script: str, *args: Any) -> dict[str, Any]:
+    out = Path(tempfile.mkstemp(suffix=".json")[1])
+    proc = subprocess.run(
+        [str(python), str(PEERS / script), *map(str, args), str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
+        raise RuntimeError(f"{script} failed (exit {proc.returncode}):\n{tail}")
+    return json.loads(out.read_text(encoding="utf-8"))
+
+
+def classification(name: str, config: str, pycaret: bool) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+        tmp = Path(tmp)
+        summary, task, seconds = _salesml(config, tmp)
+        target = task.config.data.target
+        for part, (frame, _) in task.datasets().items():
+            frame.to_csv(tmp / f"{part}.csv", index=False)
+        champ = summary.candidate(summary.champion.name)
+        row: dict[str, Any] = {
+            "dataset": name,
+            "rows": summary.data.rows,
+            "train_rows": summary.data.train_rows,
+            "test_rows": summary.data.test_rows,
+            "salesml": {
+                "seconds": round(seconds, 2),
+                "champion": champ.name,
+                "roc_auc": champ.metrics["roc_auc"],
+                "roc_auc_ci": champ.metrics["roc_auc_ci"],
+                "candidates": len(summary.candidates),
+                "beats_baseline": summary.champion.beats_baseline,
+                "baseline": summary.champion.baseline,
+            },
+        }
+        split = (tmp / "train.csv", tmp / "test.csv", target)
+        row["sklearn"] = _peer(sys.executable, "sklearn_logistic.py", *split)
+        if pycaret and PYCARET_PYTHON.exists():
+            row["pycaret"] = _peer(PYCARET_PYTHON, "pycaret_compare.py", *split)
+        elif pycaret:
+            row["pycaret"] = {"missing": f"{PYCARET_PYTHON} not found: run `make bench`"}
+        return row
+
+
+def _score_cv(cv, history, season: int) -> dict[str, dict[str, float]]:
+    """Score statsforecast's CV frame as salesml scores its backtest (same MASE, WAPE)."""
+    import pandas as pd
+
+    from salesml.forecast.metrics import evaluate_forecasts, seasonal_scales
+
+    cv = cv.astype({"unique_id": str})
+    history = history.astype({"unique_id": str})
+    cv["ds"] = pd.to_datetime(cv["ds"])
+    firsts = cv.groupby("cutoff")["ds"].min().sort_index()
+    cv["window"] = cv["cutoff"].map({c: i for i, c in enumerate(firsts.index)})
+    cv["step"] = cv.groupby(["unique_id", "cutoff"]).cumcount() + 1
+    scales = []
+    for cutoff, first in firsts.items():
+        s = seasonal_scales(history[history["ds"] < first], season).reset_index()
+        scales.append(s.assign(cutoff=cutoff))
+    cv = cv.merge(pd.concat(scales), on=["unique_id", "cutoff"])
+    models = [
+        c
+        for c in cv.columns
+        if c not in {"unique_id", "ds", "cutoff", "y", "window", "step", "scale", "scale2", "index"}
+    ]
+    scored = {}
+    for model in models:
+        metrics, _, _ = evaluate_forecasts(cv.rename(columns={model: "yhat"}), levels=[])
+        scored[model] = {"mase": metrics["mase"], "wape": metrics["wape"]}
+    return scored
+
+
+def forecast(name: str, config: str) -> dict[str, Any]:
+    import pandas as pd
+
+    with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
+        tmp = Path(tmp)
+        summary, task, seconds = _salesml(config, tmp)
+        info = summary.data
+        history = task.df[["unique_id", "ds", "y"]]
+        history.to_csv(tmp / "series.csv", index=False)
+        step = task.config.backtest.step or info.horizon
+        stats = _peer(
+            sys.executable,
+            "statsforecast_cv.py",
+            tmp / "series.csv",
+            info.freq,
+            info.horizon,
+            len(info.cutoffs),
+            step,
+            info.season_length,
+            tmp / "cv.csv",
+        )
+        cv = pd.read_csv(tmp / "cv.csv", parse_dates=["ds", "cutoff"])
+        first_dates = sorted(cv.groupby("cutoff")["ds"].min().dt.strftime("%Y-%m-%d"))
+        assert first_dates == info.cutoffs, (first_dates, info.cutoffs)  # same windows
+        stats["models"] = _score_cv(cv, history, info.season_length)
+        champ = summary.candidate(summary.champion.name)
+        return {
+            "dataset": name,
+            "series": info.series,
+            "windows": info.cutoffs,
+            "horizon": info.horizon,
+            "salesml": {
+                "seconds": round(seconds, 2),
+                "champion": champ.name,
+                "mase": champ.metrics["mase"],
+                "wape": champ.metrics["wape"],
+                "candidates": len(summary.candidates),
+            },
+            "statsforecast": stats,
+        }
+
+
+def machine() -> dict[str, Any]:
+    from importlib.metadata import version
+
+    mem = next(
+        int(line.split()[1]) // 1024
+        for line in Path("/proc/meminfo").read_text().splitlines()
+        if line.startswith("MemTotal")
+    )
+    libs = ("salesml", "scikit-learn", "lightgbm", "statsforecast", "mlflow", "pandas")
+    return {
+        "date": time.strftime("%Y-%m-%d"),
+        "cores": os.cpu_count(),
+        "memory_mib": mem,
+        "python": sys.version.split()[0],
+        "versions": {lib: version(lib) for lib in libs},
+    }
+
+
+def main(argv: list[str]) -> None:
+    pycaret = "--skip-pycaret" not in argv
+    results: dict[str, Any] = {"machine": machine(), "classification": [], "forecast": []}
+    if "--forecast-only" in argv and OUT.exists():  # keep the classification figures
+        results["classification"] = json.loads(OUT.read_text(encoding="utf-8"))["classification"]
+    for name, config in CLASSIFICATION.items() if "--forecast-only" not in argv else ():
+        row = classification(name, config, pycaret)
+        results["classification"].append(row)
+        _save(results)
+        s = row["salesml"]
+        print(f"{name}: salesml {s['seconds']:.1f} s, {s['champion']} ROC-AUC {s['roc_auc']:.4f}")
+        for peer in ("pycaret", "sklearn"):
+            p = row.get(peer)
+            if p and "seconds" in p:
+                print(f"  {p['peer']}: {p['seconds']:.1f} s, ROC-AUC {p['roc_auc']:.4f}")
+            elif p:
+                print(f"  {peer}: {p['missing']}")
+    for name, config in FORECAST.items():
+        row = forecast(name, config)
+        results["forecast"].append(row)
+        s, p = row["salesml"], row["statsforecast"]
+        print(f"{name}: salesml {s['seconds']:.1f} s, {s['champion']} MASE {s['mase']:.3f}")
+        for model, m in p["models"].items():
+            print(f"  statsforecast {model}: MASE {m['mase']:.3f}, WAPE {m['wape']:.3f}")
+        print(f"  statsforecast time: {p['seconds']:.1f} s")
+    _save(results)
+    print(f"wrote {OUT.relative_to(ROOT)}")
+
+
+def _save(results: dict[str, Any]) -> None:
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

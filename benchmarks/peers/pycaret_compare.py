@@ -1,0 +1,54 @@
+"""PyCaret 3.3 as a user would run it: ``setup`` + ``compare_models`` on salesml's split.
+
+Runs in its own virtual environment (``benchmarks/.venvs/pycaret``; PyCaret pins an
+older scikit-learn). Usage::
+
+    python pycaret_compare.py TRAIN.csv TEST.csv TARGET OUT.json
+
+Prints nothing but PyCaret's own output; writes wall times, the best model's name and
+its test ROC-AUC to ``OUT.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+
+def main(train_path: str, test_path: str, target: str, out: str) -> None:
+    import pandas as pd
+    import pycaret
+    from pycaret.classification import compare_models, predict_model, setup
+    from sklearn.metrics import roc_auc_score
+
+    train, test = pd.read_csv(train_path), pd.read_csv(test_path)
+    started = time.perf_counter()
+    setup(
+        data=train,
+        test_data=test,
+        target=target,
+        session_id=0,
+        verbose=False,
+        html=False,
+        index=False,
+    )
+    set_up = time.perf_counter() - started
+    best = compare_models(sort="AUC", verbose=False)
+    compared = time.perf_counter() - started
+    scored = predict_model(best, data=test.drop(columns=[target]), raw_score=True, verbose=False)
+    positive = sorted(train[target].unique())[-1]
+    prob = scored[f"prediction_score_{positive}"]
+    result = {
+        "peer": f"PyCaret {pycaret.__version__}",
+        "setup_seconds": round(set_up, 2),
+        "seconds": round(compared, 2),
+        "best": type(best).__name__,
+        "roc_auc": float(roc_auc_score(test[target] == positive, prob)),
+    }
+    with open(out, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
