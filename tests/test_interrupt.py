@@ -24,6 +24,23 @@ def test_sigterm_becomes_an_interruption_inside_the_block_only():
     assert exit_code(KeyboardInterrupt()) == 130
 
 
+def _sleep() -> None:
+    time.sleep(30)
+
+
+def test_a_forked_worker_stopped_by_its_pool_ends_quietly_by_the_signal():
+    import multiprocessing
+
+    with interruptible():
+        worker = multiprocessing.get_context("fork").Process(target=_sleep)
+        worker.start()
+        time.sleep(0.5)
+        worker.terminate()  # what a process pool does to its workers: SIGTERM
+        worker.join(10)
+    # killed by the signal (-15), not ended by a Terminated exception (exit code 1)
+    assert worker.exitcode == -signal.SIGTERM
+
+
 def _wait_for_running(store: str, name: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     from mlflow import MlflowClient
 

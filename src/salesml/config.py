@@ -207,8 +207,17 @@ class ForecastExperiment(_Experiment):
     backtest: BacktestConfig = Field(default_factory=BacktestConfig)
     levels: list[int] = Field(default_factory=lambda: [80, 95])
     season_length: int | None = Field(default=None, ge=1)
+    # fit seasonal models only on series whose autocorrelation at the season is significant
+    # (auto: where the season is long, i.e. weekly data); see salesml.forecast.seasonality
+    seasonality_test: Literal["auto", "on", "off"] = "auto"
     baselines: list[candidate_union("forecast", "baseline")] = Field(default_factory=list)  # type: ignore[valid-type]
     models: list[candidate_union("forecast", "model")] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    @field_validator("seasonality_test", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        # YAML reads a bare on/off as a boolean
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
     @field_validator("levels")
     @classmethod

@@ -10,6 +10,7 @@ written is left, because every file salesml writes is written atomically.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -37,7 +38,15 @@ def interruptible() -> Iterator[None]:
         yield
         return
 
+    owner = os.getpid()
+
     def _raise(signum: int, frame: FrameType | None) -> None:
+        if os.getpid() != owner:
+            # a forked worker (statsforecast's process pool) inherits the handler; when its
+            # pool stops it, it ends as it would have without salesml: quietly, by the signal
+            signal.signal(signum, signal.SIG_DFL)
+            os.kill(os.getpid(), signum)
+            return
         raise Terminated(signal.Signals(signum).name)
 
     previous = signal.signal(signal.SIGTERM, _raise)

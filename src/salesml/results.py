@@ -96,6 +96,8 @@ class ForecastData(DataInfo):
     Syntetos-Boylan class; ``fallbacks`` counts, per candidate, the series that
     needed a simpler model (``{"auto_ets": {"non_seasonal": 12, "naive": 3}}``);
     ``unscored`` names series no backtest window could score (they are still forecast).
+    ``seasonal`` counts the series the seasonality test found seasonal or not (None
+    when the test does not apply; see :mod:`salesml.forecast.seasonality`).
     """
 
     series: int = 0
@@ -115,6 +117,7 @@ class ForecastData(DataInfo):
     demand: dict[str, int] = field(default_factory=dict)
     fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)
     unscored: dict[str, str] = field(default_factory=dict)
+    seasonal: dict[str, int] | None = None
 
 
 @dataclass

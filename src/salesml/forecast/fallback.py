@@ -38,16 +38,25 @@ import numpy as np
 import pandas as pd
 
 MIN_NON_SEASONAL = 8
-FORMS = ("model", "non_seasonal", "seasonal_naive", "naive")
+FORMS = ("model", "no_season", "non_seasonal", "seasonal_naive", "naive")
+# "no_season" is the model's own choice for a series the seasonality test finds without a
+# season (salesml.forecast.seasonality), not a fallback: it ranks with "model".
+_RANK = {"model": 0, "no_season": 0, "non_seasonal": 1, "seasonal_naive": 2, "naive": 3}
+_FALLBACK = {1: "non_seasonal", 2: "seasonal_naive", 3: "naive"}
 
 
 @dataclass(frozen=True)
 class Form:
-    """One step of the fallback ladder: its name, a builder and the history it needs."""
+    """One step of the fallback ladder: its name, a builder and the history it needs.
+
+    ``season`` restricts the form to the series the seasonality test finds
+    seasonal (``"present"``) or not (``"absent"``); None takes any series.
+    """
 
     name: str
     template: Any
     min_length: int
+    season: str | None = None
 
     def make(self) -> Any:
         """A fresh unfitted copy of the form's forecaster."""
@@ -85,8 +94,13 @@ def _non_seasonal(f: Any) -> Any:
     )
 
 
-def ladder(forecaster: Any, season_length: int) -> list[Form]:
-    """The forms a candidate's series may use, most capable first (see the module docstring)."""
+def ladder(forecaster: Any, season_length: int, season_test: bool = False) -> list[Form]:
+    """The forms a candidate's series may use, most capable first (see the module docstring).
+
+    With ``season_test``, a seasonal statsforecast model (ETS, Theta, ARIMA, CES)
+    is fitted with its season only on the series that pass the seasonality test;
+    the others get its non-seasonal form ("no_season", not counted as a fallback).
+    """
     from salesml.forecast.models import LastYearGrowth, StatsForecaster
 
     m = season_length
@@ -104,11 +118,16 @@ def ladder(forecaster: Any, season_length: int) -> list[Form]:
             return [Form("model", forecaster, 1), naive]
         if forecaster.sf_model == "SeasonalNaive":
             return [Form("model", forecaster, m), naive]
-        return [
-            Form("model", forecaster, 2 * m),
-            Form("non_seasonal", _non_seasonal(forecaster), MIN_NON_SEASONAL),
-            naive,
-        ]
+        non_seasonal = _non_seasonal(forecaster)
+        tested = (
+            [
+                Form("model", forecaster, 2 * m, season="present"),
+                Form("no_season", non_seasonal, 2 * m, season="absent"),
+            ]
+            if season_test
+            else [Form("model", forecaster, 2 * m)]
+        )
+        return [*tested, Form("non_seasonal", non_seasonal, MIN_NON_SEASONAL), naive]
     if isinstance(forecaster, LastYearGrowth):
         need = max(forecaster.year + forecaster.quarter, m)
         seasonal_naive = Form("seasonal_naive", stats("SeasonalNaive", True), m)
@@ -116,9 +135,11 @@ def ladder(forecaster: Any, season_length: int) -> list[Form]:
     return [Form("model", forecaster, 1), naive]
 
 
-def with_fallbacks(forecaster: Any, season_length: int) -> FallbackForecaster:
-    """Wrap an unfitted forecaster in its fallback ladder."""
-    return FallbackForecaster(ladder(forecaster, season_length))
+def with_fallbacks(
+    forecaster: Any, season_length: int, season_test: bool = False
+) -> FallbackForecaster:
+    """Wrap an unfitted forecaster in its fallback ladder (see :func:`ladder`)."""
+    return FallbackForecaster(ladder(forecaster, season_length, season_test), season_length)
 
 
 class FallbackForecaster:
@@ -128,6 +149,8 @@ class FallbackForecaster:
     ----------
     forms : list of Form
         The ladder, most capable first (see :func:`ladder`).
+    season_length : int
+        The lag the seasonality test looks at, for forms restricted by ``season``.
 
     Attributes
     ----------
@@ -136,8 +159,9 @@ class FallbackForecaster:
         (a run writes warnings to ``salesml.log``).
     """
 
-    def __init__(self, forms: list[Form]) -> None:
+    def __init__(self, forms: list[Form], season_length: int = 1) -> None:
         self.forms = forms
+        self.season_length = season_length
         top = forms[0].template
         self.uses_exog = bool(getattr(top, "uses_exog", False))
         self.exog = tuple(getattr(top, "exog", ()))
@@ -156,6 +180,20 @@ class FallbackForecaster:
     def _remember(self, df: pd.DataFrame) -> None:
         self.history_ = df[[self.id_col, self.time_col, self.target_col]]
         self.lengths_ = df.groupby(self.id_col, sort=True).size()
+        self.seasonal_: set[str] | None = None
+        if any(f.season for f in self.forms):
+            from salesml.forecast.seasonality import seasonal_series
+
+            ordered = self.history_.sort_values([self.id_col, self.time_col], kind="mergesort")
+            cols = {"id_col": self.id_col, "target_col": self.target_col}
+            self.seasonal_ = seasonal_series(ordered, self.season_length, **cols)
+
+    def _accepts(self, form: Form, uid: str) -> bool:
+        if self.lengths_[uid] < form.min_length:
+            return False
+        if form.season is None or self.seasonal_ is None:
+            return True
+        return (uid in self.seasonal_) == (form.season == "present")
 
     def fit(self, df: pd.DataFrame) -> FallbackForecaster:
         self._remember(df)
@@ -194,7 +232,7 @@ class FallbackForecaster:
         for i in range(start, len(self.forms)):
             if not pending:
                 return
-            here = [u for u in pending if self.lengths_[u] >= self.forms[i].min_length]
+            here = [u for u in pending if self._accepts(self.forms[i], u)]
             if not here:
                 continue
             failed = self._fit_form(i, here, df)
@@ -257,13 +295,12 @@ def fallback_counts(fc: pd.DataFrame, final: Any, id_col: str = "unique_id") -> 
     final : FallbackForecaster
         The model fitted on all data.
     """
-    rank = {name: i for i, name in enumerate(FORMS)}
     evaluated = fc.loc[fc["window"] > 0, [id_col, "form"]]
     used = pd.concat(
         [evaluated, pd.DataFrame(final.assignment().items(), columns=[id_col, "form"])]
     )
-    worst = used["form"].map(rank).groupby(used[id_col]).max()
-    counts = worst[worst > 0].map(dict(enumerate(FORMS))).value_counts()
+    worst = used["form"].map(_RANK).groupby(used[id_col]).max()
+    counts = worst[worst > 0].map(_FALLBACK).value_counts()
     return {name: int(counts[name]) for name in FORMS if name in counts.index}
 
 

@@ -257,9 +257,10 @@ _CHEAP = ("Naive", "SeasonalNaive", "WindowAverage")
 
 
 def _default_jobs() -> int:
+    """Every core of the machine (statsforecast fits series in worker processes)."""
     import os
 
-    return max(1, min(2, os.cpu_count() or 1))
+    return max(1, os.cpu_count() or 1)
 
 
 def statistical(
@@ -272,6 +273,8 @@ def statistical(
     **params: Any,
 ) -> StatsForecaster:
     """Builder of the statsforecast candidates (registry entries name ``sf_model``)."""
+    if n_jobs is not None and n_jobs < 0:
+        n_jobs = _default_jobs()
     jobs = n_jobs or (1 if sf_model in _CHEAP else _default_jobs())
     return StatsForecaster(
         sf_model,

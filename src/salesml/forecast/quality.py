@@ -120,6 +120,13 @@ def screen_notes(info: ForecastData) -> list[str]:
     if info.unscored:
         head += f"; not scored (too new): {_series_list(pd.Series(list(info.unscored)))}"
     lines = [head]
+    if info.seasonal is not None:
+        n = info.seasonal["seasonal"] + info.seasonal["not_seasonal"]
+        lines.append(
+            f"seasonality test (lag {info.season_length} autocorrelation, 90 %): "
+            f"{info.seasonal['seasonal']} of {n} series seasonal; the others get the "
+            "statistical models' non-seasonal form"
+        )
     if info.fallbacks:
         parts = [
             f"{name} " + " + ".join(f"{n} {form}" for form, n in counts.items())

@@ -11,7 +11,9 @@ from salesml.registry import CandidateSpec, Param
 
 _COMMON = {
     "max_history": Param(int | None, None, "fit on at most the last N periods of each series"),
-    "n_jobs": Param(int | None, None, "statsforecast worker processes (default: cores, max 2)"),
+    "n_jobs": Param(
+        int | None, None, "statsforecast worker processes (default: every core; -1 too)"
+    ),
     "refit": Param(bool, True, "false: fit at the first backtest origin, then only filter"),
 }
 

@@ -79,6 +79,7 @@ from salesml.forecast.metrics import (
 )
 from salesml.forecast.models import season_length_for
 from salesml.forecast.quality import class_counts, demand_classes, handle_negatives, screen_notes
+from salesml.forecast.seasonality import applies, seasonal_series
 from salesml.results import ForecastData
 from salesml.task import Outcome
 
@@ -152,6 +153,11 @@ class ForecastTask:
             demand=class_counts(demand_classes(df, self.id_col, self.target_col)),
             unscored=unscored,
         )
+        self.season_test = applies(cfg.seasonality_test, m)
+        if self.season_test:
+            found = len(seasonal_series(df, m, self.id_col, self.target_col))
+            n = int(df[self.id_col].nunique())
+            self.data_info.seasonal = {"seasonal": found, "not_seasonal": n - found}
         return self.data_info
 
     def notes(self) -> list[str]:
@@ -175,7 +181,7 @@ class ForecastTask:
             spec.make(ctx, **params)  # bad params fail before any fit
             m = self.season_length
             fc = backtest(
-                lambda: with_fallbacks(spec.make(ctx, **params), m),
+                lambda: with_fallbacks(spec.make(ctx, **params), m, self.season_test),
                 self.df,
                 self.cutoffs,
                 self.horizon,
@@ -184,7 +190,8 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            return fc, with_fallbacks(spec.make(ctx, **params), m).fit(self.df).settle()
+            final = with_fallbacks(spec.make(ctx, **params), m, self.season_test)
+            return fc, final.fit(self.df).settle()
         names = params.get("members")
         if names is None:
             # Members are ranked on the calibration window, which precedes every evaluation
