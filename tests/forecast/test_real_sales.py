@@ -108,7 +108,11 @@ def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
     notes = task.notes()
     assert notes[0].startswith("series: 18 of 18 forecast; demand: 17 smooth, 1 intermittent")
     assert "2 negative values in 2 series (kept)" in notes[0]
-    assert "seasonal_naive 4 naive" in notes[1] and "croston" not in notes[1]
+    # weekly data: the seasonality test runs (on the full history, for the report)
+    assert notes[1].startswith("seasonality test (lag 52 autocorrelation, 90 %): ")
+    assert info.seasonal["seasonal"] + info.seasonal["not_seasonal"] == 18
+    fallback_line = next(line for line in notes if line.startswith("fallbacks"))
+    assert "seasonal_naive 4 naive" in fallback_line and "croston" not in fallback_line
 
 
 def test_clip_and_error_modes_on_store_sales(tmp_path, write_yaml) -> None:
