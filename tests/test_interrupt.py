@@ -28,6 +28,10 @@ def _sleep() -> None:
     time.sleep(30)
 
 
+def _exit_with_disposition() -> None:
+    sys.exit(0 if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL else 3)
+
+
 def test_a_forked_worker_stopped_by_its_pool_ends_quietly_by_the_signal():
     import multiprocessing
 
@@ -39,6 +43,12 @@ def test_a_forked_worker_stopped_by_its_pool_ends_quietly_by_the_signal():
         worker.join(10)
     # killed by the signal (-15), not ended by a Terminated exception (exit code 1)
     assert worker.exitcode == -signal.SIGTERM
+    with interruptible():  # a worker starts with SIGTERM as it was: no Python handler to miss it
+        probe = multiprocessing.get_context("fork").Process(target=_exit_with_disposition)
+        probe.start()
+        probe.join(10)
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL  # the parent's is ours
+    assert probe.exitcode == 0
 
 
 def _wait_for_running(store: str, name: str, proc: subprocess.Popen, timeout: float = 180) -> None:

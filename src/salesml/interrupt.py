@@ -27,30 +27,41 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 
 
+_active: dict[str, object] = {}  # the handler replaced while a block is active
+_fork_hook: list[bool] = []
+
+
+def _restore_in_child() -> None:
+    """In a forked child (a process pool's worker), SIGTERM ends the process as before.
+
+    A Python-level handler in a worker blocked on a lock can miss the signal (it only
+    runs between bytecodes), and the pool that stops its workers waits forever.
+    """
+    if "previous" in _active:
+        signal.signal(signal.SIGTERM, _active.pop("previous"))  # type: ignore[arg-type]
+
+
 @contextmanager
 def interruptible() -> Iterator[None]:
     """Raise :class:`Terminated` on SIGTERM inside the block (main thread only).
 
     Outside the main thread, signal handlers cannot be installed; the block runs
-    unchanged.
+    unchanged. Processes forked inside the block get the previous handler back.
     """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
-    owner = os.getpid()
-
     def _raise(signum: int, frame: FrameType | None) -> None:
-        if os.getpid() != owner:
-            # a forked worker (statsforecast's process pool) inherits the handler; when its
-            # pool stops it, it ends as it would have without salesml: quietly, by the signal
-            signal.signal(signum, signal.SIG_DFL)
-            os.kill(os.getpid(), signum)
-            return
         raise Terminated(signal.Signals(signum).name)
 
+    if not _fork_hook:
+        os.register_at_fork(after_in_child=_restore_in_child)
+        _fork_hook.append(True)
     previous = signal.signal(signal.SIGTERM, _raise)
+    _active["previous"] = previous
     try:
         yield
     finally:
+        _active.pop("previous", None)
         signal.signal(signal.SIGTERM, previous)
