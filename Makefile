@@ -55,6 +55,7 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_forecast.py
 	$(BIN)/python benchmarks/bench_leakage.py
 	$(BIN)/python benchmarks/bench_scoring.py
+	$(BIN)/python benchmarks/bench_seasonality.py
 
 # Side by side with the tools users would pick instead (PyCaret in its own venv, a plain
 # scikit-learn script, statsforecast alone), then benchmarks/RESULTS.md from the figures.
