@@ -69,6 +69,7 @@ $(PYCARET)/.installed: benchmarks/peers/requirements-pycaret.txt
 
 bench: $(STAMP) $(PYCARET)/.installed
 	$(BIN)/python benchmarks/bench_peers.py
+	$(BIN)/python benchmarks/bench_seasonality.py
 	$(BIN)/python benchmarks/results_md.py
 
 clean:

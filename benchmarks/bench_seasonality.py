@@ -8,11 +8,13 @@ prints wall time, the statistical models' fit time and MASE, and the champion:
 - synthetic weekly sales: ``N`` series of salesml's daily generator summed by week
   (156 weeks), with AutoETS and AutoTheta against seasonal naive.
 
-Usage: ``python benchmarks/bench_seasonality.py [N]`` (default 40 series).
+Usage: ``python benchmarks/bench_seasonality.py [N]`` (default 40 series). Also writes
+``benchmarks/results/seasonality.json`` (``benchmarks/results_md.py`` renders it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import tempfile
@@ -66,6 +68,7 @@ def _weekly(n_series: int, folder: Path) -> Path:
 
 
 def main(n_series: int) -> None:
+    rows = []
     with tempfile.TemporaryDirectory(prefix="bench-season-") as tmp:
         tmp = Path(tmp)
         cases = {
@@ -92,6 +95,24 @@ def main(n_series: int) -> None:
                     f"  seasonality_test={mode:<4} {seconds:6.1f} s  ({seasonal})  {fits}; "
                     f"champion {champ.name} delta {champ.delta:+.4f}"
                 )
+                rows.append(
+                    {
+                        "data": name,
+                        "mode": mode,
+                        "seconds": round(seconds, 1),
+                        "seasonal": seasonal,
+                        "models": {
+                            c.name: {"mase": c.metrics["mase"], "fit_seconds": c.fit_seconds}
+                            for c in summary.candidates
+                            if c.type in ("auto_ets", "auto_theta")
+                        },
+                        "champion": champ.name,
+                        "champion_mase": summary.candidate(champ.name).metrics["mase"],
+                    }
+                )
+    out = ROOT / "benchmarks" / "results" / "seasonality.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
