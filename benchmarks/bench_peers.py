@@ -52,12 +52,19 @@ def _salesml(config: str, tmp: Path) -> tuple[Any, Any, float]:
 
 def _peer(python: Path | str, script: str, *args: Any) -> dict[str, Any]:
     out = Path(tempfile.mkstemp(suffix=".json")[1])
-    proc = subprocess.run(
-        [str(python), str(PEERS / script), *map(str, args), str(out)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    with tempfile.TemporaryDirectory(prefix="bench-peer-") as cwd:  # PyCaret writes logs.log
+        proc = subprocess.run(
+            [
+                str(python),
+                str(PEERS / script),
+                *(str(Path(a).resolve()) if isinstance(a, Path) else str(a) for a in args),
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=cwd,
+        )
     if proc.returncode != 0:
         tail = "\n".join(proc.stderr.strip().splitlines()[-15:])
         raise RuntimeError(f"{script} failed (exit {proc.returncode}):\n{tail}")
