@@ -32,13 +32,14 @@ _fork_hook: list[bool] = []
 
 
 def _restore_in_child() -> None:
-    """In a forked child (a process pool's worker), SIGTERM ends the process as before.
+    """In a forked child (a process pool's worker), SIGTERM ends the process at once.
 
     A Python-level handler in a worker blocked on a lock can miss the signal (it only
     runs between bytecodes), and the pool that stops its workers waits forever.
     """
-    if "previous" in _active:
-        signal.signal(signal.SIGTERM, _active.pop("previous"))  # type: ignore[arg-type]
+    if _active.pop("previous", None) is not None:
+        # the default, not the handler salesml replaced: that may be another Python handler
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 @contextmanager
@@ -46,7 +47,7 @@ def interruptible() -> Iterator[None]:
     """Raise :class:`Terminated` on SIGTERM inside the block (main thread only).
 
     Outside the main thread, signal handlers cannot be installed; the block runs
-    unchanged. Processes forked inside the block get the previous handler back.
+    unchanged. Processes forked inside the block get the default back (SIGTERM ends them).
     """
     if threading.current_thread() is not threading.main_thread():
         yield
