@@ -24,6 +24,27 @@ BANT_RULES: list[dict[str, Any]] = [
 ]
 
 
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` with the sha256 of its bytes."""
+    import hashlib
+
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def one_paragraph(result: Any) -> str:
+    """The error of a refused command: exit code 2, one ``error:`` line, no traceback."""
+    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
+    assert "Traceback" not in result.output
+    err = result.stderr.strip()
+    assert err.startswith("error: "), err
+    assert len(err.splitlines()) == 1, err
+    return err
+
+
 @pytest.fixture(scope="session")
 def leads_small() -> pd.DataFrame:
     """3,000 synthetic leads (seeded)."""

@@ -12,7 +12,6 @@ Scoring inputs are catalogued in ``tests/scoring/test_bad_score_inputs.py``.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+from conftest import one_paragraph, snapshot
 from salesml.cli import app
 
 Case = Callable[[Path], tuple[list[str], list[str]]]
@@ -431,25 +431,6 @@ CASES: dict[str, Case] = {
         inspect_a_binary_file,
     )
 }
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` with the sha256 of its bytes."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def one_paragraph(result: Any) -> str:
-    """The error of a refused command: exit code 2, one ``error:`` line, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    err = result.stderr.strip()
-    assert err.startswith("error: "), err
-    assert len(err.splitlines()) == 1, err
-    return err
 
 
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))

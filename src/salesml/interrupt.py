@@ -27,8 +27,7 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 
 
-_active: dict[str, object] = {}  # the handler replaced while a block is active
-_fork_hook: list[bool] = []
+_state = {"inside": False, "hooked": False}  # a block is active; the fork hook is registered
 
 
 def _restore_in_child() -> None:
@@ -37,7 +36,8 @@ def _restore_in_child() -> None:
     A Python-level handler in a worker blocked on a lock can miss the signal (it only
     runs between bytecodes), and the pool that stops its workers waits forever.
     """
-    if _active.pop("previous", None) is not None:
+    if _state["inside"]:
+        _state["inside"] = False
         # the default, not the handler salesml replaced: that may be another Python handler
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
@@ -56,13 +56,13 @@ def interruptible() -> Iterator[None]:
     def _raise(signum: int, frame: FrameType | None) -> None:
         raise Terminated(signal.Signals(signum).name)
 
-    if not _fork_hook:
+    if not _state["hooked"]:
         os.register_at_fork(after_in_child=_restore_in_child)
-        _fork_hook.append(True)
+        _state["hooked"] = True
     previous = signal.signal(signal.SIGTERM, _raise)
-    _active["previous"] = previous
+    _state["inside"] = True
     try:
         yield
     finally:
-        _active.pop("previous", None)
+        _state["inside"] = False
         signal.signal(signal.SIGTERM, previous)

@@ -8,7 +8,6 @@ output file is not written (not even partly) and the input is left as it was.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,27 +16,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from conftest import one_paragraph, snapshot
 from salesml.cli import app
 
 Case = Callable[[Path, pd.DataFrame, str], tuple[list[str], list[str]]]
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` with the sha256 of its bytes."""
-    return {
-        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-        for p in sorted(folder.rglob("*"))
-        if p.is_file()
-    }
-
-
-def one_paragraph(result: Any) -> str:
-    """The error of a refused command: exit code 2, one ``error:`` line, no traceback."""
-    assert result.exit_code == 2, (result.exit_code, result.output, result.exception)
-    assert "Traceback" not in result.output
-    err = result.stderr.strip()
-    assert err.startswith("error: ") and len(err.splitlines()) == 1, err
-    return err
 
 
 def _csv(d: Path, frame: pd.DataFrame, name: str = "in.csv") -> Path:
