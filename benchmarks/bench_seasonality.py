@@ -1,14 +1,20 @@
-"""The per-series seasonality test: its effect on accuracy and time, weekly data.
+"""Weekly seasons: 52 ETS states, the per-series seasonality test, STL decomposition.
 
-Runs each weekly experiment twice, ``seasonality_test: off`` (every series fitted
-with a 52-week season) and ``auto`` (the 90 % autocorrelation test per series), and
-prints wall time, the statistical models' fit time and MASE, and the champion:
+Runs each weekly experiment three ways and prints wall time, the statistical models'
+fit time and MASE, and the champion:
 
-- the Walmart experiment (45 stores, 143 weeks);
-- synthetic weekly sales: ``N`` series of salesml's daily generator summed by week
-  (156 weeks), with AutoETS and AutoTheta against seasonal naive.
+- ``states``: AutoETS carries the 52-week season in its states, every series
+  (``season_method: states``, ``seasonality_test: off``);
+- ``states + test``: the same, but only on the series the 90 % autocorrelation test
+  finds seasonal (``seasonality_test: on``); the others get ETS without a season;
+- ``stl`` (the default): the season is taken by STL decomposition and ETS fits the
+  seasonally adjusted series (``season_method: auto``), no test.
 
-Usage: ``python benchmarks/bench_seasonality.py [N]`` (default 40 series). Also writes
+Data: the Walmart experiment (45 stores, 143 weeks), and ``N`` synthetic weekly
+store x department series (``generate_weekly_sales``, 143 weeks) with AutoETS and
+AutoTheta against seasonal naive.
+
+Usage: ``python benchmarks/bench_seasonality.py [N]`` (default 300 series). Also writes
 ``benchmarks/results/seasonality.json`` (``benchmarks/results_md.py`` renders it).
 """
 
@@ -26,37 +32,46 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+MODES = {
+    "states": ["seasonality_test=off", "models.0.params.season_method=states"],
+    "states + test": ["seasonality_test=on", "models.0.params.season_method=states"],
+    "stl": ["seasonality_test=auto", "models.0.params.season_method=auto"],
+}
+
+
 def _run(config: Path, mode: str, tmp: Path) -> tuple[object, float]:
     from rich.console import Console
 
     from salesml import load_experiment, run_experiment
 
     os.environ["SALESML_ARTIFACT_ROOT"] = str(tmp / "artifacts")
-    cfg = load_experiment(config, [f"seasonality_test={mode}"])
+    cfg = load_experiment(config, MODES[mode])
     started = time.perf_counter()
+    slug = mode.replace(" + ", "-")
     summary = run_experiment(
-        cfg, tmp / f"out-{mode}", f"sqlite:///{tmp / 'mlflow.db'}", Console(quiet=True)
+        cfg,
+        tmp / f"out-{config.stem}-{slug}",
+        f"sqlite:///{tmp / 'mlflow.db'}",
+        Console(quiet=True),
     )
     return summary, time.perf_counter() - started
 
 
 def _weekly(n_series: int, folder: Path) -> Path:
-    from salesml.synthetic import generate_sales
+    from salesml.synthetic import generate_weekly_sales
 
-    daily = generate_sales(n_series, seed=3, n_days=7 * 156)
-    weekly = (
-        daily.set_index("ds")
-        .groupby("unique_id")["y"]
-        .resample("W-SUN")
-        .sum()
-        .reset_index()[["unique_id", "ds", "y"]]
-    )
     path = folder / "weekly.csv"
-    weekly.to_csv(path, index=False)
+    generate_weekly_sales(n_series, seed=3).to_csv(path, index=False)
     config = {
         "name": "synthetic-weekly",
         "task": "forecast",
-        "data": {"path": str(path), "id": "unique_id", "time": "ds", "target": "y", "freq": "W"},
+        "data": {
+            "path": str(path),
+            "id": "unique_id",
+            "time": "ds",
+            "target": "y",
+            "freq": "W-FRI",
+        },
         "horizon": 8,
         "backtest": {"windows": 3, "step": 8},
         "baselines": ["seasonal_naive"],
@@ -77,7 +92,7 @@ def main(n_series: int) -> None:
         }
         for name, config in cases.items():
             print(f"== {name}")
-            for mode in ("off", "auto"):
+            for mode in MODES:
                 summary, seconds = _run(config, mode, tmp)
                 found = summary.data.seasonal
                 seasonal = (
@@ -92,7 +107,7 @@ def main(n_series: int) -> None:
                 )
                 champ = summary.champion
                 print(
-                    f"  seasonality_test={mode:<4} {seconds:6.1f} s  ({seasonal})  {fits}; "
+                    f"  {mode:<14} {seconds:6.1f} s  ({seasonal})  {fits}; "
                     f"champion {champ.name} delta {champ.delta:+.4f}"
                 )
                 rows.append(
@@ -116,4 +131,4 @@ def main(n_series: int) -> None:
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 40)
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 300)

@@ -437,6 +437,19 @@ def test_valid_forecast_config_loads(write_yaml):
     assert cfg.horizon == 4 and not cfg.is_classification
 
 
+def test_a_forecast_config_without_candidates_gets_the_registry_defaults(write_yaml):
+    from salesml.forecast.registry import DEFAULTS
+
+    cfg = load_experiment(write_yaml(_forecast(baselines=None)))
+    assert [c.type for c in cfg.baselines] == list(DEFAULTS["baselines"])
+    assert [c.type for c in cfg.models] == list(DEFAULTS["models"])
+    assert {c.type for c in cfg.baselines} <= {"naive", "seasonal_naive", "moving_average",
+                                                "last_year_growth"}  # fmt: skip
+    # listing either role turns the defaults off: the config says what it wants
+    only_naive = load_experiment(write_yaml(_forecast()))
+    assert [c.type for c in only_naive.baselines] == ["naive"] and only_naive.models == []
+
+
 def test_missing_config_file(tmp_path: Path):
     message = config_error(tmp_path / "nope.yaml")
     assert "not found" in message

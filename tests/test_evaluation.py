@@ -9,7 +9,9 @@ from sklearn.metrics import average_precision_score, brier_score_loss, log_loss,
 
 from salesml.evaluation import (
     CLASSIFICATION_METRICS,
+    bootstrap_map,
     bootstrap_weights,
+    chunk_size,
     classification_report,
     mean_difference,
     metric_difference,
@@ -178,6 +180,36 @@ def test_bootstrap_weights_do_not_depend_on_chunk_size_count():
     n = 30
     total = sum(len(c) for c in bootstrap_weights(n, 1000, seed=0, chunk=64))
     assert total == 1000
+
+
+def test_bootstrap_weights_are_the_same_draws_whatever_the_chunk_size():
+    n = 45
+    big = np.vstack(list(bootstrap_weights(n, 300, seed=9, chunk=100)))
+    small = np.vstack(list(bootstrap_weights(n, 300, seed=9, chunk=7)))
+    np.testing.assert_array_equal(big, small)
+
+
+def test_chunks_shrink_for_long_test_sets_to_bound_memory():
+    assert chunk_size(1_000) == 100
+    assert chunk_size(250_000) * 250_000 <= 4_000_000 and chunk_size(250_000) >= 1
+    assert chunk_size(10**8) == 1
+
+
+def test_threaded_bootstrap_equals_the_serial_loop_in_order():
+    rng = np.random.default_rng(2)
+    y = rng.random(3_000) < 0.3
+    p = np.clip(0.2 + 0.4 * y + rng.normal(0, 0.25, y.size), 0, 1)
+    serial = classification_report(y, p, n_boot=400, seed=5, n_jobs=1)
+    threaded = classification_report(y, p, n_boot=400, seed=5, n_jobs=3)
+    assert serial == threaded  # bit-identical, not approximately equal
+    a, b = p, np.clip(p + rng.normal(0, 0.1, p.size), 0, 1)
+    assert metric_difference(y, a, b, n_boot=300, seed=1, n_jobs=1) == metric_difference(
+        y, a, b, n_boot=300, seed=1, n_jobs=2
+    )
+    # chunks come back in draw order: the first weight of each chunk identifies it
+    firsts = bootstrap_map(lambda w: w[0, 0], 50, 1_000, seed=4, n_jobs=4)
+    expected = [w[0, 0] for w in bootstrap_weights(50, 1_000, seed=4)]
+    assert firsts == expected and len(set(map(float, firsts))) > 1
 
 
 # --------------------------------------------------------------------------- reports

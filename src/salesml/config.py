@@ -45,9 +45,17 @@ class LabelFrom(_Strict):
 class GenerateConfig(_Strict):
     """Create ``data.path`` with a synthetic generator when the file is missing."""
 
-    kind: Literal["leads", "customers", "sales", "opportunities"]
+    kind: Literal["leads", "customers", "sales", "opportunities", "weekly_sales"]
     rows: int = Field(ge=1)
     seed: int = 0
+    # weekly_sales only: weeks of history, or [shortest, longest] for mixed lengths.
+    weeks: int | tuple[int, int] | None = None
+
+    @model_validator(mode="after")
+    def _weeks_for_weekly(self) -> GenerateConfig:
+        if self.weeks is not None and self.kind != "weekly_sales":
+            raise ValueError(f"weeks applies to kind weekly_sales only, not {self.kind}")
+        return self
 
 
 class ReadConfig(_Strict):
@@ -132,6 +140,8 @@ class EvaluationConfig(_Strict):
     bootstrap: int = Field(default=1000, ge=50, le=20000)
     seed: int = 0
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
+    # threads for the bootstrap replicates; -1: every core (results do not depend on it)
+    n_jobs: int = -1
 
 
 class _Experiment(_Strict):
@@ -156,6 +166,16 @@ class _Experiment(_Strict):
         """All candidates as ``(role, config)``, baselines first."""
         baselines = [("baseline", c) for c in self.baselines]  # type: ignore[attr-defined]
         return baselines + [("model", c) for c in self.models]  # type: ignore[attr-defined]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _default_candidates(cls, data: Any) -> Any:
+        # A config listing no candidates gets its wing's defaults (salesml candidates).
+        if isinstance(data, dict) and "baselines" not in data and "models" not in data:
+            from salesml.registry import default_candidates
+
+            data = {**data, **default_candidates(cls.family)}
+        return data
 
     @field_validator("baselines", "models", mode="before", check_fields=False)
     @classmethod

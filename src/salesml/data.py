@@ -242,7 +242,7 @@ def ensure_data(path: Path, generate: Any, config: Any = None) -> None:
     path : Path
         The config's ``data.path``.
     generate : GenerateConfig or None
-        ``{kind, rows, seed}``; nothing is done when None or the file exists.
+        ``{kind, rows, seed}`` (and ``weeks``); nothing is done when None or the file exists.
     config : Path, optional
         The config file, named when ``path`` is not a file.
 
@@ -254,7 +254,8 @@ def ensure_data(path: Path, generate: Any, config: Any = None) -> None:
     if generate is not None and not path.exists():
         from salesml.synthetic import generate as make
 
-        write_frame(make(generate.kind, generate.rows, generate.seed), path)
+        options = {"weeks": generate.weeks} if getattr(generate, "weeks", None) else {}
+        write_frame(make(generate.kind, generate.rows, generate.seed, **options), path)
     if not path.is_file():
         what = "is a folder, not a data file" if path.is_dir() else "data file not found"
         source = f" of {config}" if config else ""

@@ -4,7 +4,10 @@ Every metric is computed from frequency weights, so one code path gives the
 point estimate (all weights 1) and each bootstrap replicate (weights = how
 often each row was drawn). Replicates are vectorised in chunks and drawn from
 a seeded generator, so two candidates evaluated with the same seed see the
-very same resamples: their differences are paired.
+very same resamples: their differences are paired. Chunks are evaluated on
+``n_jobs`` threads (numpy releases the GIL in its array loops; default every
+core); the draws stay in one thread and in order, so the result does not
+depend on ``n_jobs`` or the chunk size.
 
 Ties in scores are handled exactly: tied rows are treated as one group, as
 scikit-learn does for ROC-AUC and average precision, and the top-k metrics
@@ -14,9 +17,13 @@ constant score gets lift 1.0 rather than whatever the row order gives.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10", "capture_at_20")
 LOWER_IS_BETTER = {"brier", "log_loss", "mase", "wape", "smape", "rmsse", "abs_bias"}
@@ -24,7 +31,19 @@ _EPS = 1e-15
 _LOG_EPS = float(np.finfo(float).eps)
 
 
-def bootstrap_weights(n: int, n_boot: int, seed: int, chunk: int = 100) -> Iterator[np.ndarray]:
+# Replicates per chunk: at most 100, fewer for long test sets so a (chunk, n) block of
+# weights stays near 32 MB and the threads have several chunks to share.
+_BLOCK = 4_000_000
+
+
+def chunk_size(n: int) -> int:
+    """Replicates per chunk for ``n`` resampled units (100, fewer above 40,000 units)."""
+    return max(1, min(100, _BLOCK // max(n, 1)))
+
+
+def bootstrap_weights(
+    n: int, n_boot: int, seed: int, chunk: int | None = None
+) -> Iterator[np.ndarray]:
     """Yield ``(chunk, n)`` arrays of bootstrap frequency weights, deterministically.
 
     Parameters
@@ -35,9 +54,11 @@ def bootstrap_weights(n: int, n_boot: int, seed: int, chunk: int = 100) -> Itera
         Total number of replicates across all chunks.
     seed : int
         Same seed, same replicates: this is what pairs two candidates.
-    chunk : int
-        Replicates per yielded block, to bound memory.
+    chunk : int, optional
+        Replicates per yielded block, to bound memory (default :func:`chunk_size`).
+        The replicates do not depend on it.
     """
+    chunk = chunk or chunk_size(n)
     rng = np.random.default_rng(seed)
     done = 0
     while done < n_boot:
@@ -46,6 +67,40 @@ def bootstrap_weights(n: int, n_boot: int, seed: int, chunk: int = 100) -> Itera
         flat = (idx + np.arange(b)[:, None] * n).ravel()
         yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
         done += b
+
+
+def resolve_jobs(n_jobs: int | None) -> int:
+    """Threads for ``n_jobs``: None or a negative value means every core."""
+    if n_jobs is None or n_jobs < 0:
+        return max(1, os.cpu_count() or 1)
+    return max(1, n_jobs)
+
+
+def bootstrap_map(
+    statistic: Callable[[np.ndarray], T], n: int, n_boot: int, seed: int, n_jobs: int | None = None
+) -> list[T]:
+    """``statistic`` of every chunk of :func:`bootstrap_weights`, in order, on ``n_jobs`` threads.
+
+    The weights are drawn in this thread, in order, and at most ``2 * n_jobs``
+    chunks are held at once, so memory stays bounded and the results equal a
+    serial loop's.
+    """
+    jobs = resolve_jobs(n_jobs)
+    chunks = bootstrap_weights(n, n_boot, seed)
+    if jobs == 1:
+        return [statistic(w) for w in chunks]
+    from collections import deque
+    from concurrent.futures import ThreadPoolExecutor
+
+    out: list[T] = []
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pending: deque = deque()
+        for w in chunks:
+            pending.append(pool.submit(statistic, w))
+            if len(pending) >= 2 * jobs:
+                out.append(pending.popleft().result())
+        out.extend(f.result() for f in pending)
+    return out
 
 
 def weighted_classification_metrics(
@@ -114,9 +169,16 @@ def _interval(values: np.ndarray, confidence: float) -> list[float]:
 
 
 def classification_report(
-    y: np.ndarray, p: np.ndarray, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
+    y: np.ndarray,
+    p: np.ndarray,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    n_jobs: int | None = None,
 ) -> dict[str, float | list[float]]:
     """Point estimates and percentile bootstrap CIs of every classification metric.
+
+    ``n_jobs`` threads evaluate the replicates (default every core).
 
     Returns
     -------
@@ -125,8 +187,12 @@ def classification_report(
     """
     point = weighted_classification_metrics(y, p)
     reps: dict[str, list[np.ndarray]] = {k: [] for k in point}
-    for w in bootstrap_weights(len(y), n_boot, seed):
-        for k, v in weighted_classification_metrics(y, p, w).items():
+
+    def metrics(w: np.ndarray) -> dict[str, np.ndarray]:
+        return weighted_classification_metrics(y, p, w)
+
+    for chunk in bootstrap_map(metrics, len(y), n_boot, seed, n_jobs):
+        for k, v in chunk.items():
             reps[k].append(v)
     out: dict[str, float | list[float]] = {}
     for k, v in point.items():
@@ -141,6 +207,7 @@ def paired_difference(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    n_jobs: int | None = None,
 ) -> tuple[float, list[float]]:
     """Point value and bootstrap CI of a statistic of paired data.
 
@@ -152,9 +219,11 @@ def paired_difference(
         minus the same metric of model B on the same rows.
     n : int
         Number of resampled units (rows, or series for forecasts).
+    n_jobs : int, optional
+        Threads evaluating the replicates (default every core).
     """
     point = float(np.asarray(statistic(None)).ravel()[0])
-    reps = np.concatenate([statistic(w) for w in bootstrap_weights(n, n_boot, seed)])
+    reps = np.concatenate(bootstrap_map(statistic, n, n_boot, seed, n_jobs))
     return point, _interval(reps, confidence)
 
 
@@ -166,6 +235,7 @@ def metric_difference(
     n_boot: int = 1000,
     seed: int = 0,
     confidence: float = 0.95,
+    n_jobs: int | None = None,
 ) -> tuple[float, list[float]]:
     """``metric(A) - metric(B)`` on the same test rows, with a paired bootstrap CI."""
 
@@ -175,11 +245,16 @@ def metric_difference(
             - weighted_classification_metrics(y, p_b, w)[metric]
         )
 
-    return paired_difference(stat, len(y), n_boot, seed, confidence)
+    return paired_difference(stat, len(y), n_boot, seed, confidence, n_jobs)
 
 
 def mean_difference(
-    a: np.ndarray, b: np.ndarray, n_boot: int = 1000, seed: int = 0, confidence: float = 0.95
+    a: np.ndarray,
+    b: np.ndarray,
+    n_boot: int = 1000,
+    seed: int = 0,
+    confidence: float = 0.95,
+    n_jobs: int | None = None,
 ) -> tuple[float, list[float]]:
     """``mean(a - b)`` over paired units (e.g. MASE per series), with a bootstrap CI."""
     diff = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
@@ -189,4 +264,4 @@ def mean_difference(
             return np.array([diff.mean()])
         return w @ diff / w.sum(1)
 
-    return paired_difference(stat, len(diff), n_boot, seed, confidence)
+    return paired_difference(stat, len(diff), n_boot, seed, confidence, n_jobs)

@@ -155,6 +155,21 @@ def candidates(family: str) -> dict[str, CandidateSpec]:
     return {spec.type: spec for spec in importlib.import_module(_WING[family]).CANDIDATES}
 
 
+def default_candidates(family: str) -> dict[str, list[str]]:
+    """The candidates an experiment of ``family`` gets when its config lists none.
+
+    Returns
+    -------
+    dict
+        ``{"baselines": [...], "models": [...]}`` from the wing registry's
+        ``DEFAULTS``; empty when the wing declares none.
+    """
+    if family not in _WING:
+        raise KeyError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
+    defaults = getattr(importlib.import_module(_WING[family]), "DEFAULTS", {})
+    return {role: list(types) for role, types in defaults.items()}
+
+
 def spec_for(family: str, type_: str) -> CandidateSpec:
     """The declaration of candidate ``type_`` in ``family``."""
     found = candidates(family)

@@ -58,6 +58,19 @@ def test_last_year_growth_by_hand() -> None:
     assert LastYearGrowth("D", 2, 4, 2).fit(zero).predict(2)["yhat"].tolist() == [7, 8]
 
 
+@pytest.mark.parametrize(
+    ("values", "growth"),
+    [
+        ([10, 20, 0.01, 0.01, 15, 25, 30, 10], 3.0),  # a slow mover wakes up: held at 3
+        ([10, 20, 60, 90, 15, 25, 1, 2], 1 / 3),  # a collapse: held at a third
+        ([10, 20, 30, 40, 15, 25, -5, 2], 1.0),  # returns exceed sales: no growth
+    ],
+)
+def test_last_year_growth_is_held_within_limits(values: list[float], growth: float) -> None:
+    fc = LastYearGrowth("D", 2, 4, 2).fit(one_series(values)).predict(2)
+    assert fc["yhat"].to_numpy() == pytest.approx(np.array(values[4:6]) * growth)
+
+
 def test_last_year_growth_defaults_and_many_series() -> None:
     rows = []
     for uid, mult in (("a", 1.0), ("b", 2.0)):
@@ -77,7 +90,12 @@ def test_last_year_growth_defaults_and_many_series() -> None:
 @pytest.mark.parametrize(
     ("role", "candidate", "key", "accepts"),
     [
-        ("models", "auto_ets", "windw", "auto_ets accepts model, damped, max_history"),
+        (
+            "models",
+            "auto_ets",
+            "windw",
+            "auto_ets accepts model, damped, season_method, max_history",
+        ),
         ("baselines", "last_year_growth", "years", "last_year_growth accepts year, quarter"),
     ],
 )
@@ -100,6 +118,70 @@ def test_unknown_candidate_params_are_refused_by_the_config(
     assert f"{role}.0" in message
     assert f"params: unknown option(s) {key!r}" in message
     assert accepts in message
+
+
+# ---------------------------------------------------------------- long seasons
+
+
+def _weekly_sales(n_series: int = 3) -> pd.DataFrame:
+    from salesml.synthetic import generate_weekly_sales
+
+    return generate_weekly_sales(n_series, seed=4, weeks=160)[["unique_id", "ds", "y"]]
+
+
+@pytest.mark.parametrize(
+    ("type_", "freq", "season", "method", "fitted"),
+    [
+        ("auto_ets", "W-FRI", 52, "auto", "MSTL"),  # weekly: STL decomposition
+        ("auto_ets", "W-FRI", 52, "states", "AutoETS"),
+        ("auto_ets", "D", 7, "auto", "AutoETS"),  # a short season keeps its states
+        ("auto_ets", "D", 7, "stl", "MSTL"),
+        ("auto_arima", "W-FRI", 52, "auto", "MSTL"),
+        ("auto_theta", "W-FRI", 52, "auto", "AutoTheta"),  # Theta decomposes on its own
+    ],
+)
+def test_season_method_picks_stl_for_long_seasons(
+    type_: str, freq: str, season: int, method: str, fitted: str
+) -> None:
+    params = {} if type_ == "auto_theta" else {"season_method": method}
+    forecaster = build(type_, freq, season, **params)
+    assert type(forecaster._model()).__name__ == fitted
+
+
+def test_stl_ets_forecasts_as_statsforecast_mstl_with_a_non_seasonal_ets() -> None:
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL, AutoETS
+
+    df = _weekly_sales()
+    ours = build("auto_ets", "W-FRI", 52, damped=False).fit(df).predict(8)
+    trend = AutoETS(model="ZZN", damped=False)
+    sf = StatsForecast(models=[MSTL(season_length=52, trend_forecaster=trend)], freq="W-FRI")
+    theirs = sf.forecast(df=df, h=8)
+    assert ours["yhat"].to_numpy() == pytest.approx(theirs["MSTL"].to_numpy(), rel=1e-12)
+    seasonal_states = build("auto_ets", "W-FRI", 52, damped=False, season_method="states")
+    other = seasonal_states.fit(df).predict(8)
+    assert not np.allclose(other["yhat"], ours["yhat"])  # a different model, not a relabel
+
+
+def test_an_explicit_ets_season_letter_is_dropped_for_the_trend_model() -> None:
+    forecaster = build("auto_ets", "W-FRI", 52, model="MAM")
+    model = forecaster._model()
+    assert type(model).__name__ == "MSTL"
+    assert model.trend_forecaster.model == "MAN"
+
+
+def test_an_unknown_season_method_is_a_config_error(write_yaml) -> None:
+    path = write_yaml(
+        {
+            "name": "fc-season",
+            "task": "forecast",
+            "data": {"path": "sales.csv", "id": "series", "time": "date", "target": "sales"},
+            "horizon": 7,
+            "models": [{"type": "auto_ets", "params": {"season_method": "fourier"}}],
+        }
+    )
+    with pytest.raises(ConfigError, match="season_method"):
+        load_experiment(path)
 
 
 # ---------------------------------------------------------------- holiday feature

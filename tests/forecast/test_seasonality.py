@@ -68,6 +68,39 @@ def test_when_the_test_applies(mode: str, season: int, expected: bool):
     assert applies(mode, season) is expected
 
 
+@pytest.mark.parametrize(("mode", "expected"), [("auto", False), ("on", True), ("off", False)])
+def test_auto_leaves_a_season_taken_by_stl_decomposition_untested(mode: str, expected: bool):
+    assert applies(mode, 52, decomposed=True) is expected
+
+
+def test_a_run_tests_seasonality_only_for_candidates_that_carry_the_season_in_states(
+    tmp_path,
+):
+    from salesml.config import ForecastExperiment
+    from salesml.forecast.task import ForecastTask
+    from salesml.synthetic import generate_weekly_sales
+
+    path = tmp_path / "weekly.csv"
+    generate_weekly_sales(6, seed=2, weeks=130).to_csv(path, index=False)
+    raw = {
+        "name": "season-test",
+        "task": "forecast",
+        "data": {"path": str(path), "id": "unique_id", "time": "ds", "target": "y"},
+        "horizon": 4,
+        "backtest": {"windows": 1},
+    }
+    task = ForecastTask(ForecastExperiment.model_validate(raw))
+    task.prepare()
+    tested = task._season_test
+    from salesml.forecast.models import StatsForecaster
+
+    assert not tested(StatsForecaster("AutoETS", "W-FRI", 52, decompose=True))
+    assert not tested(StatsForecaster("SeasonalNaive", "W-FRI", 52))  # the season is the rule
+    assert task.data_info.seasonal is None  # nothing tested, nothing reported
+    assert tested(StatsForecaster("AutoTheta", "W-FRI", 52))
+    assert sum(task.data_info.seasonal.values()) == 6
+
+
 def test_the_ladder_fits_the_season_only_where_the_test_finds_one():
     ets = StatsForecaster("AutoETS", "W", 52, {"damped": False})
     names = [(f.name, f.season) for f in ladder(ets, 52, season_test=True)]

@@ -217,7 +217,9 @@ class ClassificationTask:
         est.fit(self.X_train, self.y_train)
         fit_seconds = time.perf_counter() - t0
         p = est.predict_proba(self.X_test)[:, 1]
-        metrics = classification_report(self.y_test, p, ev.bootstrap, ev.seed, ev.confidence)
+        metrics = classification_report(
+            self.y_test, p, ev.bootstrap, ev.seed, ev.confidence, ev.n_jobs
+        )
         if role == "model":
             raw = est.predict_proba_uncalibrated(self.X_test)[:, 1]
             metrics["brier_uncalibrated"] = float(
@@ -326,6 +328,7 @@ class ClassificationTask:
             ev.bootstrap,
             ev.seed,
             ev.confidence,
+            ev.n_jobs,
         )
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:

@@ -72,19 +72,13 @@ class _Entry:
 
 
 def _non_seasonal(f: Any) -> Any:
-    from salesml.forecast.models import StatsForecaster
+    from salesml.forecast.models import StatsForecaster, non_seasonal_params
 
-    params = dict(f.params)
-    model = params.get("model")
-    if f.sf_model == "AutoETS" and isinstance(model, str) and len(model) == 3:
-        params["model"] = model[:2] + "N"
-    if f.sf_model == "AutoARIMA":
-        params.pop("D", None)
     return StatsForecaster(
         f.sf_model,
         f.freq,
         1,
-        params,
+        non_seasonal_params(f.sf_model, f.params),
         seasonal=True,
         max_history=f.max_history,
         n_jobs=f.n_jobs,
@@ -133,6 +127,18 @@ def ladder(forecaster: Any, season_length: int, season_test: bool = False) -> li
         seasonal_naive = Form("seasonal_naive", stats("SeasonalNaive", True), m)
         return [Form("model", forecaster, need), seasonal_naive, naive]
     return [Form("model", forecaster, 1), naive]
+
+
+def season_testable(forecaster: Any, season_length: int) -> bool:
+    """Whether :func:`ladder` would restrict ``forecaster``'s season to the tested series."""
+    from salesml.forecast.models import StatsForecaster
+
+    return (
+        isinstance(forecaster, StatsForecaster)
+        and forecaster.seasonal
+        and season_length > 1
+        and forecaster.sf_model not in ("Naive", "SeasonalNaive")
+    )
 
 
 def with_fallbacks(

@@ -56,9 +56,36 @@ def periods_per_year(freq: str) -> int:
     return max(1, round(base / n))
 
 
-def _stats_model(sf_model: str, seasonal: bool, season_length: int, params: dict[str, Any]) -> Any:
+# Above this season length, ETS and ARIMA model the season by STL decomposition by default
+# (the R forecast package refuses seasonal ETS beyond 24 periods; fpp3 recommends STL for
+# weekly data): 52 seasonal states cost ~6x the time and forecast worse on weekly sales.
+LONG_SEASON = 24
+DECOMPOSABLE = ("AutoETS", "AutoARIMA")
+
+
+def non_seasonal_params(sf_model: str, params: dict[str, Any]) -> dict[str, Any]:
+    """A model's settings without their seasonal part (ETS ``model`` "ZZZ" -> "ZZN", no ARIMA D)."""
+    params = dict(params)
+    model = params.get("model", "ZZZ")
+    if sf_model == "AutoETS" and isinstance(model, str) and len(model) == 3:
+        params["model"] = model[:2] + "N"
+    if sf_model == "AutoARIMA":
+        params.pop("D", None)
+    return params
+
+
+def _stats_model(
+    sf_model: str,
+    seasonal: bool,
+    season_length: int,
+    params: dict[str, Any],
+    decompose: bool = False,
+) -> Any:
     from statsforecast import models as sm
 
+    if decompose and seasonal and season_length > 1:
+        trend = getattr(sm, sf_model)(**non_seasonal_params(sf_model, params))
+        return sm.MSTL(season_length=season_length, trend_forecaster=trend)
     seasonality = {"season_length": season_length} if seasonal else {}
     return getattr(sm, sf_model)(**seasonality, **params)
 
@@ -80,6 +107,9 @@ class StatsForecaster:
         Fit on at most the last ``max_history`` periods of each series.
     n_jobs : int
         statsforecast worker processes.
+    decompose : bool
+        Model the season by STL decomposition (statsforecast ``MSTL``) and fit
+        the model without its season on the seasonally adjusted series.
     """
 
     uses_exog = False
@@ -97,14 +127,18 @@ class StatsForecaster:
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
+        decompose: bool = False,
     ) -> None:
         self.sf_model, self.freq, self.season_length = sf_model, freq, season_length
         self.params, self.seasonal = dict(params or {}), seasonal
         self.max_history, self.n_jobs = max_history, n_jobs
         self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+        self.decompose = decompose
 
     def _model(self) -> Any:
-        return _stats_model(self.sf_model, self.seasonal, self.season_length, self.params)
+        return _stats_model(
+            self.sf_model, self.seasonal, self.season_length, self.params, self.decompose
+        )
 
     def _cols(self, df: pd.DataFrame) -> pd.DataFrame:
         df = df[[self.id_col, self.time_col, self.target_col]]
@@ -158,15 +192,21 @@ class StatsForecaster:
         )
 
 
+GROWTH_LIMITS = (1 / 3, 3.0)
+
+
 class LastYearGrowth:
     """The sales manager's rule: same period last year times last quarter's year-over-year growth.
 
     ``yhat[T+j] = y[T+j-year] * sum(y[T-q+1 .. T]) / sum(y[T-q+1-year .. T-year])`` with
     ``year`` periods per year (364 days, 52 weeks, 12 months) and ``q`` a quarter
     of it (91 days, 13 weeks, 3 months). Steps beyond a year reuse the same
-    period of the latest year on record. Growth is 1 when last year's quarter
-    sold nothing. A series with less than a year and a quarter of history gets
-    the seasonal naive forecast instead.
+    period of the latest year on record. Growth is 1 when either quarter sold
+    nothing (or less than nothing: returns), and it is held within
+    :data:`GROWTH_LIMITS` (a third to three times): a slow mover that sold 0.02
+    last year and 40 this quarter does not get a 2,000-fold forecast. A series
+    with less than a year and a quarter of history gets the seasonal naive
+    forecast instead.
     """
 
     uses_exog = False
@@ -208,7 +248,8 @@ class LastYearGrowth:
         with np.errstate(invalid="ignore", divide="ignore"):
             recent = v[:, width - q :].sum(axis=1)
             before = v[:, width - q - yr : width - yr].sum(axis=1)
-            growth = np.where(before > 0, recent / before, 1.0)
+            growth = np.where((before > 0) & (recent > 0), recent / before, 1.0)
+        growth = np.clip(growth, *GROWTH_LIMITS)
         has_year = self.counts_ >= yr + q
         yhat = np.where(has_year[:, None], same_last_year * growth[:, None], seasonal_naive)
         return pd.DataFrame(
@@ -270,12 +311,23 @@ def statistical(
     seasonal: bool = True,
     max_history: int | None = None,
     n_jobs: int | None = None,
+    season_method: str = "auto",
     **params: Any,
 ) -> StatsForecaster:
-    """Builder of the statsforecast candidates (registry entries name ``sf_model``)."""
+    """Builder of the statsforecast candidates (registry entries name ``sf_model``).
+
+    ``season_method`` (ETS and ARIMA): ``states`` fits the season inside the model,
+    ``stl`` by STL decomposition (:data:`LONG_SEASON`); ``auto`` uses ``stl`` for
+    seasons longer than 24 periods (weekly data) and ``states`` otherwise.
+    """
+    if season_method not in ("auto", "states", "stl"):
+        raise ValueError(f"season_method must be auto, states or stl, got {season_method!r}")
     if n_jobs is not None and n_jobs < 0:
         n_jobs = _default_jobs()
     jobs = n_jobs or (1 if sf_model in _CHEAP else _default_jobs())
+    decompose = sf_model in DECOMPOSABLE and (
+        season_method == "stl" or (season_method == "auto" and ctx.season_length > LONG_SEASON)
+    )
     return StatsForecaster(
         sf_model,
         ctx.freq,
@@ -285,6 +337,7 @@ def statistical(
         max_history=max_history,
         n_jobs=jobs,
         **ctx.cols,
+        decompose=decompose,
     )
 
 

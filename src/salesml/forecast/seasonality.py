@@ -16,8 +16,14 @@ ones as non-seasonal; salesml tests every series with at least two seasons
 rather than declared non-seasonal.
 
 ``seasonality_test: auto`` (the default) applies the test where the nominal
-season is long or fractional (weekly data, season >= 52); ``on`` applies it
-to every frequency, ``off`` never.
+season is long or fractional (weekly data, season >= 52) and the model would
+carry the season in its states (AutoTheta, ETS or ARIMA with
+``season_method: states``); ``on`` applies it to every frequency and model,
+``off`` never. ETS and ARIMA model a long season by STL decomposition by
+default (:data:`salesml.forecast.models.LONG_SEASON`), which costs a seventh of
+52 seasonal states; there the test only costs accuracy (auto_ets MASE on
+Walmart 0.654 without it, 0.688 with it; on 1,000 synthetic weekly series
+0.886 against 0.934), so ``auto`` does not apply it.
 """
 
 from __future__ import annotations
@@ -29,11 +35,15 @@ TCRIT = 1.645  # one-sided 95 %, i.e. the M4 benchmarks' 90 % two-sided test
 LONG_SEASON = 52
 
 
-def applies(mode: str, season_length: int) -> bool:
-    """Whether ``seasonality_test: mode`` tests series with this season length."""
+def applies(mode: str, season_length: int, decomposed: bool = False) -> bool:
+    """Whether ``seasonality_test: mode`` tests series with this season length.
+
+    ``decomposed``: the model takes the season by STL decomposition, not states
+    (``auto`` leaves it untested).
+    """
     if mode == "off" or season_length <= 1:
         return False
-    return mode == "on" or season_length >= LONG_SEASON
+    return mode == "on" or (season_length >= LONG_SEASON and not decomposed)
 
 
 def acf(y: np.ndarray, max_lag: int) -> np.ndarray:

@@ -70,7 +70,12 @@ from salesml.forecast.data import (
     to_long,
     unscored_series,
 )
-from salesml.forecast.fallback import fallback_counts, fallback_text, with_fallbacks
+from salesml.forecast.fallback import (
+    fallback_counts,
+    fallback_text,
+    season_testable,
+    with_fallbacks,
+)
 from salesml.forecast.metrics import (
     add_intervals,
     conformal_quantiles,
@@ -153,12 +158,18 @@ class ForecastTask:
             demand=class_counts(demand_classes(df, self.id_col, self.target_col)),
             unscored=unscored,
         )
-        self.season_test = applies(cfg.seasonality_test, m)
-        if self.season_test:
-            found = len(seasonal_series(df, m, self.id_col, self.target_col))
-            n = int(df[self.id_col].nunique())
-            self.data_info.seasonal = {"seasonal": found, "not_seasonal": n - found}
         return self.data_info
+
+    def _season_test(self, forecaster: Any) -> bool:
+        """Whether this candidate fits its season only where the test finds one."""
+        mode, m = self.config.seasonality_test, self.season_length
+        decomposed = bool(getattr(forecaster, "decompose", False))
+        tested = season_testable(forecaster, m) and applies(mode, m, decomposed)
+        if tested and self.data_info.seasonal is None:
+            found = len(seasonal_series(self.df, m, self.id_col, self.target_col))
+            n = int(self.df[self.id_col].nunique())
+            self.data_info.seasonal = {"seasonal": found, "not_seasonal": n - found}
+        return tested
 
     def notes(self) -> list[str]:
         """One-line verdicts for the screen: returns, demand classes, left-out series, fallbacks."""
@@ -178,10 +189,10 @@ class ForecastTask:
                 self.config.evaluation.seed,
                 **self.cols,
             )
-            spec.make(ctx, **params)  # bad params fail before any fit
+            test = self._season_test(spec.make(ctx, **params))  # bad params fail before a fit
             m = self.season_length
             fc = backtest(
-                lambda: with_fallbacks(spec.make(ctx, **params), m, self.season_test),
+                lambda: with_fallbacks(spec.make(ctx, **params), m, test),
                 self.df,
                 self.cutoffs,
                 self.horizon,
@@ -190,7 +201,7 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            final = with_fallbacks(spec.make(ctx, **params), m, self.season_test)
+            final = with_fallbacks(spec.make(ctx, **params), m, test)
             return fc, final.fit(self.df).settle()
         names = params.get("members")
         if names is None:
@@ -238,7 +249,12 @@ class ForecastTask:
         )
         ev = self.config.evaluation
         _, ci = mean_difference(
-            per_series["mase"], np.zeros(len(per_series)), ev.bootstrap, ev.seed, ev.confidence
+            per_series["mase"],
+            np.zeros(len(per_series)),
+            ev.bootstrap,
+            ev.seed,
+            ev.confidence,
+            ev.n_jobs,
         )
         metrics["mase_ci"] = ci
         err = (fc[self.target_col] - fc["yhat"]).abs().to_numpy() / fc["scale"].to_numpy()
@@ -334,6 +350,7 @@ class ForecastTask:
             ev.bootstrap,
             ev.seed,
             ev.confidence,
+            ev.n_jobs,
         )
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:

@@ -8,6 +8,8 @@ written out in the code below and documented in ``data/README.md``:
 * :func:`generate_customers` - SaaS subscribers; target ``churned`` (next 90 days).
 * :func:`generate_opportunities` - B2B pipeline with stage timestamps; ``outcome``.
 * :func:`generate_sales` - daily units per store/product (see :mod:`salesml.synthetic.sales`).
+* :func:`generate_weekly_sales` - weekly dollars per store/department, one length or
+  mixed lengths (see :mod:`salesml.synthetic.weekly`).
 
 Use :data:`GENERATORS` or :func:`generate` to pick one by name.
 """
@@ -15,6 +17,7 @@ Use :data:`GENERATORS` or :func:`generate` to pick one by name.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 
@@ -33,6 +36,7 @@ from salesml.synthetic.crm import (
 )
 from salesml.synthetic.pipeline import OPPORTUNITY_STAGES, OWNERS, generate_opportunities
 from salesml.synthetic.sales import generate_sales
+from salesml.synthetic.weekly import generate_weekly_sales
 
 __all__ = [
     "BUDGET_BANDS",
@@ -51,27 +55,32 @@ __all__ = [
     "generate_leads",
     "generate_opportunities",
     "generate_sales",
+    "generate_weekly_sales",
 ]
 
-GENERATORS: dict[str, Callable[[int, int], pd.DataFrame]] = {
+GENERATORS: dict[str, Callable[..., pd.DataFrame]] = {
     "leads": generate_leads,
     "customers": generate_customers,
     "sales": generate_sales,
     "opportunities": generate_opportunities,
+    "weekly_sales": generate_weekly_sales,
 }
 
 
-def generate(kind: str, rows: int, seed: int = 0) -> pd.DataFrame:
+def generate(kind: str, rows: int, seed: int = 0, **options: Any) -> pd.DataFrame:
     """Generate a synthetic dataset by name.
 
     Parameters
     ----------
     kind : str
-        One of ``GENERATORS``: ``"leads"``, ``"customers"``, ``"sales"``, ``"opportunities"``.
+        One of ``GENERATORS``: ``"leads"``, ``"customers"``, ``"sales"``,
+        ``"opportunities"``, ``"weekly_sales"``.
     rows : int
-        Number of rows (for ``"sales"``: number of daily series), at least 1.
+        Number of rows (for ``"sales"`` and ``"weekly_sales"``: number of series), at least 1.
     seed : int
         Random seed.
+    **options
+        Generator-specific settings (``weeks`` for ``"weekly_sales"``).
 
     Returns
     -------
@@ -86,4 +95,4 @@ def generate(kind: str, rows: int, seed: int = 0) -> pd.DataFrame:
     if kind not in GENERATORS:
         raise ValueError(f"unknown dataset kind {kind!r}; choose from {', '.join(GENERATORS)}")
     _check_rows(rows)
-    return GENERATORS[kind](rows, seed)
+    return GENERATORS[kind](rows, seed, **options)  # type: ignore[call-arg]
