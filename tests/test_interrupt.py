@@ -51,6 +51,38 @@ def test_a_forked_worker_stopped_by_its_pool_ends_quietly_by_the_signal():
     assert probe.exitcode == 0
 
 
+_RACE = """
+import os, signal, sys, time
+from salesml.interrupt import interruptible
+
+delay = {"on": False}
+# runs before salesml's own fork hook (registered later, in interruptible): it holds the
+# child in the window where it still has the parent's Python handler
+os.register_at_fork(after_in_child=lambda: time.sleep(1.0) if delay["on"] else None)
+with interruptible():
+    delay["on"] = True
+    pid = os.fork()
+    if pid == 0:
+        time.sleep(20)
+        os._exit(7)
+    delay["on"] = False
+    time.sleep(0.3)
+    os.kill(pid, signal.SIGTERM)  # lands inside the window
+    _, status = os.waitpid(pid, 0)
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_sigterm_right_after_fork_still_ends_the_child():
+    """A pool stopping a worker it has just forked: the signal must not be lost."""
+    started = time.monotonic()
+    out = subprocess.run(
+        [sys.executable, "-c", _RACE], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip() == str(-signal.SIGTERM), out.stderr
+    assert time.monotonic() - started < 15  # killed, not ended by its 20 s sleep
+
+
 def _wait_for_running(store: str, name: str, proc: subprocess.Popen, timeout: float = 180) -> None:
     from mlflow import MlflowClient
 

@@ -27,19 +27,40 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 
 
-_state = {"inside": False, "hooked": False}  # a block is active; the fork hook is registered
+_state = {"inside": False, "hooked": False, "blocked": False}
+_TERM = {signal.SIGTERM}
+
+
+def _block_before_fork() -> None:
+    """Hold SIGTERM back across ``fork`` while salesml's handler is installed.
+
+    Between the ``fork`` system call and :func:`_restore_in_child`, a child still
+    has the parent's Python handler; a SIGTERM landing there (a pool that
+    stops its workers right after starting them) would be lost. Blocked, it
+    stays pending until the child has the default disposition back.
+    """
+    if _state["inside"]:
+        _state["blocked"] = signal.SIGTERM in signal.pthread_sigmask(signal.SIG_BLOCK, _TERM)
+
+
+def _unblock_in_parent() -> None:
+    if _state["inside"] and not _state["blocked"]:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
 
 
 def _restore_in_child() -> None:
     """In a forked child (a process pool's worker), SIGTERM ends the process at once.
 
     A Python-level handler in a worker blocked on a lock can miss the signal (it only
-    runs between bytecodes), and the pool that stops its workers waits forever.
+    runs between bytecodes), and the pool that stops its workers waits forever. A
+    SIGTERM that arrived since the fork is pending and ends the child on unblocking.
     """
     if _state["inside"]:
         _state["inside"] = False
         # the default, not the handler salesml replaced: that may be another Python handler
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if not _state["blocked"]:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
 
 
 @contextmanager
@@ -57,7 +78,11 @@ def interruptible() -> Iterator[None]:
         raise Terminated(signal.Signals(signum).name)
 
     if not _state["hooked"]:
-        os.register_at_fork(after_in_child=_restore_in_child)
+        os.register_at_fork(
+            before=_block_before_fork,
+            after_in_parent=_unblock_in_parent,
+            after_in_child=_restore_in_child,
+        )
         _state["hooked"] = True
     previous = signal.signal(signal.SIGTERM, _raise)
     _state["inside"] = True
