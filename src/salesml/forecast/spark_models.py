@@ -113,8 +113,10 @@ class SparkStatsForecaster(_LocalWhenPickled, StatsForecaster):
     and the training frame: ``predict(h)`` for ``h`` up to that horizon returns
     the first ``h`` steps, a longer ``h`` is forecast locally from the kept
     frame. A fit of fewer than ``min_series`` series runs locally, as on the
-    local engine. Pickled, it forgets the engine: refits (a series moved down
-    the fallback ladder at predict time) then run locally too.
+    local engine but in one process (``n_jobs`` 1: a process forked beside the
+    Spark gateway's threads can hang; results do not depend on it). Pickled, it
+    forgets the engine: refits (a series moved down the fallback ladder at
+    predict time) then run locally too.
     """
 
     def __init__(self, base: StatsForecaster, engine: Any) -> None:
@@ -125,7 +127,7 @@ class SparkStatsForecaster(_LocalWhenPickled, StatsForecaster):
             base.params,
             seasonal=base.seasonal,
             max_history=base.max_history,
-            n_jobs=base.n_jobs,
+            n_jobs=1,  # no process pool on the driver: forking beside the JVM's threads can hang
             id_col=base.id_col,
             time_col=base.time_col,
             target_col=base.target_col,
