@@ -201,8 +201,8 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            adapt = engine.adapter() if engine else None
-            final = with_fallbacks(spec.make(ctx, **params), m, self.season_test, adapt)
+            on_engine = engine.adapter() if engine else None  # the final fit refits anyway
+            final = with_fallbacks(spec.make(ctx, **params), m, self.season_test, on_engine)
             return fc, final.fit(self.df).settle()
         names = params.get("members")
         if names is None:
