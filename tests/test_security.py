@@ -118,7 +118,9 @@ def test_code_in_config_strings_stays_text(tmp_path: Path):
 
 def test_no_code_evaluation_or_unsafe_loading_in_the_source():
     """No eval/exec, no yaml.load/unsafe_load, no pickle; cloudpickle only in the forecast
-    model's own loader (the pickle the untrusted-model warning is about)."""
+    model's own loader (the pickle the untrusted-model warning is about) and where the
+    Spark engine reads back the models its own tasks trained (PySpark pickles everything
+    between driver and workers anyway: no new trust boundary)."""
     banned = re.compile(
         r"\b(eval|exec)\(|yaml\.(load|unsafe_load|full_load)\(|Loader=|\bpickle\.loads?\(|"
         r"__import__\(|\bcompile\(.*exec"
@@ -129,12 +131,12 @@ def test_no_code_evaluation_or_unsafe_loading_in_the_source():
             if banned.search(line):
                 hits.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
     assert hits == []
-    unpicklers = [
+    unpicklers = sorted(
         str(p.relative_to(SRC))
         for p in SRC.rglob("*.py")
         if "cloudpickle.load" in p.read_text(encoding="utf-8")
-    ]
-    assert unpicklers == ["forecast/pyfunc_entry.py"]
+    )
+    assert unpicklers == ["forecast/pyfunc_entry.py", "forecast/spark_models.py"]
 
 
 # --- (b) names become safe path components ---------------------------------------------

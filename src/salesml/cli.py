@@ -98,6 +98,17 @@ def run(
             "`salesml sync OUTPUT_DIR` logs it there later.",
         ),
     ] = False,
+    engine: Annotated[
+        str | None,
+        typer.Option(help="Forecasts: fit the candidates locally or on Spark (default: config)."),
+    ] = None,
+    spark_master: Annotated[
+        str | None,
+        typer.Option(
+            help="Spark master URL; implies --engine spark "
+            "(default: config, SALESML_SPARK_MASTER, local[*])."
+        ),
+    ] = None,
 ) -> None:
     """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
 
@@ -106,13 +117,39 @@ def run(
         from salesml.runner import dry_run as plan
         from salesml.runner import run_experiment
 
-        cfg = load_experiment(config, set_ or [])
+        overrides = [*(set_ or [])]
+        overrides += _engine_overrides(config, overrides, engine, spark_master)
+        cfg = load_experiment(config, overrides)
         if dry_run:
             plan(cfg)
             return
         summary = run_experiment(cfg, output_dir=output_dir, offline=offline)
     if summary.failed:
         _fail(f"candidate(s) failed: {', '.join(summary.failed)}; see summary.json", code=1)
+
+
+def _engine_overrides(
+    config: Path, overrides: list[str], engine: str | None, master: str | None
+) -> list[str]:
+    """``--engine``/``--spark-master`` as config overrides; refused where they mean nothing."""
+    import json
+
+    from salesml.config import load_experiment
+    from salesml.errors import ConfigError
+
+    if engine is not None and engine not in ("local", "spark"):
+        raise ConfigError(f"--engine {engine!r}: choose local or spark")
+    if master is not None and engine == "local":
+        raise ConfigError(f"--spark-master {master!r} with --engine local: drop one of them")
+    if master is not None:
+        engine = "spark"  # naming a master asks for Spark
+    if engine == "spark" and load_experiment(config, overrides).is_classification:
+        raise ConfigError(
+            f"{config}: --engine spark and --spark-master apply to forecast experiments; "
+            "classifiers train in this process (salesml score --engine spark scores on Spark)"
+        )
+    out = [] if engine is None else [f"engine={engine}"]
+    return out + ([] if master is None else [f"spark.master={json.dumps(master)}"])
 
 
 @app.command()
@@ -203,7 +240,8 @@ def score(
     chunk_size: Annotated[int, typer.Option(help="Rows scored at a time.")] = 100_000,
     engine: Annotated[str, typer.Option(help="pandas (one process) or spark.")] = "pandas",
     spark_master: Annotated[
-        str | None, typer.Option(help="Spark master URL (default local[*]).")
+        str | None,
+        typer.Option(help="Spark master URL (default: SALESML_SPARK_MASTER, else local[*])."),
     ] = None,
     id_: Annotated[
         list[str] | None,

@@ -144,6 +144,16 @@ class EvaluationConfig(_Strict):
     n_jobs: int = -1
 
 
+class SparkConfig(_Strict):
+    """Where ``engine: spark`` runs (:mod:`salesml.forecast.spark`): ``master`` URL (left
+    out: ``SALESML_SPARK_MASTER``, else Spark's default), extra ``conf`` settings, and
+    ``min_series``: a fit of fewer series runs on the driver (a Spark job costs seconds)."""
+
+    master: str | None = Field(default=None, min_length=1)
+    conf: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    min_series: int = Field(default=50, ge=2)
+
+
 class _Experiment(_Strict):
     """Keys every experiment has. ``source`` is the YAML file it came from."""
 
@@ -230,6 +240,8 @@ class ForecastExperiment(_Experiment):
     # fit seasonal models only on series whose autocorrelation at the season is significant
     # (auto: where the season is long, i.e. weekly data); see salesml.forecast.seasonality
     seasonality_test: Literal["auto", "on", "off"] = "auto"
+    engine: Literal["local", "spark"] = "local"  # where candidates are fitted
+    spark: SparkConfig = Field(default_factory=SparkConfig)
     baselines: list[candidate_union("forecast", "baseline")] = Field(default_factory=list)  # type: ignore[valid-type]
     models: list[candidate_union("forecast", "model")] = Field(default_factory=list)  # type: ignore[valid-type]
 

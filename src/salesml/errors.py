@@ -25,6 +25,14 @@ class TrackingError(SalesmlError):
     """A tracking store that cannot be reached or written."""
 
 
+class EngineError(SalesmlError):
+    """A compute engine (Spark) that is missing, cannot be reached or failed a job.
+
+    Never mistaken for a model's failure: the forecast fallback ladder
+    (:mod:`salesml.forecast.fallback`) raises it instead of trying a simpler form.
+    """
+
+
 class SalesmlWarning(UserWarning):
     """Something the user should know; shown on screen in one line, also while a
     command sends library warnings to its log file."""

@@ -98,6 +98,8 @@ class ForecastData(DataInfo):
     ``unscored`` names series no backtest window could score (they are still forecast).
     ``seasonal`` counts the series the seasonality test found seasonal or not (None
     when the test does not apply; see :mod:`salesml.forecast.seasonality`).
+    ``engine`` is where the candidates were fitted (``local`` or ``spark``, with
+    ``spark_master`` the session's master URL; :mod:`salesml.forecast.spark`).
     """
 
     series: int = 0
@@ -118,6 +120,8 @@ class ForecastData(DataInfo):
     fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)
     unscored: dict[str, str] = field(default_factory=dict)
     seasonal: dict[str, int] | None = None
+    engine: str = "local"
+    spark_master: str | None = None
 
 
 @dataclass

@@ -1,8 +1,8 @@
-"""Shared fixtures of the forecast tests: a small daily sales frame and a task on it."""
+"""Shared fixtures of the forecast tests: a small daily sales frame, a task on it, Spark."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,3 +75,19 @@ def make_task(tmp_path: Path) -> Callable[..., Any]:
         return ForecastTask(load_experiment(path))
 
     return _make
+
+
+# Two cores at most (the machine is shared); few shuffle partitions for small frames.
+SPARK_MASTER = "local[2]"
+SPARK_CONF = {"spark.sql.shuffle.partitions": 4}
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session for the session's Spark tests, stopped at the end."""
+    pytest.importorskip("pyspark", reason="salesml[spark] is installed by make test")
+    from salesml.spark import spark_session
+
+    session = spark_session(SPARK_MASTER, SPARK_CONF)
+    yield session
+    session.stop()

@@ -17,9 +17,11 @@ every backtest window and in the exported model, with one rule:
 A form that fails on a series - an error while fitting (statsforecast's
 "tiny datasets", a multiplicative ETS on negative values) or a forecast that
 is not finite (a moving average longer than the series) - hands the series
-to the next form it is long enough for. A series without a single period
-before a backtest origin cannot be forecast in that window and is not scored
-there; every series is forecast by the exported model.
+to the next form it is long enough for; a failure of the compute engine
+itself (:class:`~salesml.errors.EngineError`, Spark) is raised instead. A
+series without a single period before a backtest origin cannot be forecast
+in that window and is not scored there; every series is forecast by the
+exported model.
 
 The summary's ``data.fallbacks`` counts, per candidate, the series whose
 simplest form, over the evaluation windows and the final fit, was a
@@ -31,11 +33,14 @@ from __future__ import annotations
 
 import copy
 import warnings
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from salesml.errors import EngineError
 
 MIN_NON_SEASONAL = 8
 FORMS = ("model", "no_season", "non_seasonal", "seasonal_naive", "naive")
@@ -142,10 +147,20 @@ def season_testable(forecaster: Any, season_length: int) -> bool:
 
 
 def with_fallbacks(
-    forecaster: Any, season_length: int, season_test: bool = False
+    forecaster: Any,
+    season_length: int,
+    season_test: bool = False,
+    adapt: Callable[[Any], Any] | None = None,
 ) -> FallbackForecaster:
-    """Wrap an unfitted forecaster in its fallback ladder (see :func:`ladder`)."""
-    return FallbackForecaster(ladder(forecaster, season_length, season_test), season_length)
+    """Wrap an unfitted forecaster in its fallback ladder (see :func:`ladder`).
+
+    ``adapt`` is applied to every form's forecaster once the ladder is built
+    (the Spark engine swaps in its own; :mod:`salesml.forecast.spark`).
+    """
+    forms = ladder(forecaster, season_length, season_test)
+    if adapt is not None:
+        forms = [replace(f, template=adapt(f.template)) for f in forms]
+    return FallbackForecaster(forms, season_length)
 
 
 class FallbackForecaster:
@@ -253,6 +268,8 @@ class FallbackForecaster:
             model.n_jobs = 1
         try:
             model.fit(df[df[self.id_col].isin(ids)])
+        except EngineError:  # the engine failed, not the model: no simpler form helps
+            raise
         except Exception as exc:
             if i == len(self.forms) - 1:
                 raise

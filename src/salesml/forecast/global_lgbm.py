@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.forecast.models import ForecastContext, _freq_code
+from salesml.forecast.registry import PARTITION_SERIES
 
 
 class HolidayFeature:
@@ -66,6 +67,9 @@ class GlobalLightGBM:
         ``lags``, ``rolling`` (rolling-mean windows of lag 1), ``date_features``,
         ``holidays`` (``"US"`` or null), ``exog`` (false to ignore exogenous
         columns); any other key is passed to ``lightgbm.LGBMRegressor``.
+    partition_series : int
+        ``engine: spark`` only: at most this many series per model (see
+        :class:`salesml.forecast.spark_models.PartitionedLightGBM`).
     """
 
     def __init__(
@@ -78,8 +82,10 @@ class GlobalLightGBM:
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
+        partition_series: int = PARTITION_SERIES,
     ) -> None:
         p = dict(params or {})
+        self.partition_series = int(partition_series)
         lags, windows, dates = _default_features(freq, season_length)
         self.freq, self.season_length = freq, season_length
         self.lags = [int(v) for v in p.pop("lags", None) or lags]
@@ -155,6 +161,16 @@ class GlobalLightGBM:
         return out[[self.id_col, self.time_col, "yhat"]].reset_index(drop=True)
 
 
-def lightgbm_global(ctx: ForecastContext, **params: Any) -> GlobalLightGBM:
+def lightgbm_global(
+    ctx: ForecastContext, partition_series: int = PARTITION_SERIES, **params: Any
+) -> GlobalLightGBM:
     """Builder of ``lightgbm_global`` (see :class:`GlobalLightGBM` for ``params``)."""
-    return GlobalLightGBM(ctx.freq, ctx.season_length, ctx.exog, params, ctx.seed, **ctx.cols)
+    return GlobalLightGBM(
+        ctx.freq,
+        ctx.season_length,
+        ctx.exog,
+        params,
+        ctx.seed,
+        **ctx.cols,
+        partition_series=partition_series,
+    )

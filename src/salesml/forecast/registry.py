@@ -7,9 +7,15 @@ Statistical candidates are statsforecast models built by
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from salesml.registry import CandidateSpec, Param
+
+# engine: spark trains lightgbm_global once per partition of at most this many series:
+# enough series for a global model to learn across them, few enough for one Spark task
+PARTITION_SERIES = 5000
 
 _COMMON = {
     "max_history": Param(int | None, None, "fit on at most the last N periods of each series"),
@@ -139,6 +145,11 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "date_features": Param(list[str] | None, None, "calendar features"),
             "holidays": Param(str | None, "US", "holiday calendar: US or null"),
             "exog": Param(bool, True, "use the data's exogenous columns"),
+            "partition_series": Param(
+                Annotated[int, Field(ge=1)],
+                PARTITION_SERIES,
+                "engine: spark: at most this many series per model (one model per partition)",
+            ),
             "refit": _COMMON["refit"],
         },
         passthrough="lightgbm:LGBMRegressor",

@@ -48,6 +48,9 @@ candidate with ``params: {refit: false}`` is fitted at the first origin only
 and moved forward without re-estimation (statistical models and LightGBM).
 Each candidate's exported model is refitted on all data; its intervals use the
 errors of every backtest window.
+
+``engine: spark`` fits the candidates on Spark with equal results; everything
+above stays on the driver (:mod:`salesml.forecast.spark`).
 """
 
 from __future__ import annotations
@@ -158,6 +161,13 @@ class ForecastTask:
             demand=class_counts(demand_classes(df, self.id_col, self.target_col)),
             unscored=unscored,
         )
+        self.engine = None
+        if cfg.engine == "spark":
+            from salesml.forecast.spark import SparkEngine
+
+            sc = cfg.spark
+            self.engine = SparkEngine(sc.master, dict(sc.conf), h, sc.min_series)
+            self.data_info.engine, self.data_info.spark_master = "spark", self.engine.start()
         return self.data_info
 
     def _season_test(self, forecaster: Any) -> bool:
@@ -190,9 +200,10 @@ class ForecastTask:
                 **self.cols,
             )
             test = self._season_test(spec.make(ctx, **params))  # bad params fail before a fit
-            m = self.season_length
+            m, engine = self.season_length, self.engine
+            adapt = engine.adapter(refit) if engine else None
             fc = backtest(
-                lambda: with_fallbacks(spec.make(ctx, **params), m, test),
+                lambda: with_fallbacks(spec.make(ctx, **params), m, test, adapt),
                 self.df,
                 self.cutoffs,
                 self.horizon,
@@ -201,7 +212,8 @@ class ForecastTask:
                 **self.cols,
                 scale_cache=self.scale_cache,
             )
-            final = with_fallbacks(spec.make(ctx, **params), m, test)
+            on_engine = engine.adapter() if engine else None  # the final fit refits anyway
+            final = with_fallbacks(spec.make(ctx, **params), m, test, on_engine)
             return fc, final.fit(self.df).settle()
         names = params.get("members")
         if names is None:
@@ -310,11 +322,16 @@ class ForecastTask:
             "freq": self.freq,
             "windows": len(self.cutoffs) - 1,
             "refit": refit,
+            "engine": self.data_info.engine,
             **params,
         }
+        if self.engine is not None:
+            run_params["spark.master"] = self.data_info.spark_master
         core = getattr(final, "primary", final)
         if hasattr(core, "lags"):
             run_params.update(lags=core.lags, rolling=core.windows, exog=list(core.exog))
+        if hasattr(core, "models_"):  # lightgbm_global on Spark: one model per partition
+            run_params["partitions"] = len(core.models_)
         if fallbacks is not None:
             run_params.update({f"fallback.{form}": n for form, n in fallbacks.items()})
         return Outcome(

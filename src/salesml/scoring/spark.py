@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +26,10 @@ from typing import Any
 from salesml.errors import DataError
 from salesml.scoring.batch import ScoreReport
 from salesml.scoring.inputs import NUMERIC, model_facts
+from salesml.spark import spark_session
+
+# pandas writes Parquet timestamps in nanoseconds, which Spark reads only as longs
+_CONF = {"spark.sql.legacy.parquet.nanosAsLong": "true"}
 
 _SPARK_TYPES = {
     "double": "double",
@@ -34,29 +37,6 @@ _SPARK_TYPES = {
     "boolean": "boolean",
     "datetime": "timestamp",
 }
-
-
-def spark_session(master: str | None = None) -> Any:
-    """A Spark session (``local[*]`` by default) whose workers run this Python."""
-    try:
-        from pyspark.sql import SparkSession
-    except ImportError as exc:
-        raise DataError("--engine spark needs pyspark: pip install 'salesml[spark]'") from exc
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
-    spark = (
-        SparkSession.builder.master(master or "local[*]")
-        .appName("salesml-score")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .config("spark.sql.session.timeZone", "UTC")
-        # pandas writes Parquet timestamps in nanoseconds, which Spark reads only as longs
-        .config("spark.sql.legacy.parquet.nanosAsLong", "true")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
-    return spark
 
 
 def _read(spark: Any, path: str) -> Any:
@@ -109,7 +89,7 @@ def score_file_spark(
     src, out = str(input_path), Path(output_path)
     if not Path(src).exists() and "://" not in src:
         raise DataError(f"{src}: input not found")
-    spark = spark_session(master)
+    spark = spark_session(master, _CONF, app_name="salesml-score")
     df = _read(spark, src)
     missing = [c for c in facts.columns if c not in df.columns]
     if missing:
