@@ -58,7 +58,9 @@ benchmarks: $(STAMP)
 	$(BIN)/python benchmarks/bench_seasonality.py
 
 # Side by side with the tools users would pick instead (PyCaret in its own venv, a plain
-# scikit-learn script, statsforecast alone), then benchmarks/RESULTS.md from the figures.
+# scikit-learn script, statsforecast alone), the cost curves (salesml run on 10k-1M leads
+# and 100-10,000 weekly series, local and Spark local[2]) and scoring throughput, then
+# benchmarks/RESULTS.md from the figures.
 PEER_PYTHON ?= $(PYTHON)
 PYCARET := benchmarks/.venvs/pycaret
 $(PYCARET)/.installed: benchmarks/peers/requirements-pycaret.txt
@@ -70,6 +72,10 @@ $(PYCARET)/.installed: benchmarks/peers/requirements-pycaret.txt
 bench: $(STAMP) $(PYCARET)/.installed
 	$(BIN)/python benchmarks/bench_peers.py
 	$(BIN)/python benchmarks/bench_seasonality.py
+	$(BIN)/python benchmarks/bench_targets.py
+	$(BIN)/python benchmarks/bench_scale.py
+	$(BIN)/python benchmarks/bench_scale.py --curve forecast --engine spark
+	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/results_md.py
 
 clean:

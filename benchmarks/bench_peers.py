@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import machine  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 PEERS = ROOT / "benchmarks" / "peers"
 PYCARET_PYTHON = ROOT / "benchmarks" / ".venvs" / "pycaret" / "bin" / "python"
@@ -172,24 +175,6 @@ def forecast(name: str, config: str) -> dict[str, Any]:
             },
             "statsforecast": stats,
         }
-
-
-def machine() -> dict[str, Any]:
-    from importlib.metadata import version
-
-    mem = next(
-        int(line.split()[1]) // 1024
-        for line in Path("/proc/meminfo").read_text().splitlines()
-        if line.startswith("MemTotal")
-    )
-    libs = ("salesml", "scikit-learn", "lightgbm", "statsforecast", "mlflow", "pandas")
-    return {
-        "date": time.strftime("%Y-%m-%d"),
-        "cores": os.cpu_count(),
-        "memory_mib": mem,
-        "python": sys.version.split()[0],
-        "versions": {lib: version(lib) for lib in libs},
-    }
 
 
 def main(argv: list[str]) -> None:

@@ -11,24 +11,37 @@ throw-away MLflow store, then on the same 1,000,000 synthetic leads times:
   chunks, enforce the schema, probability, score, tier, write Parquet), without
   and with the three reasons per row.
 
-Targets: overhead at most 1.5x without reasons and 3x with reasons. Then it
-scores a 5,000,000-row CSV in a fresh process and prints its peak memory
-(target: under 2 GB).
+Targets: overhead at most 1.5x without reasons and 3x with reasons. Then, each in
+a fresh ``salesml score`` process (whole command: Python and, for Spark, the JVM
+start-up included; peaks as ``benchlib.ChildRun`` measures them):
+
+- ``--engine spark`` on the same 1,000,000 leads, Spark on 2 local workers
+  (``local[2]``), into one Parquet file (skipped with ``--no-spark``, or when
+  pyspark is not installed);
+- a 5,000,000-row CSV, printing its peak memory (target: under 2 GB).
+
+Writes ``benchmarks/results/scoring.json`` (``benchmarks/results_md.py`` renders it).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import io
+import json
 import os
-import resource
-import subprocess
+import re
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import ROOT, ChildRun, child_env, machine, run_child  # noqa: E402
+
+OUT = ROOT / "benchmarks" / "results" / "scoring.json"
+SPARK_MASTER = "local[2]"
 
 
 def train(folder: Path) -> tuple[str, str]:
@@ -49,12 +62,43 @@ def train(folder: Path) -> tuple[str, str]:
     return summary.candidate("lightgbm").model_uri, store
 
 
-def timed(label: str, rows: int, fn) -> float:
+def timed(label: str, rows: int, fn) -> dict[str, Any]:
+    """Time ``fn()``; print one line and return the path's figures."""
     start = time.perf_counter()
     fn()
     seconds = time.perf_counter() - start
-    print(f"{label:<28} {seconds:8.2f} s  {rows / seconds:>12,.0f} rows/s")
-    return seconds
+    print(f"{label:<44} {seconds:8.2f} s  {rows / seconds:>12,.0f} rows/s", flush=True)
+    return {"path": label, "rows": rows, "seconds": round(seconds, 3)}
+
+
+def score_command(label: str, rows: int, args: list[str], store: str) -> dict[str, Any]:
+    """Time ``salesml score ARGS`` in a fresh process; print one line, return its figures.
+
+    Raises
+    ------
+    RuntimeError
+        When the command fails (with its stderr tail).
+    """
+    cmd = [sys.executable, "-m", "salesml", "score", *args]
+    child: ChildRun = run_child(cmd, env=child_env(MLFLOW_TRACKING_URI=store), timeout=3600)
+    if child.returncode != 0 or child.killed:
+        what = f"killed ({child.killed})" if child.killed else f"exit {child.returncode}"
+        raise RuntimeError(f"{label} failed ({what}):\n{child.tail()}")
+    said = re.search(r"in ([0-9.]+) s", child.stdout)  # "scored N rows (...) in X s -> out"
+    figures = {
+        "path": label,
+        "rows": rows,
+        "seconds": round(child.seconds, 3),
+        "command_seconds": float(said.group(1)) if said else None,
+        "peak_mib": round(child.tree_peak_mib, 1),
+        "largest_process_mib": round(child.peak_mib, 1),
+    }
+    print(
+        f"{label:<44} {child.seconds:8.2f} s  {rows / child.seconds:>12,.0f} rows/s  "
+        f"(peak {child.tree_peak_mib:,.0f} MiB)",
+        flush=True,
+    )
+    return figures
 
 
 def write_big_csv(path: Path, rows: int, chunk: int = 1_000_000) -> None:
@@ -73,13 +117,26 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--big-rows", type=int, default=5_000_000)
+    parser.add_argument(
+        "--spark", action=argparse.BooleanOptionalAction, default=None, help="default: if installed"
+    )
     args = parser.parse_args(argv)
+    spark = importlib.util.find_spec("pyspark") is not None if args.spark is None else args.spark
+
+    from rich.console import Console
 
     import salesml
     from salesml.scoring.batch import score_file
     from salesml.synthetic import generate_leads
 
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores")
+    facts = machine(("pyspark",))
+    print(f"python {facts['python']}, {facts['cores']} cores")
+    results: dict[str, Any] = {
+        "machine": facts,
+        "model": "the lead demo's LightGBM (20,000 synthetic leads, calibrated on 5 folds)",
+        "rows": args.rows,
+        "paths": [],
+    }
     with tempfile.TemporaryDirectory(prefix="bench_scoring_") as tmp:
         folder = Path(tmp)
         uri, store = train(folder)
@@ -90,42 +147,64 @@ def main(argv: list[str] | None = None) -> int:
         leads.to_parquet(src, index=False)
         X = scorer.prepare(salesml.feature_frame(leads, scorer.features))
         print(f"\n{args.rows:,} leads, LightGBM calibrated on 5 folds (the lead demo's)")
-        raw = timed("raw predict_proba", args.rows, lambda: scorer.estimator.predict_proba(X))
-        plain = timed(
-            "salesml score --no-reasons",
-            args.rows,
-            lambda: score_file(uri, src, folder / "a.parquet", reasons=False, tracking_uri=store),
+        paths = results["paths"]
+        quiet = Console(quiet=True)  # no progress bar between the lines
+        paths.append(
+            timed("raw predict_proba", args.rows, lambda: scorer.estimator.predict_proba(X))
         )
-        full = timed(
-            "salesml score (reasons)",
-            args.rows,
-            lambda: score_file(uri, src, folder / "b.parquet", tracking_uri=store),
+        paths.append(
+            timed(
+                "salesml score --no-reasons (in process)",
+                args.rows,
+                lambda: score_file(
+                    uri, src, folder / "a.parquet", reasons=False, tracking_uri=store, console=quiet
+                ),
+            )
         )
+        paths.append(
+            timed(
+                "salesml score, reasons (in process)",
+                args.rows,
+                lambda: score_file(
+                    uri, src, folder / "b.parquet", tracking_uri=store, console=quiet
+                ),
+            )
+        )
+        raw, plain, full = (p["seconds"] for p in paths)
+        results["overhead"] = {"no_reasons": plain / raw, "reasons": full / raw}
         print(
             f"overhead without reasons {plain / raw:.2f}x (target <= 1.5x: "
             f"{'met' if plain / raw <= 1.5 else 'MISSED'}); with reasons {full / raw:.2f}x "
             f"(target <= 3x: {'met' if full / raw <= 3 else 'MISSED'})"
         )
-        leads = X = None  # free the 1 M rows before the 5 M-row run
+        leads = X = None  # free the 1 M rows before the child processes
+        label = f"salesml score --engine spark ({SPARK_MASTER}), reasons"
+        if spark:
+            spark_args = ["-m", uri, "-i", str(src), "-o", str(folder / "c.parquet")]
+            spark_args += ["--engine", "spark", "--spark-master", SPARK_MASTER]
+            paths.append(
+                {**score_command(label, args.rows, spark_args, store), "master": SPARK_MASTER}
+            )
+        else:
+            paths.append({"path": label, "missing": "not measured (--no-spark or no pyspark)"})
+            print(f"{label}: not measured (--no-spark or no pyspark)")
         big = folder / "big.csv"
         write_big_csv(big, args.big_rows)
-        env = {**os.environ, "MLFLOW_TRACKING_URI": store}
-        cmd = [sys.executable, "-m", "salesml", "score", "-m", uri, "-i", str(big)]
-        start = time.perf_counter()
-        proc = subprocess.run(
-            [*cmd, "-o", str(folder / "big_scores.parquet")],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        seconds = time.perf_counter() - start
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-        status = "ok" if proc.returncode == 0 else f"FAILED: {proc.stderr[-500:]}"
-        print(
-            f"\n{args.big_rows:,}-row CSV ({big.stat().st_size / 1e9:.2f} GB) with reasons: "
-            f"{seconds:.1f} s, {args.big_rows / seconds:,.0f} rows/s, peak memory {peak_mb:,.0f} MB "
-            f"(target < 2,048 MB: {'met' if peak_mb < 2048 else 'MISSED'}) [{status}]"
-        )
+        big_args = ["-m", uri, "-i", str(big), "-o", str(folder / "big_scores.parquet")]
+        results["big_csv"] = {
+            **score_command(
+                f"salesml score, {args.big_rows:,}-row CSV, reasons", args.big_rows, big_args, store
+            ),
+            "csv_gb": round(big.stat().st_size / 1e9, 2),
+        }
+    peak = results["big_csv"]["peak_mib"]
+    print(
+        f"{args.big_rows:,}-row CSV peak memory {peak:,.0f} MiB, target < 2,048 MiB: "
+        f"{'met' if peak < 2048 else 'MISSED'}"
+    )
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {OUT.relative_to(ROOT)}")
     return 0
 
 

@@ -19,18 +19,14 @@ Usage: ``python benchmarks/bench_targets.py [3000 mixed cheap]`` (default all); 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-SALESML = Path(sys.executable).with_name("salesml")
 TARGETS = {"3000": 600.0, "mixed": 300.0}
 
 
@@ -65,27 +61,25 @@ def _config(folder: Path, name: str, data: Path, **extra: Any) -> Path:
 
 def run(config: Path, folder: Path) -> dict[str, Any]:
     """``salesml run config`` in a child process: seconds, peak RSS (MiB) and the summary."""
+    from benchlib import child_env, run_child
+
     out = folder / f"out-{config.stem}"
-    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}"}
-    env["SALESML_ARTIFACT_ROOT"] = str(folder / "artifacts")
-    started = time.perf_counter()
-    proc = subprocess.Popen(
-        [str(SALESML), "run", str(config), "-o", str(out)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+    env = child_env(
+        MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
+        SALESML_ARTIFACT_ROOT=str(folder / "artifacts"),
+    )
+    child = run_child(
+        [sys.executable, "-m", "salesml", "run", str(config), "-o", str(out)],
         env=env,
         cwd=folder,
+        stall=600,
     )
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - started
-    stderr = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        raise SystemExit(f"{config.name} failed (exit {proc.returncode}):\n{stderr[-2000:]}")
+    if child.returncode != 0:
+        raise SystemExit(f"{config.name} failed (exit {child.returncode}):\n{child.tail()}")
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     return {
-        "seconds": round(seconds, 1),
-        "peak_mib": round(usage.ru_maxrss / 1024),  # KiB on Linux; the largest process
+        "seconds": round(child.seconds, 1),
+        "peak_mib": round(child.tree_peak_mib),  # the process tree's peak (PSS), see benchlib
         "series": summary["data"]["series_used"],
         "candidates": {
             c["name"]: {
@@ -154,7 +148,7 @@ def main(cases: list[str]) -> None:
                     flush=True,
                 )
             results["cheap"] = rows
-    from bench_peers import machine  # the shared machine facts of RESULTS.md
+    from benchlib import machine  # the shared machine facts of RESULTS.md
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"machine": machine(), "cases": results}

@@ -1,0 +1,159 @@
+"""The benchmark scripts' pure helpers: growth exponents, RESULTS.md rendering, child runs."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import benchlib  # noqa: E402
+import results_md  # noqa: E402
+
+SIZES = [1_000, 10_000, 100_000]
+
+
+@pytest.mark.parametrize("k", [0.5, 1.0, 2.0])
+def test_growth_exponent_recovers_a_power_law(k: float) -> None:
+    values = [3.0 * n**k for n in SIZES]
+    assert benchlib.growth_exponent(SIZES, values) == pytest.approx(k)
+
+
+def test_growth_exponent_is_the_least_squares_slope() -> None:
+    # log-log points (0, 0), (1, 1), (2, 3): slope 1.5
+    assert benchlib.growth_exponent([1, 10, 100], [1, 10, 1000]) == pytest.approx(1.5)
+
+
+@pytest.mark.parametrize(
+    ("sizes", "values", "message"),
+    [
+        ([10, 10], [1.0, 2.0], "two distinct sizes"),
+        ([10, 100], [1.0, 0.0], "above 0"),
+        ([10, 100, 1000], [1.0, 2.0], "3 sizes but 2 values"),
+    ],
+)
+def test_growth_exponent_refuses_what_it_cannot_fit(sizes, values, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        benchlib.growth_exponent(sizes, values)
+
+
+def _points(seconds, mib=None) -> list[dict]:
+    mib = mib or [100.0] * len(SIZES)
+    return [
+        {
+            "size": n,
+            "seconds": s,
+            "peak_mib": m,
+            "largest_process_mib": m,
+            "generate_seconds": 0.5,
+            "hung_runs": 0,
+        }
+        for n, s, m in zip(SIZES, seconds, mib, strict=True)
+    ]
+
+
+def test_a_fixed_start_up_cost_flattens_the_fit_over_all_sizes() -> None:
+    points = _points([20 + 0.001 * n for n in SIZES])  # 21, 30, 120 s
+    exps = benchlib.curve_exponents(points)
+    assert exps["time_all"] < exps["time_top2"] < 1
+    assert exps["time_top2"] == pytest.approx(benchlib.growth_exponent([1e4, 1e5], [30, 120]))
+    assert exps["memory_all"] == pytest.approx(0.0)
+
+
+def test_curve_exponents_need_two_sizes() -> None:
+    exps = benchlib.curve_exponents(_points([1.0, 2.0, 3.0])[:1])
+    assert exps == {"time_all": None, "time_top2": None, "memory_all": None, "memory_top2": None}
+    assert "no exponent" in benchlib.growth_line("time", exps, "time")
+
+
+def test_growth_line_verdict_follows_the_two_largest_sizes() -> None:
+    linear = benchlib.curve_exponents(_points([1.0, 10.0, 100.0]))
+    assert benchlib.growth_line("time", linear, "time").endswith("target (≤ linear) met")
+    # flat, then quadratic between the two largest: the verdict is missed
+    late = benchlib.curve_exponents(_points([10.0, 10.0, 1000.0]))
+    line = benchlib.growth_line("time", late, "time")
+    assert "n^2.00 between the two largest sizes (n^1.00 over all sizes)" in line
+    assert line.endswith("missed")
+
+
+MACHINE = {
+    "date": "2026-01-02",
+    "cores": 2,
+    "memory_mib": 24 * 1024,
+    "python": "3.11.7",
+    "versions": {"salesml": "0.1.0"},
+}
+
+
+def test_render_without_any_results_says_not_measured(tmp_path: Path) -> None:
+    text = results_md.render(tmp_path)
+    assert "## Cost curves" in text and "## Scoring throughput" in text
+    assert text.count("Not measured yet (run `make bench`).") == 3  # peers, curves, scoring
+
+
+def test_render_cost_curves_and_scoring(tmp_path: Path) -> None:
+    scale = {
+        "curves": {
+            "forecast-spark": {"title": "Spark curve", "missing": "not in this build"},
+            "leads": {
+                "machine": MACHINE,
+                "title": "Leads curve",
+                "label": "Leads",
+                "unit": "leads",
+                "config": "experiments/lead_conversion/demo.yaml",
+                "points": _points([5.0, 50.0, 5000.0], [100.0, 200.0, 400.0]),
+            },
+        }
+    }
+    paths = [
+        {"path": "raw predict_proba", "rows": 1000, "seconds": 0.5},
+        {"path": "salesml score --no-reasons", "rows": 1000, "seconds": 1.0},
+        {"path": "salesml score, reasons", "rows": 1000, "seconds": 2.0},
+        {
+            "path": "salesml score --engine spark",
+            "rows": 1000,
+            "seconds": 10.0,
+            "command_seconds": 8.0,
+            "peak_mib": 900.0,
+            "master": "local[2]",
+        },
+    ]
+    scoring = {
+        "machine": MACHINE,
+        "model": "a model",
+        "rows": 1000,
+        "paths": paths,
+        "overhead": {"no_reasons": 2.0, "reasons": 4.0},
+        "big_csv": {"path": "big", "rows": 5000, "seconds": 4.0, "peak_mib": 3000.0, "csv_gb": 1},
+    }
+    (tmp_path / "scale.json").write_text(json.dumps(scale), encoding="utf-8")
+    (tmp_path / "scoring.json").write_text(json.dumps(scoring), encoding="utf-8")
+    text = results_md.render(tmp_path)
+    curves = text[text.index("## Cost curves") : text.index("## Scoring")]
+    assert curves.index("### Leads curve") < curves.index("### Spark curve")  # fixed order
+    assert "| 100,000 | 5000.0 | 400 | 400 | 0.5 |" in curves
+    assert "Leads: time grows as n^2.00 between the two largest sizes" in curves
+    assert "(n^1.50 over all sizes): target (≤ linear) missed" in curves
+    assert "Leads: peak memory grows as n^0.30" in curves and "linear) met" in curves
+    assert "Not measured: not in this build." in curves
+    assert "Measured 2026-01-02 on 2 cores and 24 GiB" in curves
+    score = text[text.index("## Scoring") :]
+    assert "| salesml score --engine spark | 1,000 | 10.00 | 100 | 900 |" in score
+    assert "2.00x its time without reasons (target <= 1.5x: **missed**)" in score
+    assert "On Spark (local[2]), the whole command scores 100 rows/s (8.0 s of its" in score
+    assert "peak of 3,000 MiB (target < 2,048 MiB: **missed**)" in score
+
+
+def test_run_child_measures_the_child_and_kills_a_hang() -> None:
+    grow = "b = bytearray(200 * 2**20); import time; time.sleep(0.5)"
+    child = benchlib.run_child([sys.executable, "-c", grow], env=benchlib.child_env())
+    assert child.returncode == 0 and child.killed is None
+    assert child.peak_mib >= 200 and child.tree_peak_mib >= child.peak_mib
+    hung = benchlib.run_child(["sleep", "30"], stall=1.0, interval=0.1)
+    assert hung.killed == "stall" and hung.returncode != 0 and hung.seconds < 10
+    slow = benchlib.run_child([sys.executable, "-c", "while True: pass"], timeout=1.0)
+    assert slow.killed == "timeout" and slow.seconds < 10
