@@ -61,7 +61,7 @@ STALL = 300  # seconds without CPU use in the whole process tree: the run hung
 
 
 class ChildFailed(RuntimeError):
-    """A measured child process exited non-zero."""
+    """A measured child process failed, timed out or hung."""
 
 
 def _weekly_sales(n_series: int, seed: int, path: Path, chunk: int = 1_000) -> None:
@@ -226,6 +226,7 @@ def measure_point(
         "rows": summary["data"]["rows"],
         "candidates": len(summary["candidates"]),
         "champion": (summary["champion"] or {}).get("name"),
+        "fit_seconds": {c["name"]: c.get("fit_seconds") for c in summary["candidates"]},
         "hung_runs": attempt,
     }
 

@@ -25,6 +25,7 @@ from salesml.candidate_config import (
     normalise_candidates,
 )
 from salesml.errors import ConfigError
+from salesml.overrides import apply_overrides, yaml_problem
 from salesml.registry import TASK_FAMILY, spec_for
 
 CLASSIFICATION_TASKS = ("lead_conversion", "churn")
@@ -267,58 +268,6 @@ _MODELS: dict[str, type[_Experiment]] = {
 }
 
 
-def _yaml_problem(exc: yaml.YAMLError) -> str:
-    """A YAML error as one line: position and problem (PyYAML's text spans lines)."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or str(exc)
-    return f"{where}: {' '.join(str(problem).split())}"
-
-
-def _set_path(raw: dict[str, Any], dotted: str, value: Any) -> None:
-    keys = dotted.split(".")
-    node: Any = raw
-    for i, key in enumerate(keys[:-1]):
-        nxt = keys[i + 1]
-        if isinstance(node, list):
-            node = node[int(key)]
-            continue
-        if key not in node or node[key] is None:
-            node[key] = [] if nxt.isdigit() else {}
-        node = node[key]
-    last = keys[-1]
-    if isinstance(node, list):
-        node[int(last)] = value
-    else:
-        node[last] = value
-
-
-def apply_overrides(raw: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
-    """Apply ``key.sub=value`` overrides; values are parsed as YAML scalars or lists.
-
-    Parameters
-    ----------
-    raw : dict
-        The config as read from YAML; modified in place and returned.
-    overrides : list of str
-        Items like ``split.test_size=0.3`` or ``models=[logistic]``.
-    """
-    for item in overrides:
-        key, sep, text = item.partition("=")
-        if not sep or not key.strip():
-            raise ConfigError(f"--set {item!r}: expected key.sub=value")
-        try:
-            value = yaml.safe_load(text) if text.strip() else None
-            _set_path(raw, key.strip(), value)
-        except yaml.YAMLError as exc:
-            raise ConfigError(
-                f"--set {item!r}: not a valid YAML value{_yaml_problem(exc)}"
-            ) from exc
-        except (ValueError, IndexError, TypeError, AttributeError) as exc:
-            raise ConfigError(f"--set {item!r}: cannot apply ({exc})") from exc
-    return raw
-
-
 def _format_validation(exc: ValidationError, family: str, task: str) -> str:
     other = next(m for f, m in _MODELS.items() if f != family)
     parts = []
@@ -393,7 +342,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML{_yaml_problem(exc)}") from exc
+        raise ConfigError(f"{path}: not valid YAML{yaml_problem(exc)}") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     if raw is None:
