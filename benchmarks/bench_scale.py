@@ -3,7 +3,8 @@
 - ``leads``: the lead-conversion demo config (``experiments/lead_conversion/demo.yaml``)
   on 10,000, 100,000 and 1,000,000 synthetic leads;
 - ``forecast``: ``benchmarks/configs/scale_forecast.yaml`` on 100, 1,000 and 10,000
-  synthetic weekly series (156 weeks each), with the local engine or, with
+  synthetic weekly store x department series (143 weeks each, written by
+  ``salesml data generate weekly_sales``; the default candidates), with the local engine or, with
   ``--engine spark``, Spark on 2 local workers (``local[2]``).
 
 Every size is measured in fresh child processes: first one writes the data (timed
@@ -54,7 +55,7 @@ FORECAST_CONFIG = ROOT / "benchmarks" / "configs" / "scale_forecast.yaml"
 SIZES = {"leads": (10_000, 100_000, 1_000_000), "forecast": (100, 1_000, 10_000)}
 QUICK = {"leads": (5_000, 10_000, 20_000), "forecast": (50, 100, 200)}
 SEED = 7
-WEEKS = 156
+WEEKS = 143  # generate_weekly_sales' default: Walmart's history
 SPARK_MASTER = "local[2]"
 NOT_AVAILABLE = "engine spark: not available in this build"
 STALL = 300  # seconds without CPU use in the whole process tree: the run hung
@@ -64,50 +65,12 @@ class ChildFailed(RuntimeError):
     """A measured child process failed, timed out or hung."""
 
 
-def _weekly_sales(n_series: int, seed: int, path: Path, chunk: int = 1_000) -> None:
-    """Write ``n_series`` synthetic weekly series (``unique_id, ds, y``) as a CSV.
-
-    Sums salesml's daily store/product generator by week (``W-SUN``, as
-    ``bench_seasonality.py`` does), ``chunk`` series at a time to bound memory. The
-    days start on a Monday so that all ``WEEKS`` weeks are whole.
-    """
-    # TODO(generate_weekly_sales): use salesml.synthetic.generate_weekly_sales(n_series,
-    # seed) (config `data.generate: {kind: weekly_sales, rows: N, seed: S}`) once it is
-    # on main, and drop this function.
-    from salesml.synthetic import generate_sales
-
-    done = 0
-    while done < n_series:
-        n = min(chunk, n_series - done)
-        daily = generate_sales(n, seed=seed + done // chunk, start="2021-01-04", n_days=7 * WEEKS)
-        weekly = (
-            daily.set_index("ds")
-            .groupby("unique_id")["y"]
-            .resample("W-SUN")
-            .sum()
-            .reset_index()[["unique_id", "ds", "y"]]
-        )
-        weekly["unique_id"] = f"b{done // chunk:03d}_" + weekly["unique_id"].astype(str)
-        weekly.to_csv(path, mode="a", header=done == 0, index=False)
-        done += n
-
-
 def _generate(curve: str, n: int, folder: Path, timeout: float) -> tuple[Path, ChildRun]:
     """Write the data of one size in a child process; return its path and cost."""
-    if curve == "leads":
-        path = folder / "leads.csv"
-        cmd = ["data", "generate", "leads", "--rows", str(n), "--seed", str(SEED)]
-        child = run_child(
-            [sys.executable, "-m", "salesml", *cmd, "--out", str(path)], timeout=timeout
-        )
-    else:
-        path = folder / "weekly.csv"
-        code = (
-            f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
-            f"import bench_scale; bench_scale._weekly_sales({n}, {SEED}, "
-            f"__import__('pathlib').Path({str(path)!r}))"
-        )
-        child = run_child([sys.executable, "-c", code], timeout=timeout)
+    kind = "leads" if curve == "leads" else "weekly_sales"
+    path = folder / f"{kind}.csv"
+    cmd = ["data", "generate", kind, "--rows", str(n), "--seed", str(SEED), "--out", str(path)]
+    child = run_child([sys.executable, "-m", "salesml", *cmd], timeout=timeout)
     if child.returncode != 0 or child.killed:
         what = (
             f"was killed ({child.killed})" if child.killed else f"failed (exit {child.returncode})"
