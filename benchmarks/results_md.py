@@ -39,7 +39,9 @@ def _classification(rows: list[dict[str, Any]]) -> list[str]:
         "Same train/test split (salesml's), same test rows. salesml's time is the whole "
         "experiment: data, every baseline and model, bootstrap CIs, MLflow, exported "
         "models, plots. PyCaret's is `setup` + `compare_models` (its defaults: 10-fold CV "
-        "of every model it knows).",
+        "of every model it knows). salesml's run is its first into a new MLflow store, "
+        "which pays MLflow's creation of its tables; the figure in brackets is a second "
+        "run into the same store, as a data scientist's next run.",
         "",
         "| dataset | tool | wall s | test ROC-AUC | best |",
         "|---|---|---:|---:|---|",
@@ -47,8 +49,10 @@ def _classification(rows: list[dict[str, Any]]) -> list[str]:
     verdicts = []
     for row in rows:
         s = row["salesml"]
+        again = s.get("existing_store_seconds")
+        wall = f"{s['seconds']:.1f}" + (f" ({again:.1f})" if again else "")
         lines.append(
-            f"| {row['dataset']} | salesml | {s['seconds']:.1f} | {s['roc_auc']:.4f} "
+            f"| {row['dataset']} | salesml | {wall} | {s['roc_auc']:.4f} "
             f"[{s['roc_auc_ci'][0]:.3f}, {s['roc_auc_ci'][1]:.3f}] | {s['champion']} |"
         )
         for key in ("pycaret", "sklearn"):
@@ -74,9 +78,12 @@ def _classification(rows: list[dict[str, Any]]) -> list[str]:
                     f" Target >= {TARGET_SPEEDUP:.0f}x at equal or better ROC-AUC: "
                     f"**{'met' if met else 'missed'}**."
                 )
+            warm = (
+                f" ({p['seconds'] / again:.1f}x on a run into an existing store)" if again else ""
+            )
             verdicts.append(
                 f"- {row['dataset']}: salesml found its champion ({s['champion']}) "
-                f"{speed:.1f}x faster than PyCaret's compare_models ({p['best']}), {words} "
+                f"{speed:.1f}x faster{warm} than PyCaret's compare_models ({p['best']}), {words} "
                 f"test ROC-AUC ({s['roc_auc']:.3f} against {p['roc_auc']:.3f}).{target}"
             )
         sk = row.get("sklearn")

@@ -129,3 +129,36 @@ def test_notebooks_import_from_salesml_only():
                 assert line.strip() in ("import salesml",) or line.startswith(
                     "from salesml import"
                 ), f"{script.name}: {line.strip()!r}; import from the public API"
+
+
+def test_an_engine_failure_stops_the_run_a_candidate_failure_does_not(
+    write_yaml, tmp_path: Path, customers_small, tracking: str, monkeypatch
+):
+    """Spark gone (out of memory, killed) fails every later candidate: stop at the first."""
+    from mlflow import MlflowClient
+
+    from salesml import run_experiment
+    from salesml.classify.task import ClassificationTask
+    from salesml.errors import EngineError
+
+    config = load_experiment(_churn_config(write_yaml, tmp_path, customers_small, name="engine"))
+    real, seen = ClassificationTask.fit_evaluate, []
+
+    def fit_evaluate(self, cand, role, plot_dir):
+        seen.append(cand.name)
+        if cand.name == "prior":
+            raise ValueError("a model's own failure")
+        if cand.name == "control_points":
+            raise EngineError("Spark failed while forecasting (the driver exited)")
+        return real(self, cand, role, plot_dir)
+
+    monkeypatch.setattr(ClassificationTask, "fit_evaluate", fit_evaluate)
+    with pytest.raises(EngineError, match="the driver exited"):
+        run_experiment(config, tmp_path / "out", tracking, Console(quiet=True))
+    assert seen == ["prior", "control_points"]  # lightgbm never started
+    client = MlflowClient(tracking)
+    experiment = client.get_experiment_by_name("engine")
+    runs = {r.info.run_name: r for r in client.search_runs([experiment.experiment_id])}
+    assert runs["control_points"].info.status == "FAILED"
+    assert "the driver exited" in runs["control_points"].data.tags["salesml.error"]
+    assert "lightgbm" not in runs

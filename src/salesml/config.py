@@ -141,7 +141,8 @@ class EvaluationConfig(_Strict):
     bootstrap: int = Field(default=1000, ge=50, le=20000)
     seed: int = 0
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
-    # threads for the bootstrap replicates; -1: every core (results do not depend on it)
+    # threads for the bootstrap replicates, the search and calibration fits; -1: every
+    # core (results do not depend on it)
     n_jobs: int = -1
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from salesml.config import CandidateConfig, ExperimentConfig
+from salesml.errors import EngineError
 from salesml.evaluation import LOWER_IS_BETTER
 from salesml.results import (
     Champion,
@@ -83,7 +84,17 @@ def _run_candidate(
             tracker.log_artifacts(outcome.plots)
             outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
             return outcome
+    except EngineError:  # the engine (Spark) failed, not the candidate: stop the run
+        raise
     except Exception as exc:  # recorded in MLflow and the summary; the run goes on
+        from salesml.spark import driver_lost
+
+        if driver_lost():  # whatever failed, it failed because Spark's driver is gone
+            raise EngineError(
+                f"candidate {cand.name!r}: Spark's driver JVM exited (out of memory?) "
+                f"({type(exc).__name__}: {exc}); raise spark.driver.memory (forecast "
+                "config: spark.conf) or run on a cluster"
+            ) from exc
         message = redact_uri(f"{type(exc).__name__}: {exc}")
         console.print(
             f"[red]candidate {escape(repr(cand.name))} failed:[/] {escape(message)}",

@@ -326,3 +326,15 @@ def test_tune_lightgbm_draws_from_the_search_space(awkward):
         assert value in space[key], key
         assert type(value) in (int, float), (key, type(value))  # plain Python, loggable
     assert 0.5 < cv_auc <= 1.0
+
+
+def test_search_and_calibration_on_threads_equal_the_serial_fit(awkward):
+    X_train, y_train = awkward[0][:800], awkward[1][:800]
+    pipe = _pipeline("lightgbm", seed=0)
+    serial = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=4, cv=2, seed=3, n_jobs=1)
+    threaded = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=4, cv=2, seed=3, n_jobs=2)
+    assert serial[1] == threaded[1]
+    assert serial[2] == threaded[2]  # the same CV ROC-AUC, to the last bit
+    one = CalibratedModel(serial[0], cv=3, seed=0, n_jobs=1).fit(X_train, y_train)
+    two = CalibratedModel(serial[0], cv=3, seed=0, n_jobs=2).fit(X_train, y_train)
+    np.testing.assert_array_equal(one.predict_proba(awkward[2]), two.predict_proba(awkward[2]))

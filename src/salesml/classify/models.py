@@ -26,6 +26,8 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from salesml.evaluation import resolve_jobs
+
 MISSING = "__missing__"
 
 
@@ -192,8 +194,12 @@ def tune(
     n_trials: int,
     cv: int,
     seed: int,
+    n_jobs: int = 1,
 ) -> tuple[Pipeline, dict[str, Any], float]:
     """Random search over ``space`` (a candidate's search space) with stratified CV on train only.
+
+    The ``n_trials * cv`` fits run on ``n_jobs`` threads (-1: every core); each fit is
+    single-threaded and seeded, so the result does not depend on ``n_jobs``.
 
     Returns the unfitted best pipeline, its parameters and its mean CV ROC-AUC.
     """
@@ -204,12 +210,24 @@ def tune(
         scoring="roc_auc",
         cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
         random_state=seed,
-        n_jobs=1,
+        n_jobs=resolve_jobs(n_jobs),
         refit=False,
     )
-    search.fit(X, y)
+    with _threads():
+        search.fit(X, y)
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in search.best_params_.items()}
     return clone(pipeline).set_params(**best), best, float(search.best_score_)
+
+
+def _threads() -> Any:
+    """joblib's threading backend for the search and calibration fits.
+
+    The fits release the GIL (LightGBM, liblinear, numpy) and share the training
+    frame, where worker processes would each copy it and pay their start-up.
+    """
+    from joblib import parallel_backend
+
+    return parallel_backend("threading")
 
 
 def _serial_prediction(pipeline: Any) -> int | None:
@@ -240,15 +258,24 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
     cv : int
         Folds of :class:`~sklearn.calibration.CalibratedClassifierCV`.
     seed : int
+    n_jobs : int
+        Threads for the calibration folds (-1: every core); each fold's fit is
+        single-threaded and seeded, so the result does not depend on it.
     """
 
     def __init__(
-        self, estimator: Any = None, method: str = "isotonic", cv: int = 5, seed: int = 0
+        self,
+        estimator: Any = None,
+        method: str = "isotonic",
+        cv: int = 5,
+        seed: int = 0,
+        n_jobs: int = 1,
     ) -> None:
         self.estimator = estimator
         self.method = method
         self.cv = cv
         self.seed = seed
+        self.n_jobs = n_jobs
 
     def fit(self, X: pd.DataFrame, y: Any) -> CalibratedModel:
         """Fit the uncalibrated estimator on all train rows, and the calibrated one on folds."""
@@ -263,10 +290,10 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
             serial = clone(self.estimator)
             # a forest's threads go to the folds instead: same speed, reproducible calibration
             jobs = _serial_prediction(serial)
-            cal = CalibratedClassifierCV(
-                serial, method=self.method, cv=folds, n_jobs=jobs if jobs != 1 else None
-            )
-            self.calibrated_ = cal.fit(X, y)
+            jobs = resolve_jobs(self.n_jobs) if jobs in (None, 1) else jobs
+            cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
+            with _threads():
+                self.calibrated_ = cal.fit(X, y)
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self

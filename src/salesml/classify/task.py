@@ -207,10 +207,13 @@ class ClassificationTask:
                     candidate.search.n_trials,
                     candidate.search.cv,
                     seed,
+                    ev.n_jobs,
                 )
                 params.update({f"best.{k}": v for k, v in best.items()})
                 params["search.cv_roc_auc"] = round(cv_auc, 4)
-            est = CalibratedModel(est, method=candidate.calibration, cv=5, seed=seed)
+            est = CalibratedModel(
+                est, method=candidate.calibration, cv=5, seed=seed, n_jobs=ev.n_jobs
+            )
             params["calibration"] = candidate.calibration
         elif "rules" in candidate.spec.options:
             params["rules"] = len(candidate.rules)

@@ -105,9 +105,21 @@ class SparkEngine:
     min_series: int = 50
 
     def session(self) -> Any:
-        """The Spark session (started on first use, then reused)."""
-        from salesml.spark import spark_session
+        """The Spark session (started on first use, then reused).
 
+        Raises
+        ------
+        EngineError
+            When this process's driver JVM has gone (out of memory, killed): a new
+            one would hold none of the work, and would likely fail the same way.
+        """
+        from salesml.spark import driver_lost, spark_session
+
+        if driver_lost():
+            raise EngineError(
+                "Spark's driver JVM exited (out of memory?): raise spark.driver.memory "
+                "(forecast config: spark.conf) or run on a cluster"
+            )
         return spark_session(self.master, self.conf, app_name="salesml-forecast")
 
     def wants_spark(self, n_series: int) -> bool:

@@ -41,9 +41,17 @@ def _spark_job(what: str) -> Iterator[None]:
     except SparkFitError:
         raise
     except Exception as exc:
+        from salesml.spark import discard_dead_session
+
         first = next((line for line in str(exc).splitlines() if line.strip()), "")
+        hint = ""
+        if discard_dead_session() or "OutOfMemoryError" in str(exc):
+            hint = (
+                "; Spark's driver JVM exited or ran out of memory: raise spark.driver.memory "
+                "(forecast config: spark.conf) or run on a cluster"
+            )
         raise EngineError(
-            f"Spark failed while {what} ({type(exc).__name__}: {first[:300]})"
+            f"Spark failed while {what} ({type(exc).__name__}: {first[:300]}){hint}"
         ) from exc
 
 
