@@ -157,3 +157,55 @@ def test_run_child_measures_the_child_and_kills_a_hang() -> None:
     assert hung.killed == "stall" and hung.returncode != 0 and hung.seconds < 10
     slow = benchlib.run_child([sys.executable, "-c", "while True: pass"], timeout=1.0)
     assert slow.killed == "timeout" and slow.seconds < 10
+
+
+def _classification_row(seconds: float, roc_auc: float) -> dict:
+    return {
+        "dataset": "Telco churn",
+        "salesml": {
+            "seconds": seconds,
+            "existing_store_seconds": seconds - 2,
+            "fit_seconds": 6.5,
+            "champion": "lightgbm",
+            "roc_auc": 0.85,
+            "roc_auc_ci": [0.83, 0.87],
+            "candidates": 5,
+        },
+        "pycaret": {
+            "peer": "PyCaret 3.3.2",
+            "seconds": 150.0,
+            "best": "GradientBoostingClassifier",
+            "roc_auc": roc_auc,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("seconds", "roc_auc", "verdict"),
+    [(10.0, 0.84, "met"), (20.0, 0.84, "missed"), (10.0, 0.86, "missed")],
+)
+def test_classification_verdict_checks_speed_and_roc_auc(seconds, roc_auc, verdict) -> None:
+    lines = results_md._classification([_classification_row(seconds, roc_auc)])
+    line = next(x for x in lines if x.startswith("- Telco churn: salesml found"))
+    assert f"{150.0 / seconds:.1f}x faster ({150.0 / (seconds - 2):.1f}x on a run into" in line
+    assert f"at equal or better ROC-AUC: **{verdict}**." in line
+    # a miss says where salesml's time went; a met target does not
+    assert ("took 6.5 s of its" in line) == (verdict == "missed")
+    assert f"| Telco churn | salesml | {seconds:.1f} ({seconds - 2:.1f}) | 0.8500" in "\n".join(
+        lines
+    )
+
+
+def test_classification_verdict_gives_the_range_of_repeated_runs() -> None:
+    row = _classification_row(20.0, 0.84)
+    row["salesml"]["runs_seconds"] = [21.0, 20.0, 24.5]
+    row["pycaret"]["runs_seconds"] = [150.0, 240.0, 120.0]
+    line = results_md._classification([row])[-2]
+    assert "Medians of 3 runs each: PyCaret took 120 to 240 s, salesml 20.0 to 24.5 s." in line
+
+
+def test_classification_verdict_names_pycarets_slowest_model() -> None:
+    row = _classification_row(10.0, 0.84)
+    row["pycaret"].update(models=15, slowest={"LightGBM": 28.2, "Logistic Regression": 0.4})
+    line = results_md._classification([row])[-2]
+    assert line.endswith("PyCaret compared 15 models; the slowest, LightGBM, took 28.2 s per fold.")
