@@ -87,13 +87,11 @@ def _run_candidate(
     except EngineError:  # the engine (Spark) failed, not the candidate: stop the run
         raise
     except Exception as exc:  # recorded in MLflow and the summary; the run goes on
-        from salesml.spark import driver_lost
+        from salesml.spark import DRIVER_LOST_HINT, driver_lost
 
         if driver_lost():  # whatever failed, it failed because Spark's driver is gone
             raise EngineError(
-                f"candidate {cand.name!r}: Spark's driver JVM exited (out of memory?) "
-                f"({type(exc).__name__}: {exc}); raise spark.driver.memory (forecast "
-                "config: spark.conf) or run on a cluster"
+                f"candidate {cand.name!r} ({type(exc).__name__}: {exc}): {DRIVER_LOST_HINT}"
             ) from exc
         message = redact_uri(f"{type(exc).__name__}: {exc}")
         console.print(

@@ -42,6 +42,10 @@ _DEFAULTS = {
 # this machine's memory (1 to 32 GiB) and exits on its first OutOfMemoryError,
 # which fails the run with a message instead.
 LOCAL_MEMORY_SHARE = 0.25
+DRIVER_LOST_HINT = (
+    "Spark's driver JVM exited (out of memory?): raise spark.driver.memory "
+    "(forecast config: spark.conf) or run on a cluster"
+)
 _lost: list[str] = []  # the driver JVMs found gone in this process (see driver_lost)
 
 
@@ -125,8 +129,11 @@ def discard_dead_session() -> bool:
     active context pointing at it, and every later call that looks for an active
     session - MLflow does, when it starts or ends a run - fails with a refused
     connection instead of the error that matters. Forgetting it (what ``stop()``
-    would clear, were the JVM there to answer) lets those calls work again.
+    would clear, were the JVM there to answer) lets those calls work again. Without
+    pyspark loaded there was never a driver: False, at no cost.
     """
+    if "pyspark" not in sys.modules:
+        return False
     from py4j.protocol import Py4JError
     from pyspark import SparkContext
     from pyspark.sql import SparkSession
@@ -156,10 +163,6 @@ def discard_dead_session() -> bool:
 def driver_lost() -> bool:
     """Whether a Spark driver JVM this process used has gone (and was discarded).
 
-    Checks the active session first (:func:`discard_dead_session`); without pyspark
-    loaded there was never a driver, and the answer is False at no cost.
+    Checks the active session first (:func:`discard_dead_session`).
     """
-    if "pyspark" not in sys.modules:
-        return False
-    discard_dead_session()
-    return bool(_lost)
+    return discard_dead_session() or bool(_lost)

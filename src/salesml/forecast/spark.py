@@ -113,13 +113,10 @@ class SparkEngine:
             When this process's driver JVM has gone (out of memory, killed): a new
             one would hold none of the work, and would likely fail the same way.
         """
-        from salesml.spark import driver_lost, spark_session
+        from salesml.spark import DRIVER_LOST_HINT, driver_lost, spark_session
 
         if driver_lost():
-            raise EngineError(
-                "Spark's driver JVM exited (out of memory?): raise spark.driver.memory "
-                "(forecast config: spark.conf) or run on a cluster"
-            )
+            raise EngineError(DRIVER_LOST_HINT)
         return spark_session(self.master, self.conf, app_name="salesml-forecast")
 
     def wants_spark(self, n_series: int) -> bool:

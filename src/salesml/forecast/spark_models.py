@@ -41,15 +41,12 @@ def _spark_job(what: str) -> Iterator[None]:
     except SparkFitError:
         raise
     except Exception as exc:
-        from salesml.spark import discard_dead_session
+        from salesml.spark import DRIVER_LOST_HINT, discard_dead_session
 
         first = next((line for line in str(exc).splitlines() if line.strip()), "")
         hint = ""
         if discard_dead_session() or "OutOfMemoryError" in str(exc):
-            hint = (
-                "; Spark's driver JVM exited or ran out of memory: raise spark.driver.memory "
-                "(forecast config: spark.conf) or run on a cluster"
-            )
+            hint = f"; {DRIVER_LOST_HINT}"
         raise EngineError(
             f"Spark failed while {what} ({type(exc).__name__}: {first[:300]}){hint}"
         ) from exc

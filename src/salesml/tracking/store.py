@@ -187,9 +187,9 @@ class Tracker:
                 raise
             except BaseException as exc:
                 # a Spark driver that died leaves a session MLflow would query (and fail on)
-                from salesml.spark import driver_lost
+                from salesml.spark import discard_dead_session
 
-                driver_lost()
+                discard_dead_session()
                 mlflow.log_text(redact_uri("".join(traceback.format_exception(exc))), "error.txt")
                 mlflow.set_tag("salesml.error", redact_uri(f"{type(exc).__name__}: {exc}")[:5000])
                 mlflow.end_run(status="FAILED")
