@@ -89,7 +89,7 @@ def report(title: str, summary: Any, seconds: float) -> None:
 
 
 def against_seasonal_naive(summary: Any, task: Any) -> None:
-    from salesml.task import Outcome
+    from salesml.experiment.task import Outcome
 
     champ = summary.champion.name if summary.champion else None
     if not champ or "seasonal_naive" not in task.results:
@@ -109,7 +109,7 @@ def against_seasonal_naive(summary: Any, task: Any) -> None:
 
 
 def synthetic_config(n_series: int, folder: Path) -> Any:
-    from salesml.config import parse_experiment
+    from salesml.experiment.config import parse_experiment
     from salesml.synthetic import generate_sales
 
     path = folder / f"sales_{n_series}.parquet"
@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cases", nargs="+", default=["walmart", "demo", "synthetic"])
     parser.add_argument("--series", type=int, default=1000, help="synthetic series (default 1000)")
     args = parser.parse_args(argv)
-    from salesml.config import load_experiment
+    from salesml.experiment.config import load_experiment
 
     with tempfile.TemporaryDirectory(prefix="bench_forecast_") as tmp:
         store = Path(tmp)

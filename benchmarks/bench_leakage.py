@@ -19,8 +19,8 @@ from pathlib import Path
 import pandas as pd
 
 from salesml.classify.leakage import find_leaks
-from salesml.data import binary_target, load_table
-from salesml.schema import infer_schema
+from salesml.io.data import binary_target, load_table
+from salesml.io.schema import infer_schema
 from salesml.synthetic import generate_leads
 
 ROOT = Path(__file__).resolve().parents[1]

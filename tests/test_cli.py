@@ -254,7 +254,7 @@ def test_inspect_missing_file(tmp_path: Path):
 
 
 def test_candidates_lists_every_registered_type():
-    from salesml.registry import candidates
+    from salesml.experiment.registry import candidates
 
     result = invoke("candidates")
     assert result.exit_code == 0, result.output

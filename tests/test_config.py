@@ -1,4 +1,4 @@
-"""Tests for salesml.config: loading, ``--set`` overrides, and clear errors (also via the CLI)."""
+"""Tests for salesml.experiment.config: loading, ``--set`` overrides, and clear errors (also via the CLI)."""
 
 from __future__ import annotations
 
@@ -15,9 +15,10 @@ import yaml
 from typer.testing import CliRunner
 
 from conftest import ROOT
+from salesml.classify.config import ClassificationExperiment
 from salesml.cli import app
-from salesml.config import ClassificationExperiment, load_experiment
 from salesml.errors import ConfigError
+from salesml.experiment.config import load_experiment
 
 # experiments/funnel/ holds funnel analyses (salesml funnel), tested in tests/funnel.
 EXPERIMENTS = sorted(
@@ -434,7 +435,7 @@ def test_config_error_names_file_and_key(write_yaml, case: str):
 def test_valid_forecast_config_loads(write_yaml):
     """The forecast error cases above are errors only for what they remove."""
     cfg = load_experiment(write_yaml(_forecast()))
-    assert cfg.horizon == 4 and not cfg.is_classification
+    assert cfg.horizon == 4 and cfg.family == "forecast"
 
 
 def test_a_forecast_config_without_candidates_gets_the_registry_defaults(write_yaml):

@@ -1,4 +1,4 @@
-"""Tests for salesml.data: kind inference, read-only loading, atomic writes, target checks."""
+"""Tests for salesml.io.data: kind inference, read-only loading, atomic writes, target checks."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT, TELCO
-from salesml.data import (
+from salesml.errors import DataError
+from salesml.io.data import (
     binary_target,
     check_unique_ids,
     file_sha256,
@@ -25,8 +26,7 @@ from salesml.data import (
     require_columns,
     write_frame,
 )
-from salesml.errors import DataError
-from salesml.schema import KINDS
+from salesml.io.schema import KINDS
 
 EXTERNAL = ROOT / "data" / "external"
 N = 40
@@ -167,7 +167,7 @@ def test_hex_hash_ids_do_not_crash_the_interpreter(tmp_path: Path):
     ids[9] = "8e2569614270f3d8b9e7038efac9f116"
     pd.DataFrame({"mql_id": ids, "score": range(30)}).to_csv(path, index=False)
     code = (
-        "import sys; from salesml.data import load_table; "
+        "import sys; from salesml.io.data import load_table; "
         "print(load_table(sys.argv[1]).schema.kind('mql_id'))"
     )
     proc = subprocess.run(
@@ -182,7 +182,7 @@ def test_numbers_before_a_huge_exponent_do_not_crash_the_csv_reader(tmp_path: Pa
     path = tmp_path / "risky.csv"
     path.write_text("a,b\n1,x\n401013266745e5661589292315434968,y\n2.5,z\n")
     code = (
-        "import sys; from salesml.data import read_frame; f = read_frame(sys.argv[1]); "
+        "import sys; from salesml.io.data import read_frame; f = read_frame(sys.argv[1]); "
         "print(f['a'].tolist(), f['b'].tolist())"
     )
     proc = subprocess.run(
@@ -469,7 +469,7 @@ def test_olist_and_walmart_load_with_sensible_kinds():
     """In a subprocess: the Olist ids once crashed pandas (see the hex-hash test)."""
     code = """
 import json, sys
-from salesml.data import load_table
+from salesml.io.data import load_table
 root = sys.argv[1]
 mql = load_table(root + "/olist_funnel/olist_marketing_qualified_leads_dataset.csv")
 walmart = load_table(root + "/walmart_sales/Walmart_Store_sales.csv", date_format="%d-%m-%Y")

@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 
 from conftest import TELCO
 from salesml.cli import app
-from salesml.data import load_table, read_frame
-from salesml.dialect import sniff_csv
+from salesml.io.data import load_table, read_frame
+from salesml.io.dialect import sniff_csv
 
 FRAME = pd.DataFrame(
     {
@@ -90,8 +90,8 @@ def test_a_semicolon_telco_export_runs_like_the_original(tmp_path: Path, write_y
 
 
 def test_read_overrides_are_validated(write_yaml):
-    from salesml.config import load_experiment
     from salesml.errors import ConfigError
+    from salesml.experiment.config import load_experiment
 
     base = {"name": "x", "task": "churn", "baselines": ["prior"]}
     ok = load_experiment(

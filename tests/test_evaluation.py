@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import average_precision_score, brier_score_loss, log_loss, roc_auc_score
 
-from salesml.evaluation import (
+from salesml.experiment.evaluation import (
     CLASSIFICATION_METRICS,
     bootstrap_map,
     bootstrap_weights,

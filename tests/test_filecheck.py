@@ -1,4 +1,4 @@
-"""salesml.filecheck: binary files, over-long lines and bad bytes, found across chunk borders."""
+"""salesml.io.filecheck: binary files, over-long lines and bad bytes, found across chunk borders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from salesml.errors import DataError
-from salesml.filecheck import encoding_problem, scan_csv
+from salesml.io.filecheck import encoding_problem, scan_csv
 
 
 def _write(tmp_path: Path, data: bytes) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from salesml.interrupt import Terminated, exit_code, interruptible
+from salesml.runtime.interrupt import Terminated, exit_code, interruptible
 
 
 def test_sigterm_becomes_an_interruption_inside_the_block_only():
@@ -53,7 +53,7 @@ def test_a_forked_worker_stopped_by_its_pool_ends_quietly_by_the_signal():
 
 _RACE = """
 import os, signal, sys, time
-from salesml.interrupt import interruptible
+from salesml.runtime.interrupt import interruptible
 
 delay = {"on": False}
 # runs before salesml's own fork hook (registered later, in interruptible): it holds the

@@ -1,4 +1,4 @@
-"""Tests for salesml.registry and the wings' declarations: one entry per candidate, used everywhere."""
+"""Tests for salesml.experiment.registry and the wings' declarations: one entry per candidate, used everywhere."""
 
 from __future__ import annotations
 
@@ -9,19 +9,19 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.config import load_experiment
 from salesml.errors import ConfigError
-from salesml.registry import (
-    FAMILIES,
+from salesml.experiment.config import load_experiment
+from salesml.experiment.registry import (
     CandidateSpec,
     Param,
     candidate_table,
     candidates,
-    resolve,
     spec_for,
     unknown_params,
 )
+from salesml.experiment.tasks import families, resolve
 
+FAMILIES = list(families())
 SPECS = [s for fam in FAMILIES for s in candidates(fam).values()]
 # Options whose default is applied inside salesml's own code rather than read from a
 # signature (the backtest's refit, the ensemble's members, the global model's features).

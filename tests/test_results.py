@@ -1,4 +1,4 @@
-"""Tests for salesml.results: the typed summary, its JSON round trip and its labels."""
+"""Tests for salesml.experiment.results: the typed summary, its JSON round trip and its labels."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from salesml.errors import DataError
-from salesml.results import (
+from salesml.experiment.results import (
     SCHEMA_VERSION,
     CandidateResult,
     Champion,
@@ -34,7 +34,11 @@ def _summary(task: str = "churn", confidence: float = 0.9, beats: bool = True) -
     lo, hi = (-0.3, -0.1) if forecast else (0.01, 0.05)
     return Summary(
         experiment=ExperimentInfo(
-            name="unit", task=task, primary_metric=metric, confidence=confidence
+            name="unit",
+            task=task,
+            primary_metric=metric,
+            confidence=confidence,
+            lower_is_better=forecast,
         ),
         data=data,
         candidates=[

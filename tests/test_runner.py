@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 
 import salesml
 from salesml.cli import app
-from salesml.config import load_experiment
 from salesml.errors import DataError
+from salesml.experiment.config import load_experiment
 from salesml.runner import dry_run
 
 

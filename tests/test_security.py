@@ -26,7 +26,7 @@ import yaml
 from typer.testing import CliRunner
 
 from salesml.cli import app
-from salesml.paths import safe_name, safe_names
+from salesml.io.paths import safe_name, safe_names
 from salesml.tracking import redact_uri
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "salesml"
@@ -235,7 +235,7 @@ def test_redact_uri(uri: str, expected: str):
 
 
 def test_the_log_file_masks_passwords(tmp_path: Path):
-    from salesml.logfile import library_log
+    from salesml.runtime.logfile import library_log
 
     secret = "postgresql://ann:s3cret@db/mlflow"
     with library_log(tmp_path / "salesml.log") as log:
@@ -251,7 +251,7 @@ def test_the_log_file_masks_passwords(tmp_path: Path):
 
 
 def test_the_run_hint_masks_the_password():
-    from salesml.results import ClassificationData, ExperimentInfo, Summary
+    from salesml.experiment.results import ClassificationData, ExperimentInfo, Summary
     from salesml.runner import mlflow_ui_hint
 
     info = ExperimentInfo(

@@ -1,4 +1,4 @@
-"""The shared Spark session's settings (salesml.spark): what a local driver gets."""
+"""The shared Spark session's settings (salesml.runtime.spark): what a local driver gets."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from salesml.spark import LOG_CONFIG, local_driver_memory, session_defaults
+from salesml.runtime.spark import LOG_CONFIG, local_driver_memory, session_defaults
 
 
 def test_a_local_driver_gets_a_quarter_of_the_machine_and_exits_on_running_out() -> None:
@@ -34,7 +34,7 @@ def test_no_session_means_nothing_to_discard() -> None:
     pytest.importorskip("pyspark", reason="salesml[spark] is installed by make test")
     from pyspark import SparkContext
 
-    from salesml.spark import discard_dead_session
+    from salesml.runtime.spark import discard_dead_session
 
     if SparkContext._active_spark_context is None:
         assert discard_dead_session() is False
@@ -42,7 +42,7 @@ def test_no_session_means_nothing_to_discard() -> None:
 
 DEAD_DRIVER = """
 import os, signal, sys, time
-from salesml.spark import driver_lost, spark_session
+from salesml.runtime.spark import driver_lost, spark_session
 spark = spark_session("local[1]")
 assert spark.range(3).count() == 3 and not driver_lost()
 java = int(spark.sparkContext._gateway.proc.pid)

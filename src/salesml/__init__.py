@@ -22,18 +22,21 @@ __version__ = "0.1.0"
 
 _API = {
     # experiments
-    "load_experiment": "salesml.config",
+    "load_experiment": "salesml.experiment.config",
     "run_experiment": "salesml.runner",
     "dry_run": "salesml.runner",
+    "load_run": "salesml.experiment.reopen",
+    "register_task": "salesml.experiment.tasks",
+    "TaskSpec": "salesml.experiment.tasks",
     # results
-    "load_summary": "salesml.results",
-    "candidates_frame": "salesml.results",
-    "champion_verdict": "salesml.results",
-    "ci_label": "salesml.results",
-    "Summary": "salesml.results",
+    "load_summary": "salesml.experiment.results",
+    "candidates_frame": "salesml.experiment.results",
+    "champion_verdict": "salesml.experiment.results",
+    "ci_label": "salesml.experiment.results",
+    "Summary": "salesml.experiment.results",
     # data
-    "load_table": "salesml.data",
-    "read_frame": "salesml.data",
+    "load_table": "salesml.io.data",
+    "read_frame": "salesml.io.data",
     "feature_frame": "salesml.classify.task",
     "to_long": "salesml.forecast.data",
     "future_frame": "salesml.forecast.data",
@@ -42,7 +45,7 @@ _API = {
     "run_funnel": "salesml.funnel.run",
     # models and candidates
     "load_model": "salesml.tracking",
-    "candidate_table": "salesml.registry",
+    "candidate_table": "salesml.experiment.registry",
     # errors
     "SalesmlError": "salesml.errors",
     "ConfigError": "salesml.errors",

@@ -23,8 +23,6 @@ app = typer.Typer(
 data_app = typer.Typer(help="Generate and inspect data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 
-DEMO_SIZES = {"leads": 20_000, "customers": 10_000, "sales": 60, "opportunities": 5_000}
-
 
 def _fail(message: str, code: int = 2) -> None:
     from rich.console import Console
@@ -51,7 +49,7 @@ def _user_errors() -> Iterator[None]:
     except SalesmlError as exc:
         _fail(str(exc))
     except KeyboardInterrupt as exc:
-        from salesml.interrupt import exit_code
+        from salesml.runtime.interrupt import exit_code
 
         what = "terminated (SIGTERM)" if exit_code(exc) == 143 else "interrupted (Ctrl-C)"
         _fail(
@@ -113,7 +111,7 @@ def run(
     """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
 
     with _user_errors():
-        from salesml.config import load_experiment
+        from salesml.experiment.config import load_experiment
         from salesml.runner import dry_run as plan
         from salesml.runner import run_experiment
 
@@ -134,8 +132,8 @@ def _engine_overrides(
     """``--engine``/``--spark-master`` as config overrides; refused where they mean nothing."""
     import json
 
-    from salesml.config import load_experiment
     from salesml.errors import ConfigError
+    from salesml.experiment.config import load_experiment
 
     if engine is not None and engine not in ("local", "spark"):
         raise ConfigError(f"--engine {engine!r}: choose local or spark")
@@ -143,10 +141,11 @@ def _engine_overrides(
         raise ConfigError(f"--spark-master {master!r} with --engine local: drop one of them")
     if master is not None:
         engine = "spark"  # naming a master asks for Spark
-    if engine == "spark" and load_experiment(config, overrides).is_classification:
+    cfg = load_experiment(config, overrides) if engine is not None else None
+    if cfg is not None and "engine" not in type(cfg).model_fields:
         raise ConfigError(
-            f"{config}: --engine spark and --spark-master apply to forecast experiments; "
-            "classifiers train in this process (salesml score --engine spark scores on Spark)"
+            f"{config}: --engine and --spark-master apply to experiments whose task has an engine "
+            f"setting; {cfg.task} models train in this process (score --engine spark scores on Spark)"
         )
     out = [] if engine is None else [f"engine={engine}"]
     return out + ([] if master is None else [f"spark.master={json.dumps(master)}"])
@@ -161,7 +160,7 @@ def sync(
     from rich.markup import escape
 
     with _user_errors():
-        from salesml.logfile import library_log
+        from salesml.runtime.logfile import library_log
         from salesml.tracking import load_mlflow, sync_offline
 
         load_mlflow()
@@ -189,7 +188,7 @@ def sync(
 def candidates(
     task: Annotated[
         str | None,
-        typer.Option(help="lead_conversion, churn or forecast (default: every task)."),
+        typer.Option(help="A task name (default: every task); see the table's family column."),
     ] = None,
 ) -> None:
     """List every baseline and model a config can use, with its options."""
@@ -197,11 +196,11 @@ def candidates(
     from rich.markup import escape
     from rich.table import Table
 
-    from salesml.config import TASKS
-    from salesml.registry import candidate_table
+    from salesml.experiment.registry import candidate_table
+    from salesml.experiment.tasks import task_names
 
-    if task is not None and task not in TASKS:
-        _fail(f"--task {task!r}: choose from {', '.join(TASKS)}")
+    if task is not None and task not in task_names():
+        _fail(f"--task {task!r}: choose from {', '.join(task_names())}")
     table = Table(title=f"salesml candidates{f' for {task}' if task else ''}")
     for col in ("family", "role", "type", "description", "options (params: and keys)"):
         table.add_column(col, overflow="fold")
@@ -224,7 +223,7 @@ def demo(
     ] = True,
 ) -> None:
     """The whole story: data, every experiment and its HTML report, funnels, where to look."""
-    from salesml.demo import run_demo
+    from salesml.demo import DEMO_SIZES, run_demo
 
     with _user_errors():
         failed = run_demo(out=out, seed=seed, sizes=DEMO_SIZES, experiments=experiments, real=real)
@@ -253,7 +252,7 @@ def score(
     ] = True,
 ) -> None:
     """Score a file with an exported model: scores, tiers and reasons, or forecasts."""
-    from salesml.logfile import library_log
+    from salesml.runtime.logfile import library_log
     from salesml.tracking import load_mlflow
 
     if engine not in ("pandas", "spark"):
@@ -293,7 +292,7 @@ def serve(
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 5000,
 ) -> None:
     """Serve a model over REST (MLflow's scoring server): POST /invocations, GET /ping."""
-    from salesml.logfile import own_warnings_on_screen
+    from salesml.runtime.logfile import own_warnings_on_screen
     from salesml.tracking import serve_model
 
     typer.echo(f"serving {model} on http://{host}:{port}/invocations (Ctrl-C stops)")
@@ -342,9 +341,9 @@ def report(
     ] = None,
 ) -> None:
     """Write one self-contained HTML report of an experiment, from MLflow."""
-    from salesml.logfile import library_log
-    from salesml.paths import safe_name
+    from salesml.io.paths import safe_name
     from salesml.report.build import write_report
+    from salesml.runtime.logfile import library_log
     from salesml.tracking import load_mlflow
 
     load_mlflow()
@@ -364,7 +363,7 @@ def data_generate(
     ),
 ) -> None:
     """Generate a deterministic synthetic CRM dataset."""
-    from salesml.data import write_frame
+    from salesml.io.data import write_frame
     from salesml.synthetic import generate
 
     try:
@@ -381,7 +380,7 @@ def data_inspect(
     date_format: Annotated[str | None, typer.Option(help="strftime format of dates.")] = None,
 ) -> None:
     """Print a file's inferred schema (column kinds, missing share, distinct values)."""
-    from salesml.data import load_table
+    from salesml.io.data import load_table
 
     with _user_errors():
         table = load_table(path, date_format=date_format)

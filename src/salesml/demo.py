@@ -22,6 +22,10 @@ def describe(kind: str, frame: Any) -> str:
     return text
 
 
+# Rows (series for sales) of each synthetic dataset ``salesml demo`` generates.
+DEMO_SIZES = {"leads": 20_000, "customers": 10_000, "sales": 60, "opportunities": 5_000}
+
+
 def run_demo(
     out: Path, seed: int, sizes: dict[str, int], experiments: Path, real: bool = True
 ) -> list[str]:
@@ -39,8 +43,8 @@ def run_demo(
 
     from rich.console import Console
 
-    from salesml.config import load_experiment
-    from salesml.data import load_table, write_frame
+    from salesml.experiment.config import load_experiment
+    from salesml.io.data import load_table, write_frame
     from salesml.report.build import write_report
     from salesml.runner import mlflow_ui_hint, run_experiment
     from salesml.synthetic import GENERATORS

@@ -1,11 +1,14 @@
 """The experiment loop shared by every task: candidates, tracking, champion, summary.
 
-A task (classification or forecast) implements :class:`salesml.task.Task`:
-it prepares and validates the data, fits and evaluates one candidate into an
-:class:`~salesml.task.Outcome`, and computes the paired difference between
-two outcomes. This module does the rest once for all tasks: MLflow parent and
-child runs, failure isolation, the champion against the best baseline, the
-model registry, the comparison table and ``summary.json``.
+A task (declared by a :class:`~salesml.experiment.tasks.TaskSpec`) implements
+:class:`salesml.experiment.task.Task`: it prepares and validates the data,
+fits and evaluates one candidate into an :class:`~salesml.experiment.task.Outcome`
+holding its test predictions, and computes the paired difference between two
+outcomes. This module does the rest once for all tasks, knowing none by name:
+MLflow parent and child runs, failure isolation, the champion against the best
+baseline, the model registry, the predictions file a run is reopened from
+(:func:`salesml.load_run`) and ``summary.json``. It reports progress to a
+:class:`~salesml.experiment.progress.Progress` listener and draws nothing itself.
 """
 
 from __future__ import annotations
@@ -14,45 +17,27 @@ import time
 from pathlib import Path
 from typing import Any
 
-from salesml.config import CandidateConfig, ExperimentConfig
 from salesml.errors import EngineError
-from salesml.evaluation import LOWER_IS_BETTER
-from salesml.results import (
-    Champion,
-    ExperimentInfo,
-    Summary,
-    ci_label,
-)
-from salesml.screen import make_console, mlflow_ui_hint, print_notes, print_table
-from salesml.task import Outcome, Task
+from salesml.experiment.candidates import CandidateConfig
+from salesml.experiment.config import ExperimentConfig
+from salesml.experiment.progress import Progress, RunFiles
+from salesml.experiment.results import PREDICTIONS, Champion, ExperimentInfo, Summary, ci_label
+from salesml.experiment.task import Outcome, Task
+from salesml.experiment.tasks import MetricSpec, make_task, task_spec
+from salesml.screen import make_console, mlflow_ui_hint, print_notes
 
 __all__ = ["dry_run", "make_task", "mlflow_ui_hint", "run_experiment"]
 
 
-def make_task(config: ExperimentConfig) -> Task:
-    """The task adapter for ``config.task``."""
-    if config.is_classification:
-        from salesml.classify.task import ClassificationTask
-
-        return ClassificationTask(config)
-    from salesml.forecast.task import ForecastTask
-
-    return ForecastTask(config)
-
-
-def _better(metric: str, a: float, b: float) -> bool:
-    return a < b if metric in LOWER_IS_BETTER else a > b
-
-
-def _best(outcomes: list[Outcome], role: str, metric: str) -> Outcome | None:
+def _best(outcomes: list[Outcome], role: str, metric: MetricSpec) -> Outcome | None:
     best = None
     for o in outcomes:
         if o.role != role or o.status != "ok":
             continue
-        value = o.metrics.get(metric)
+        value = o.metrics.get(metric.name)
         if value is None or value != value:
             continue
-        if best is None or _better(metric, value, best.metrics[metric]):
+        if best is None or metric.better(value, best.metrics[metric.name]):
             best = o
     return best
 
@@ -63,11 +48,9 @@ def _run_candidate(
     cand: CandidateConfig,
     role: str,
     plot_dir: Path,
-    console: Any,
+    progress: Progress,
     source: str,
 ) -> Outcome:
-    from rich.markup import escape
-
     from salesml.tracking import ROLE_TAG, redact_uri
 
     run_id: list[str] = []
@@ -84,20 +67,16 @@ def _run_candidate(
             tracker.log_artifacts(outcome.plots)
             outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
             return outcome
-    except EngineError:  # the engine (Spark) failed, not the candidate: stop the run
+    except EngineError:  # the task's engine failed, not the candidate: stop the run
         raise
     except Exception as exc:  # recorded in MLflow and the summary; the run goes on
-        from salesml.spark import DRIVER_LOST_HINT, driver_lost
-
-        if driver_lost():  # whatever failed, it failed because Spark's driver is gone
+        engine = task.engine_failure(exc)  # whatever failed, it failed because the engine died
+        if engine is not None:
             raise EngineError(
-                f"candidate {cand.name!r} ({type(exc).__name__}: {exc}): {DRIVER_LOST_HINT}"
+                f"candidate {cand.name!r} ({type(exc).__name__}: {exc}): {engine}"
             ) from exc
         message = redact_uri(f"{type(exc).__name__}: {exc}")
-        console.print(
-            f"[red]candidate {escape(repr(cand.name))} failed:[/] {escape(message)}",
-            highlight=False,
-        )
+        progress.failed(cand.name, message)
         return Outcome(
             name=cand.name,
             role=role,
@@ -124,17 +103,8 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
     info = task.prepare()
     console.print(f"[bold]{escape(config.name)}[/] ({config.task}): {escape(config.description)}")
     console.print(f"data: {escape(info.path)}  {info.rows:,} rows, sha256 {info.sha256[:12]}")
-    if config.is_classification:
-        console.print(
-            f"split: {info.split}, train {info.train_rows:,} rows, test {info.test_rows:,} rows, "
-            f"positive rate {info.positive_rate:.1%}; {len(info.features)} features"
-        )
-    else:
-        console.print(
-            f"series: {info.series_used} of {info.series}, freq {info.freq}, season "
-            f"{info.season_length}, horizon {info.horizon}; backtest origins "
-            f"{', '.join(info.cutoffs)} (calibration {info.calibration_cutoff})"
-        )
+    for line in task.plan(info):
+        console.print(line, highlight=False, markup=False)
     for col, why in info.excluded.items():
         console.print(f"  left out: {escape(col)} ({escape(why)})", highlight=False)
     print_notes(console, task)
@@ -152,6 +122,21 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
     return info
 
 
+def _listener(progress: Progress | None, console: Any, quiet: bool) -> Progress:
+    """Who is told: ``progress``, nobody (quiet), plain lines in a notebook, else rich."""
+    from salesml.experiment.progress import PlainProgress, QuietProgress, in_notebook
+
+    if quiet:
+        return QuietProgress()
+    if progress is not None:
+        return progress
+    if console is None and in_notebook():
+        return PlainProgress()
+    from salesml.screen import RichProgress
+
+    return RichProgress(make_console(console))
+
+
 def run_experiment(
     config: ExperimentConfig,
     output_dir: Path | None = None,
@@ -159,6 +144,8 @@ def run_experiment(
     console: Any = None,
     task: Task | None = None,
     offline: bool = False,
+    progress: Progress | None = None,
+    quiet: bool = False,
 ) -> Summary:
     """Run every candidate of ``config`` through one evaluation and tracking path.
 
@@ -169,29 +156,37 @@ def run_experiment(
         Default ``reports/<name>/`` under the working directory.
     tracking_uri : str, optional
         Default: ``MLFLOW_TRACKING_URI`` or the project's ``mlflow.db``.
+    console : rich.console.Console, optional
+        Where the default terminal display draws.
     task : Task, optional
         Default: ``make_task(config)``. Pass one to inspect its state afterwards.
     offline : bool
         Track into a sqlite store inside ``output_dir/offline/`` instead of the
         configured one; ``salesml sync output_dir`` logs it there later.
+    progress : Progress, optional
+        Told of each step (:mod:`salesml.experiment.progress`). Default: rich bars
+        and tables on a terminal, a few plain lines in a notebook.
+    quiet : bool
+        Show nothing.
 
     Returns
     -------
     Summary
-        Also written to ``output_dir/summary.json`` (read it back with ``load_summary``).
+        Also written to ``output_dir/summary.json`` (read it back with
+        ``load_summary``, reopen the run with ``load_run``).
 
     Raises
     ------
     KeyboardInterrupt
-        On Ctrl-C, or :class:`salesml.interrupt.Terminated` on SIGTERM: the open
+        On Ctrl-C, or :class:`salesml.runtime.interrupt.Terminated` on SIGTERM: the open
         MLflow runs are marked KILLED and no summary is written.
     """
-    from salesml.interrupt import interruptible
-    from salesml.logfile import library_log
-    from salesml.paths import safe_name
+    from salesml.io.paths import safe_name
+    from salesml.runtime.interrupt import interruptible
+    from salesml.runtime.logfile import library_log
     from salesml.tracking import load_mlflow, open_store, resolve_tracking_uri
 
-    console = make_console(console)
+    listener = _listener(progress, console, quiet)
     output_dir = Path(output_dir or Path("reports") / safe_name(config.name))
     artifact_root = None
     if offline:
@@ -202,20 +197,8 @@ def run_experiment(
     with interruptible(), library_log(output_dir / "salesml.log") as log:
         open_store(tracking_uri or resolve_tracking_uri())  # unreachable: fail before training
         task = task or make_task(config)
-        summary = _run(config, output_dir, tracking_uri, console, task, artifact_root)
-    print_table(console, summary)
-    print_notes(console, task)  # the task's one-line verdicts on its data
-    elapsed = summary.experiment.elapsed_seconds
-    console.print(
-        f"summary: {output_dir / 'summary.json'}  ({elapsed:.1f} s); library messages: {log}"
-    )
-    console.print(f"runs: {mlflow_ui_hint(summary)}", highlight=False)
-    if offline:
-        console.print(
-            f"offline: runs kept in {output_dir / 'offline'}; log them to the tracking "
-            f"store later with: salesml sync {output_dir}",
-            highlight=False,
-        )
+        summary = _run(config, output_dir, tracking_uri, listener, task, artifact_root)
+    listener.finished(summary, task.notes(), RunFiles(output_dir, log, offline))
     return summary
 
 
@@ -223,22 +206,20 @@ def _run(
     config: ExperimentConfig,
     output_dir: Path,
     tracking_uri: str | None,
-    console: Any,
+    progress: Progress,
     task: Task,
     artifact_root: Path | None = None,
 ) -> Summary:
-    from rich.markup import escape
-    from rich.progress import Progress
-
-    from salesml.paths import safe_names
+    from salesml.io.paths import safe_names
     from salesml.tracking import ROLE_TAG, Tracker, git_commit, redact_uri
 
+    spec = task_spec(config.task)
     plot_dir = output_dir / "plots"
     folders = safe_names(c.name for _, c in config.candidates)  # names as given are shown
     started = time.perf_counter()
     data_info = task.prepare()
     tracker = Tracker(config.name, tracking_uri, artifact_root)
-    metric = task.primary_metric
+    metric = spec.primary
     source_dir = config.source.parent if config.source else Path.cwd()
     commit = git_commit(source_dir)
     tags = {
@@ -249,44 +230,58 @@ def _run(
     }
     with tracker.run(config.name, tags={k: v for k, v in tags.items() if v}) as parent_id:
         tracker.log_dict(config.resolved_dict(), "config.yaml")
-        _log_leakage(tracker, getattr(data_info, "leakage", None))
+        record = task.parent_record(data_info)
+        for name, data in record.dicts.items():
+            tracker.log_dict(data, name)
+        tracker.set_tags(record.tags)
         tracker.log_params(
-            {"task": config.task, "data.rows": data_info.rows, "data.sha256": data_info.sha256}
+            {
+                "task": config.task,
+                "data.rows": data_info.rows,
+                "data.sha256": data_info.sha256,
+                **record.params,
+            }
         )
         tracker.log_datasets(task.datasets(), data_info.path)
         outcomes: list[Outcome] = []
-        with Progress(console=console, transient=True) as progress:
-            bar = progress.add_task(escape(config.name), total=len(config.candidates))
+        progress.plan(config.name, [(c.name, role) for role, c in config.candidates])
+        try:
             for role, cand in config.candidates:
-                progress.update(bar, description=escape(f"{config.name}: {cand.name}"))
-                outcomes.append(
-                    _run_candidate(
-                        task,
-                        tracker,
-                        cand,
-                        role,
-                        plot_dir / folders[cand.name],
-                        console,
-                        data_info.path,
-                    )
+                progress.candidate(cand.name, role)
+                t0 = time.perf_counter()
+                outcome = _run_candidate(
+                    task,
+                    tracker,
+                    cand,
+                    role,
+                    plot_dir / folders[cand.name],
+                    progress,
+                    data_info.path,
                 )
-                progress.advance(bar)
+                progress.candidate_done(cand.name, outcome.status, time.perf_counter() - t0)
+                outcomes.append(outcome)
+        finally:
+            progress.close()
         ok = [o for o in outcomes if o.status == "ok"]
         comparison = task.comparison_plots(ok, plot_dir) if ok else []
         tracker.log_artifacts(comparison)
+        predictions = _write_predictions(ok, output_dir / PREDICTIONS)
+        if predictions is not None:
+            tracker.log_artifacts([predictions], folder=None)  # beside summary.json
         confidence = config.evaluation.confidence
         champion = _champion(task, tracker, outcomes, metric, confidence)
         if champion:
             tracker.set_tags({"salesml.champion": champion.name})
             if champion.delta is not None:
                 tracker.log_metrics(
-                    {f"delta_{metric}": champion.delta, "delta_ci": champion.delta_ci}
+                    {f"delta_{metric.name}": champion.delta, "delta_ci": champion.delta_ci}
                 )
+        ev = config.evaluation
         summary = Summary(
             experiment=ExperimentInfo(
                 name=config.name,
                 task=config.task,
-                primary_metric=metric,
+                primary_metric=metric.name,
                 confidence=confidence,
                 description=config.description,
                 config=str(config.source) if config.source else None,
@@ -295,6 +290,9 @@ def _run(
                 experiment_id=tracker.experiment_id,
                 git_commit=commit,
                 elapsed_seconds=round(time.perf_counter() - started, 2),
+                lower_is_better=metric.lower_is_better,
+                bootstrap=ev.bootstrap,
+                bootstrap_seed=ev.seed,
             ),
             data=data_info,
             candidates=[o.result() for o in outcomes],
@@ -306,18 +304,22 @@ def _run(
     return summary
 
 
-def _log_leakage(tracker: Any, leakage: dict[str, Any] | None) -> None:
-    """The leakage guard's record on the experiment run: ``leakage.json``, a tag, a param."""
-    if leakage is None:
-        return
-    flagged = sorted({f["column"] for f in leakage["flags"] if f["action"] != "allowed"})
-    tracker.log_dict(leakage, "leakage.json")
-    tracker.set_tags({"salesml.leakage": (", ".join(flagged) or "none")[:5000]})
-    tracker.log_params({"leakage.on_flag": leakage["on_flag"], "leakage.flags": len(flagged)})
+def _write_predictions(outcomes: list[Outcome], path: Path) -> Path | None:
+    """Every successful candidate's test predictions in one Parquet file (column ``candidate``)."""
+    import pandas as pd
+
+    from salesml.io.data import atomic_write
+
+    frames = [o.predictions.assign(candidate=o.name) for o in outcomes if o.predictions is not None]
+    if not frames:
+        return None
+    frame = pd.concat(frames, ignore_index=True)
+    frame["candidate"] = frame["candidate"].astype(str)
+    return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
 def _champion(
-    task: Task, tracker: Any, outcomes: list[Outcome], metric: str, confidence: float
+    task: Task, tracker: Any, outcomes: list[Outcome], metric: MetricSpec, confidence: float
 ) -> Champion | None:
     model = _best(outcomes, "model", metric)
     baseline = _best(outcomes, "baseline", metric)
@@ -327,14 +329,14 @@ def _champion(
         name=model.name,
         type=model.type,
         model_uri=model.model_uri,
-        metric=metric,
+        metric=metric.name,
         confidence=confidence,
     )
     if baseline is None:
         return champ
     delta, ci = task.difference(model, baseline)
     champ.baseline, champ.delta, champ.delta_ci = baseline.name, float(delta), list(ci)
-    champ.beats_baseline = bool(ci[1] < 0 if metric in LOWER_IS_BETTER else ci[0] > 0)
+    champ.beats_baseline = bool(ci[1] < 0 if metric.lower_is_better else ci[0] > 0)
     if champ.beats_baseline and model.model_uri:
         champ.registered_version = tracker.register_champion(model.model_uri)
     return champ

@@ -1,15 +1,17 @@
-"""What a run shows on screen: the comparison table, the verdict, notes and where to look.
+"""What a run shows on a terminal: progress, the comparison table, the verdict, where to look.
 
 The screen shows what the user needs (tables, one-line verdicts); library
-messages go to the run's log file (see :mod:`salesml.logfile`).
+messages go to the run's log file (see :mod:`salesml.runtime.logfile`).
+:class:`RichProgress` is the CLI's :class:`~salesml.experiment.progress.Progress`
+listener; the experiment loop itself draws nothing.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from salesml.evaluation import LOWER_IS_BETTER
-from salesml.results import Summary, champion_verdict, ci_label
+from salesml.experiment.progress import RunFiles
+from salesml.experiment.results import Summary, champion_verdict, ci_label
 
 
 def make_console(console: Any) -> Any:
@@ -72,9 +74,65 @@ def mlflow_ui_hint(summary: Summary) -> str:
 
     exp = summary.experiment
     order = quote(f"metrics.`{exp.primary_metric}`")
-    ascending = str(exp.primary_metric in LOWER_IS_BETTER).lower()
+    ascending = str(exp.lower_is_better).lower()
     return (
         f"mlflow ui --backend-store-uri {redact_uri(str(exp.tracking_uri))}  then open "
         f"http://127.0.0.1:5000/#/experiments/{exp.experiment_id}/runs"
         f"?orderByKey={order}&orderByAsc={ascending}"
     )
+
+
+class RichProgress:
+    """A transient rich progress bar while candidates run, then the table and verdicts."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+        self._bar: Any = None
+        self._task: Any = None
+        self._name = ""
+
+    def plan(self, name: str, candidates: list[tuple[str, str]]) -> None:
+        from rich.markup import escape
+        from rich.progress import Progress
+
+        self._name = name
+        self._bar = Progress(console=self.console, transient=True)
+        self._bar.start()
+        self._task = self._bar.add_task(escape(name), total=len(candidates))
+
+    def candidate(self, name: str, role: str) -> None:
+        from rich.markup import escape
+
+        if self._bar is not None:
+            self._bar.update(self._task, description=escape(f"{self._name}: {name}"))
+
+    def candidate_done(self, name: str, status: str, seconds: float) -> None:
+        if self._bar is not None:
+            self._bar.advance(self._task)
+
+    def failed(self, name: str, message: str) -> None:
+        from rich.markup import escape
+
+        self.console.print(
+            f"[red]candidate {escape(repr(name))} failed:[/] {escape(message)}", highlight=False
+        )
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+
+    def finished(self, summary: Summary, notes: list[str], where: RunFiles) -> None:
+        console = self.console
+        print_table(console, summary)
+        for line in notes:  # the task's one-line verdicts on its data
+            console.print(line, highlight=False, markup=False)
+        elapsed = summary.experiment.elapsed_seconds
+        console.print(f"summary: {where.summary}  ({elapsed:.1f} s); library messages: {where.log}")
+        console.print(f"runs: {mlflow_ui_hint(summary)}", highlight=False)
+        if where.offline:
+            console.print(
+                f"offline: runs kept in {where.output_dir / 'offline'}; log them to the tracking "
+                f"store later with: salesml sync {where.output_dir}",
+                highlight=False,
+            )

@@ -13,8 +13,8 @@ from sklearn.exceptions import NotFittedError
 
 from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier, rule_mask
 from salesml.classify.task import build_candidate
-from salesml.config import parse_experiment
 from salesml.errors import DataError
+from salesml.experiment.config import parse_experiment
 
 # --------------------------------------------------------------------------- fixtures
 
@@ -153,7 +153,7 @@ def test_isotonic_probabilities_are_monotone_in_points(est, lead_frames):
 def test_registry_builders_make_the_baselines_with_their_params():
     from sklearn.dummy import DummyClassifier
 
-    from salesml.registry import spec_for
+    from salesml.experiment.registry import spec_for
 
     prior = spec_for("classification", "prior").make(0)
     assert isinstance(prior, DummyClassifier) and prior.strategy == "prior"

@@ -13,8 +13,8 @@ from sklearn.metrics import roc_auc_score
 from conftest import ROOT
 from salesml.classify.leakage import KINDS, find_leaks, roc_auc
 from salesml.classify.task import ClassificationTask
-from salesml.config import load_experiment
 from salesml.errors import ConfigError, DataError
+from salesml.experiment.config import load_experiment
 
 OLIST = ROOT / "data" / "external" / "olist_funnel"
 EXPERIMENTS = ROOT / "experiments"

@@ -18,9 +18,9 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from salesml.cli import app
-from salesml.config import load_experiment
 from salesml.errors import DataError
-from salesml.results import load_summary
+from salesml.experiment.config import load_experiment
+from salesml.experiment.results import load_summary
 from salesml.runner import run_experiment
 
 

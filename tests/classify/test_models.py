@@ -13,7 +13,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
 from salesml.classify.models import MISSING, CalibratedModel, FrameEncoder, tune
-from salesml.registry import candidates, spec_for
+from salesml.experiment.registry import candidates, spec_for
 
 MODEL_TYPES = [t for t, spec in candidates("classification").items() if spec.role == "model"]
 

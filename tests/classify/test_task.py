@@ -20,10 +20,10 @@ from typer.testing import CliRunner
 from conftest import BANT_RULES
 from salesml.classify.task import ClassificationTask
 from salesml.cli import app
-from salesml.config import load_experiment
 from salesml.errors import DataError
-from salesml.evaluation import CLASSIFICATION_METRICS
-from salesml.results import ClassificationData, Summary, load_summary
+from salesml.experiment.config import load_experiment
+from salesml.experiment.evaluation import CLASSIFICATION_METRICS
+from salesml.experiment.results import ClassificationData, Summary, load_summary
 
 LEADS = "test-classification-leads"
 TRIALS = "test-classification-trial-to-paid"

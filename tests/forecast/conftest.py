@@ -53,7 +53,7 @@ def make_task(tmp_path: Path) -> Callable[..., Any]:
     The config is written as YAML and loaded with ``load_experiment``; ``data``
     in ``overrides`` updates the data block, other keys replace top-level keys.
     """
-    from salesml.config import load_experiment
+    from salesml.experiment.config import load_experiment
     from salesml.forecast.task import ForecastTask
 
     def _make(frame: pd.DataFrame, **overrides: Any) -> ForecastTask:
@@ -86,7 +86,7 @@ SPARK_CONF = {"spark.sql.shuffle.partitions": 4}
 def spark() -> Iterator[Any]:
     """One local Spark session for the session's Spark tests, stopped at the end."""
     pytest.importorskip("pyspark", reason="salesml[spark] is installed by make test")
-    from salesml.spark import spark_session
+    from salesml.runtime.spark import spark_session
 
     session = spark_session(SPARK_MASTER, SPARK_CONF)
     yield session

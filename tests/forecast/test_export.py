@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from salesml.experiment.registry import spec_for
 from salesml.forecast.models import ForecastContext, StatsForecaster
-from salesml.registry import spec_for
 
 
 def pyfunc(forecaster: Any, name: str = "m") -> Any:

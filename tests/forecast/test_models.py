@@ -11,10 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.config import load_experiment
 from salesml.errors import ConfigError
+from salesml.experiment.config import load_experiment
+from salesml.experiment.registry import spec_for
 from salesml.forecast.models import ForecastContext, LastYearGrowth
-from salesml.registry import spec_for
 
 
 def build(type_: str, freq: str, season_length: int, **params: Any) -> Any:

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from conftest import ROOT
-from salesml.config import load_experiment
 from salesml.errors import DataError
+from salesml.experiment.config import load_experiment
 from salesml.forecast.task import ForecastTask
 from salesml.scoring.card import render_card
 
@@ -86,9 +86,11 @@ def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
     }
     for role, cand in task.config.candidates:
         out = task.fit_evaluate(cand, role, tmp_path / "plots" / cand.name)
-        scored = sorted(out.pairing.index)
+        per_series = task.results[cand.name]["per_series"]
+        scored = sorted(per_series.index)
         assert scored == sorted(set(ALL) - {"15"}), cand.name  # store 18 too: 2 weeks of history
-        assert np.isfinite(out.pairing).all() and np.isfinite(out.metrics["mase"])
+        assert sorted(out.predictions.query("window > 0")["unique_id"].unique()) == scored
+        assert np.isfinite(per_series).all() and np.isfinite(out.metrics["mase"])
         assert info.fallbacks[cand.name] == expected[cand.name]
         assert {k: v for k, v in out.params.items() if k.startswith("fallback.")} == {
             f"fallback.{form}": n for form, n in expected[cand.name].items()
@@ -132,7 +134,7 @@ def test_store_sales_end_to_end_with_seasonal_models(tmp_path, write_yaml, track
     import mlflow
     from rich.console import Console
 
-    from salesml.results import load_summary
+    from salesml.experiment.results import load_summary
     from salesml.runner import run_experiment
 
     path = _config(

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.config import parse_experiment
+from salesml.experiment.config import parse_experiment
 from salesml.forecast.fallback import fallback_counts, ladder, with_fallbacks
 from salesml.forecast.models import StatsForecaster
 from salesml.forecast.seasonality import acf, applies, is_seasonal, seasonal_series
@@ -76,7 +76,7 @@ def test_auto_leaves_a_season_taken_by_stl_decomposition_untested(mode: str, exp
 def test_a_run_tests_seasonality_only_for_candidates_that_carry_the_season_in_states(
     tmp_path,
 ):
-    from salesml.config import ForecastExperiment
+    from salesml.forecast.config import ForecastExperiment
     from salesml.forecast.task import ForecastTask
     from salesml.synthetic import generate_weekly_sales
 

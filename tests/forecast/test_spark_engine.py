@@ -22,8 +22,8 @@ from typer.testing import CliRunner
 from conftest import one_paragraph
 from forecast.conftest import SPARK_CONF, SPARK_MASTER
 from salesml.cli import app
-from salesml.config import load_experiment
 from salesml.errors import ConfigError, EngineError
+from salesml.experiment.config import load_experiment
 from salesml.forecast.fallback import with_fallbacks
 from salesml.forecast.models import StatsForecaster
 from salesml.forecast.spark_models import SparkStatsForecaster, partition_ids
@@ -169,7 +169,7 @@ def test_exported_spark_models_predict_without_spark_like_the_local_ones(engines
     def no_spark(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("an exported model started Spark")
 
-    monkeypatch.setattr("salesml.spark.spark_session", no_spark)
+    monkeypatch.setattr("salesml.runtime.spark.spark_session", no_spark)
     task = engines["local"]["task"]
     ids = sorted(task.df["unique_id"].unique())
     scales = pd.Series(1.0, index=ids)
@@ -333,9 +333,10 @@ def test_run_engine_spark_refuses_a_classification_config(tmp_path: Path, write_
         }
     )
     err = one_paragraph(CliRunner().invoke(app, ["run", str(path), "--engine", "spark"]))
-    assert "--engine spark and --spark-master apply to forecast experiments" in err
+    assert "--engine and --spark-master apply to experiments whose task has an engine" in err
+    assert "lead_conversion models train in this process" in err
     err = one_paragraph(CliRunner().invoke(app, ["run", str(path), "--spark-master", "local"]))
-    assert "apply to forecast experiments" in err
+    assert "whose task has an engine setting" in err
     err = one_paragraph(CliRunner().invoke(app, ["run", str(path), "--engine", "dask"]))
     assert "--engine 'dask': choose local or spark" in err
     args = ["run", str(path), "--engine", "local", "--spark-master", "local[2]"]

@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.config import load_experiment
 from salesml.errors import DataError
-from salesml.results import ForecastData, Summary, load_summary
+from salesml.experiment.config import load_experiment
+from salesml.experiment.results import ForecastData, Summary, load_summary
 
 # ---------------------------------------------------------------- prepare and bad input
 
@@ -214,7 +214,7 @@ def test_run_experiment_end_to_end(tmp_path: Path, tracking: str, write_yaml) ->
 
 
 def test_summaries_written_before_the_fallback_fields_still_load(tmp_path: Path) -> None:
-    from salesml.results import CandidateResult, ExperimentInfo
+    from salesml.experiment.results import CandidateResult, ExperimentInfo
 
     data = ForecastData(path="s.csv", sha256="ab", rows=10, series=2, negative_values=3)
     data.fallbacks["auto_ets"] = {"naive": 1}

@@ -14,23 +14,31 @@ from salesml.cli import app
 from salesml.report.build import headline
 
 
-def _summary(task: str, metrics: dict[str, dict[str, float]], champion: str) -> dict:
+def _summary(task: str, metrics: dict[str, dict[str, float]], champion: str, baseline=None):
+    from salesml.experiment.results import (
+        CandidateResult,
+        Champion,
+        DataInfo,
+        ExperimentInfo,
+        Summary,
+    )
+
     metric = "mase" if task == "forecast" else "roc_auc"
     cands = [
-        {
-            "name": n,
-            "role": "model" if n == champion else "baseline",
-            "type": "scorecard" if "scorecard" in n else n,
-            "status": "ok",
-            "metrics": m,
-        }
+        CandidateResult(
+            name=n,
+            role="model" if n == champion else "baseline",
+            type="scorecard" if "scorecard" in n else n,
+            metrics=m,
+        )
         for n, m in metrics.items()
     ]
-    return {
-        "experiment": {"name": "x", "task": task, "primary_metric": metric, "confidence": 0.95},
-        "candidates": cands,
-        "champion": {"name": champion},
-    }
+    return Summary(
+        experiment=ExperimentInfo(name="x", task=task, primary_metric=metric, confidence=0.95),
+        data=DataInfo(path="x.csv", sha256="0", rows=10),
+        candidates=cands,
+        champion=Champion(champion, champion, None, metric, 0.95, baseline=baseline),
+    )
 
 
 def test_headline_for_leads_names_both_shares():
@@ -61,9 +69,15 @@ def test_headline_for_churn_and_forecasts():
     churn = headline(_summary("churn", {"gbm": {"capture_at_20": 0.55}}, "gbm"))
     assert churn == "The model (gbm) finds 55% of churners in the top 20 % of customers."
     fc = headline(
-        _summary("forecast", {"ets": {"mase": 0.69}, "seasonal_naive": {"mase": 1.0}}, "ets")
+        _summary(
+            "forecast",
+            {"ets": {"mase": 0.69}, "naive": {"mase": 0.8}, "seasonal_naive": {"mase": 1.0}},
+            "ets",
+            baseline="naive",
+        )
     )
-    assert fc.startswith("The forecast's error (ets) is 31% below seasonal naive's")
+    # against the best rule, the one the verdict uses
+    assert fc.startswith("The forecast's error (ets) is 14% below naive's"), fc
 
 
 def test_report_page_holds_the_findings(trained_leads, tmp_path: Path, monkeypatch):
@@ -73,7 +87,7 @@ def test_report_page_holds_the_findings(trained_leads, tmp_path: Path, monkeypat
     assert result.exit_code == 0, result.output
     html = out.read_text(encoding="utf-8")
     summary = trained_leads["summary"]
-    assert headline(summary.to_dict()) in html.replace("&#39;", "'")
+    assert headline(summary) in html.replace("&#39;", "'")
     assert summary.experiment.mlflow_run_id in html and summary.data.sha256 in html
     assert "ROC-AUC with 95% CI" in html
     for cand in summary.candidates:
@@ -115,7 +129,7 @@ def test_report_renders_in_headless_chromium(trained_leads, tmp_path: Path, monk
     assert 'data-images-loaded="true"' in dom.stdout  # every embedded image decoded
     images = int(re.search(r'data-images="(\d+)"', dom.stdout).group(1))
     assert images >= 2
-    expected = headline(trained_leads["summary"].to_dict())
+    expected = headline(trained_leads["summary"])
     assert expected.replace("'", "&#39;") in dom.stdout or expected in dom.stdout
     shot = tmp_path / "report.png"
     subprocess.run(

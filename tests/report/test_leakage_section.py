@@ -2,8 +2,25 @@
 
 from __future__ import annotations
 
-from salesml.report.build import leakage_section
+from salesml.classify.view import ClassificationView
+from salesml.experiment.results import ClassificationData, ExperimentInfo, Summary
+from salesml.experiment.tasks import task_spec
 from salesml.scoring.card import render_card
+
+
+def leakage_section(record: dict | None) -> dict | None:
+    """The classification view's leakage section of a run with ``record``, as plain data."""
+    summary = Summary(
+        experiment=ExperimentInfo("x", "lead_conversion", "roc_auc", 0.95),
+        data=ClassificationData(path="x.csv", sha256="0", rows=10, leakage=record),
+        candidates=[],
+    )
+    sections = ClassificationView(task_spec("lead_conversion")).sections(summary)
+    if not sections:
+        return None
+    (sec,) = sections
+    assert sec.title == "Leakage guard"
+    return {"text": sec.paragraphs[0], "flags": list(sec.rows), "warning": sec.warning}
 
 
 def _record(on_flag: str, flags: list[tuple[str, str, str]]) -> dict:

@@ -148,7 +148,7 @@ def tiny_config(folder: Path, name: str) -> Path:
 
     The leads file is generated (seeded) now, so concurrent runs only read it.
     """
-    from salesml.data import write_frame
+    from salesml.io.data import write_frame
     from salesml.synthetic import generate_leads
 
     write_frame(generate_leads(1500, seed=5), folder / "leads.csv")

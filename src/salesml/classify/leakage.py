@@ -291,7 +291,7 @@ def find_leaks(
         The column with the time each row's label is predicted at; date columns
         later than it are flagged ``after_label_time``.
     kinds : dict, optional
-        Column kinds from :class:`salesml.schema.Schema` (``numeric``,
+        Column kinds from :class:`salesml.io.schema.Schema` (``numeric``,
         ``categorical``, ``datetime``, ``boolean``); dtypes decide otherwise.
     auc_threshold : float
         Single-feature ROC-AUC from which a column is flagged.

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.classify.config import ClassificationExperiment
 from salesml.classify.leakage import find_leaks
-from salesml.config import ClassificationExperiment
-from salesml.data import require_columns
 from salesml.errors import DataError
+from salesml.io.data import require_columns
 
 ACTIONS = {"warn": "warned", "fail": "failed", "drop": "dropped"}
 

@@ -26,7 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
-from salesml.evaluation import resolve_jobs
+from salesml.experiment.evaluation import resolve_jobs
 
 MISSING = "__missing__"
 
@@ -178,7 +178,7 @@ def estimator_pipeline(
     defaults : dict
         salesml's defaults for the estimator; ``params`` override them.
     """
-    from salesml.registry import resolve
+    from salesml.experiment.tasks import resolve
 
     cls = resolve(estimator)
     seeded = {"random_state": seed} if "random_state" in cls().get_params() else {}

@@ -126,7 +126,7 @@ def comparison_figure(
 
     ``confidence`` is the level of the CIs in ``metrics``, shown in the panel's title.
     """
-    from salesml.results import ci_label
+    from salesml.experiment.results import ci_label
 
     plt = _pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(16, 9))

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from salesml.registry import CandidateSpec, Param
+from salesml.experiment.registry import CandidateSpec, Param
+from salesml.experiment.tasks import MetricSpec, ScoringSpec, TaskSpec
 
 _MODELS = "salesml.classify.models:estimator_pipeline"
 
@@ -130,5 +131,57 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "clf__max_features": ["sqrt", 0.3, 0.5],
             "clf__max_depth": [None, 8, 16],
         },
+    ),
+)
+
+# The metrics of a classification run, in display order; capture and lift at any other
+# share (capture_at_10, lift_at_20) are computed on request from a reopened run.
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("roc_auc", "ROC-AUC"),
+    MetricSpec("pr_auc", "PR-AUC"),
+    MetricSpec("capture_at_20", "found in top 20 %"),
+    MetricSpec("lift_at_10", "lift top 10 %"),
+    MetricSpec("brier", "Brier", lower_is_better=True),
+    MetricSpec("log_loss", "log loss", lower_is_better=True, shown=False),
+    MetricSpec("brier_uncalibrated", "Brier before calibration", True, ".4f", shown=False),
+    MetricSpec("capture_at_10", "found in top 10 %", shown=False, computed=False),
+)
+_SCORING = ScoringSpec(kind="classifier", streaming=True, params=("reasons",))
+
+
+def _task(name: str, description: str, use: str, rows: str, positives: str) -> TaskSpec:
+    return TaskSpec(
+        name=name,
+        family="classification",
+        description=description,
+        config="salesml.classify.config:ClassificationExperiment",
+        task="salesml.classify.task:ClassificationTask",
+        candidates="salesml.classify.registry",
+        metrics=METRICS,
+        primary_metric="roc_auc",
+        data="salesml.experiment.results:ClassificationData",
+        view="salesml.classify.view:ClassificationView",
+        scoring=_SCORING,
+        intended_use=use,
+        words={"rows": rows, "positives": positives},
+    )
+
+
+TASKS: tuple[TaskSpec, ...] = (
+    _task(
+        "lead_conversion",
+        "Which leads convert: a binary outcome per lead, against BANT and control-rate rules.",
+        "Rank inbound and outbound leads by their chance to convert so sales reps call the "
+        "most promising first (tiers A-D), and show each rep why a lead scores as it does.",
+        "leads",
+        "conversions",
+    ),
+    _task(
+        "churn",
+        "Which customers churn: a binary outcome per customer, against contract/tenure rules.",
+        "Rank customers by their chance to churn so the retention team reaches the most "
+        "at-risk accounts first, with the drivers behind each score.",
+        "customers",
+        "churners",
     ),
 )

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.classify.reasons import N_REASONS, Explainer
-from salesml.schema import column_type
+from salesml.io.schema import column_type
 
 TIER_SHARES = {"A": 0.10, "B": 0.20, "C": 0.30, "D": 0.40}
 OUTPUT_COLUMNS = ["probability", "score", "tier", *(f"reason_{i + 1}" for i in range(N_REASONS))]

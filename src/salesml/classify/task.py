@@ -27,9 +27,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.classify.config import ClassificationExperiment
 from salesml.classify.leakage_guard import guard_features
-from salesml.config import CandidateConfig, ClassificationExperiment
-from salesml.data import (
+from salesml.errors import DataError
+from salesml.experiment.candidates import CandidateConfig
+from salesml.experiment.results import ClassificationData
+from salesml.experiment.task import Outcome, ParentRecord, TaskBase
+from salesml.io.data import (
     binary_target,
     check_unique_ids,
     ensure_data,
@@ -38,9 +42,6 @@ from salesml.data import (
     require_columns,
     scalar,
 )
-from salesml.errors import DataError
-from salesml.results import ClassificationData
-from salesml.task import Outcome
 
 
 def feature_frame(frame: pd.DataFrame, features: list[str]) -> pd.DataFrame:
@@ -61,10 +62,34 @@ def build_candidate(cand: CandidateConfig, seed: int) -> Any:
     return cand.spec.make(seed, **cand.builder_kwargs())
 
 
-class ClassificationTask:
-    """Binary classification (``lead_conversion`` or ``churn``) with ROC-AUC as primary metric."""
+class ClassificationTask(TaskBase):
+    """Binary classification (``lead_conversion`` or ``churn``) with ROC-AUC as primary metric.
+
+    Its test predictions (:meth:`fit_evaluate`) are a frame with one row per test
+    row: ``row`` (the row's position in the file), the id column(s) when the
+    config names them, ``label`` (0/1) and ``probability``.
+    """
 
     primary_metric = "roc_auc"
+
+    def plan(self, info: ClassificationData) -> list[str]:
+        """The split, its sizes and the positive rate, for ``--dry-run``."""
+        return [
+            f"split: {info.split}, train {info.train_rows:,} rows, test {info.test_rows:,} rows, "
+            f"positive rate {info.positive_rate:.1%}; {len(info.features)} features"
+        ]
+
+    def parent_record(self, info: ClassificationData) -> ParentRecord:
+        """The leakage guard's record: ``leakage.json``, a tag, two params."""
+        leakage = info.leakage
+        if leakage is None:
+            return ParentRecord()
+        flagged = sorted({f["column"] for f in leakage["flags"] if f["action"] != "allowed"})
+        return ParentRecord(
+            dicts={"leakage.json": leakage},
+            tags={"salesml.leakage": (", ".join(flagged) or "none")[:5000]},
+            params={"leakage.on_flag": leakage["on_flag"], "leakage.flags": len(flagged)},
+        )
 
     def notes(self) -> list[str]:
         """One-line verdicts for the screen: the leakage guard's flags (or that there are none)."""
@@ -141,7 +166,10 @@ class ClassificationTask:
             ts = pd.to_datetime(frame[dc.time].iloc[train], errors="coerce")
             self.train_window = [f"{ts.min():%Y-%m-%d}", f"{ts.max():%Y-%m-%d}"]
         self.y_train, self.y_test = y.iloc[train].to_numpy(), y.iloc[test].to_numpy()
-        self.predictions: dict[str, np.ndarray] = {}
+        # the predictions' keys: the row's position, and its id(s) as text where they fit
+        ids = [c for c in dc.id_columns if c not in ("row", "label", "probability", "candidate")]
+        keys = frame[ids].iloc[test].astype(str).reset_index(drop=True)
+        self.test_keys = keys.assign(row=np.asarray(test, dtype="int64"))
         self.data_info = ClassificationData(
             path=str(dc.path),
             sha256=table.sha256,
@@ -190,7 +218,10 @@ class ClassificationTask:
 
         from salesml.classify.models import CalibratedModel, tune
         from salesml.classify.plots import candidate_figure
-        from salesml.evaluation import classification_report, weighted_classification_metrics
+        from salesml.experiment.evaluation import (
+            classification_report,
+            weighted_classification_metrics,
+        )
 
         cfg, ev = self.config, self.config.evaluation
         seed = cfg.split.seed
@@ -247,7 +278,6 @@ class ClassificationTask:
             params["top_features"] = ", ".join(
                 importance.sort_values(ascending=False).index[:5].map(str)
             )
-        self.predictions[candidate.name] = p
         plot = candidate_figure(
             self.y_test, p, importance, f"{candidate.name} ({role})", plot_dir / "evaluation.png"
         )
@@ -261,7 +291,7 @@ class ClassificationTask:
             model=self._export(candidate, role, est, metrics, params),
             input_example=self.X_train.head(5),
             plots=[plot],
-            pairing=p,
+            predictions=self.test_keys.assign(label=self.y_test.astype("int8"), probability=p),
         )
 
     def _export(
@@ -320,13 +350,13 @@ class ClassificationTask:
         return np.sort(rng.choice(n, size=limit, replace=False))
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
-        from salesml.evaluation import metric_difference
+        from salesml.experiment.evaluation import metric_difference
 
         ev = self.config.evaluation
         return metric_difference(
             self.y_test,
-            a.pairing,
-            b.pairing,
+            a.predictions["probability"].to_numpy(),
+            b.predictions["probability"].to_numpy(),
             self.primary_metric,
             ev.bootstrap,
             ev.seed,
@@ -337,7 +367,7 @@ class ClassificationTask:
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
         from salesml.classify.plots import comparison_figure
 
-        preds = {o.name: o.pairing for o in outcomes}
+        preds = {o.name: o.predictions["probability"].to_numpy() for o in outcomes}
         metrics = {o.name: o.metrics for o in outcomes}
         return [
             comparison_figure(

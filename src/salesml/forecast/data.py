@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.data import require_columns
 from salesml.errors import DataError
+from salesml.io.data import require_columns
 
 
 def _example(values: pd.Series, mask: pd.Series) -> tuple[Any, Any]:

@@ -142,3 +142,81 @@ class ExportedForecaster:
 
     def metadata(self) -> dict[str, Any]:
         return self.predictor.metadata()
+
+
+def export_candidate(
+    forecaster: Any,
+    backtest: pd.DataFrame,
+    candidate: Any,
+    role: str,
+    config: Any,
+    data_info: Any,
+    metrics: dict[str, Any],
+    short_series: str | None,
+    scales: pd.Series,
+    signed: list[Any],
+) -> ForecastPredictor:
+    """The exported predictor of a fitted candidate, with its model card.
+
+    Its intervals are split-conformal on every backtest window's scaled
+    absolute errors (``backtest``: the candidate's forecasts with ``y``,
+    ``yhat``, ``scale`` and ``step``).
+    """
+    from salesml.forecast.metrics import conformal_quantiles
+
+    h, levels = int(config.horizon), list(config.levels)
+    err = (backtest["y"] - backtest["yhat"]).abs().to_numpy() / backtest["scale"].to_numpy()
+    quantiles = conformal_quantiles(err, backtest["step"].to_numpy(), h, levels)
+    return ForecastPredictor(
+        forecaster,
+        candidate.name,
+        h,
+        levels,
+        quantiles,
+        scales,
+        signed=signed,
+        card={
+            "task": config.task,
+            "type": candidate.type,
+            "role": role,
+            "description": candidate.spec.description,
+            "experiment": config.name,
+            "data": vars(data_info),
+            "metrics": metrics,
+            "confidence": config.evaluation.confidence,
+            "unknown_series": "refused with an error naming them (no fallback)",
+            "short_series": short_series,
+        },
+    )
+
+
+def scoring_input(
+    frame: pd.DataFrame,
+    card: dict[str, Any],
+    columns: list[str],
+    options: dict[str, Any],
+    uri: str,
+) -> pd.DataFrame:
+    """``salesml score``'s input for a forecaster: the ``h`` option applied.
+
+    A model that takes an ``h`` column gets ``--h`` (default its stored horizon);
+    one that takes future exogenous rows keeps the first ``h`` rows of each series.
+
+    Raises
+    ------
+    DataError
+        When ``--h`` is outside 1 to the stored horizon.
+    """
+    from salesml.errors import DataError
+
+    h = options.get("h")
+    horizon = int(card.get("horizon") or 0)
+    if h is not None and horizon and not 1 <= h <= horizon:
+        raise DataError(f"--h {h}: the model {uri} forecasts 1 to {horizon} steps")
+    if "h" in columns and "h" not in frame.columns:
+        frame = frame.assign(h=h or horizon)
+    elif "h" in columns and h is not None:
+        frame = frame.assign(h=h)
+    elif h is not None and "ds" in frame.columns:  # future exogenous rows: keep the first h
+        frame = frame.sort_values(["unique_id", "ds"]).groupby("unique_id").head(h)
+    return frame

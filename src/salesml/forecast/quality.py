@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.experiment.results import ForecastData
 from salesml.forecast.data import _series_list
-from salesml.results import ForecastData
 
 ADI_CUT, CV2_CUT = 1.32, 0.49
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "zero")

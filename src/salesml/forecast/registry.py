@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from salesml.registry import CandidateSpec, Param
+from salesml.experiment.registry import CandidateSpec, Param
+from salesml.experiment.tasks import MetricSpec, ScoringSpec, TaskSpec
 
 # engine: spark trains lightgbm_global once per partition of at most this many series:
 # enough series for a global model to learn across them, few enough for one Spark task
@@ -176,3 +177,35 @@ DEFAULTS: dict[str, tuple[str, ...]] = {
     "baselines": ("naive", "seasonal_naive", "moving_average", "last_year_growth"),
     "models": ("auto_ets", "lightgbm_global", "ensemble"),
 }
+
+# The metrics of a forecast backtest, in display order (the CI is MASE's, over series).
+METRICS: tuple[MetricSpec, ...] = (
+    MetricSpec("mase", "MASE", lower_is_better=True),
+    MetricSpec("wape", "WAPE", lower_is_better=True),
+    MetricSpec("smape", "sMAPE", lower_is_better=True),
+    MetricSpec("bias", "bias"),
+    MetricSpec("coverage_80", "80 % coverage"),
+    MetricSpec("coverage_95", "95 % coverage"),
+    MetricSpec("rmsse", "RMSSE", lower_is_better=True, shown=False),
+    MetricSpec("abs_bias", "absolute bias", lower_is_better=True, shown=False),
+)
+
+TASKS: tuple[TaskSpec, ...] = (
+    TaskSpec(
+        name="forecast",
+        family="forecast",
+        description="Sales per series and period: a rolling-origin backtest against naive rules.",
+        config="salesml.forecast.config:ForecastExperiment",
+        task="salesml.forecast.task:ForecastTask",
+        candidates="salesml.forecast.registry",
+        metrics=METRICS,
+        primary_metric="mase",
+        data="salesml.experiment.results:ForecastData",
+        view="salesml.forecast.view:ForecastView",
+        scoring=ScoringSpec(
+            kind="forecast", streaming=False, prepare="salesml.forecast.export:scoring_input"
+        ),
+        intended_use="Forecast sales per series for the stored horizon, with prediction intervals.",
+        words={"rows": "series"},
+    ),
+)

@@ -41,7 +41,7 @@ engine. What moves to Spark is the expensive part, the model fits:
   (a horizon longer than the experiment's is forecast locally from the kept
   history).
 
-The session comes from :func:`salesml.spark.spark_session`: master from
+The session comes from :func:`salesml.runtime.spark.spark_session`: master from
 ``--spark-master``, ``spark.master`` in the config, ``SALESML_SPARK_MASTER``,
 else Spark's default (``spark-submit --master``, or ``local[*]``). The workers
 must run the same salesml: the engine checks that once before the first fit.
@@ -90,7 +90,7 @@ class SparkEngine:
     Parameters
     ----------
     master : str, optional
-        Master URL; see :func:`salesml.spark.resolve_master`.
+        Master URL; see :func:`salesml.runtime.spark.resolve_master`.
     conf : mapping
         Extra Spark settings.
     horizon : int
@@ -113,7 +113,7 @@ class SparkEngine:
             When this process's driver JVM has gone (out of memory, killed): a new
             one would hold none of the work, and would likely fail the same way.
         """
-        from salesml.spark import DRIVER_LOST_HINT, driver_lost, spark_session
+        from salesml.runtime.spark import DRIVER_LOST_HINT, driver_lost, spark_session
 
         if driver_lost():
             raise EngineError(DRIVER_LOST_HINT)

@@ -41,7 +41,7 @@ def _spark_job(what: str) -> Iterator[None]:
     except SparkFitError:
         raise
     except Exception as exc:
-        from salesml.spark import DRIVER_LOST_HINT, discard_dead_session
+        from salesml.runtime.spark import DRIVER_LOST_HINT, discard_dead_session
 
         first = next((line for line in str(exc).splitlines() if line.strip()), "")
         hint = ""

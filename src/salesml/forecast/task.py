@@ -62,10 +62,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.config import CandidateConfig, ForecastExperiment
-from salesml.data import ensure_data, file_sha256, read_frame
 from salesml.errors import DataError
+from salesml.experiment.candidates import CandidateConfig
+from salesml.experiment.results import ForecastData
+from salesml.experiment.task import Outcome, TaskBase
 from salesml.forecast.backtest import backtest, backtest_cutoffs, window_mase
+from salesml.forecast.config import ForecastExperiment
 from salesml.forecast.data import (
     future_frame,
     regularize,
@@ -81,19 +83,23 @@ from salesml.forecast.fallback import (
 )
 from salesml.forecast.metrics import (
     add_intervals,
-    conformal_quantiles,
     evaluate_forecasts,
     seasonal_scales,
 )
 from salesml.forecast.models import season_length_for
 from salesml.forecast.quality import class_counts, demand_classes, handle_negatives, screen_notes
 from salesml.forecast.seasonality import applies, seasonal_series
-from salesml.results import ForecastData
-from salesml.task import Outcome
+from salesml.io.data import ensure_data, file_sha256, read_frame
 
 
-class ForecastTask:
-    """Sales forecasting with a rolling-origin backtest; MASE is the primary metric."""
+class ForecastTask(TaskBase):
+    """Sales forecasting with a rolling-origin backtest; MASE is the primary metric.
+
+    Its test predictions (:meth:`fit_evaluate`) are the backtest's long frame:
+    ``unique_id, ds, window, step, y, yhat``, the series' MASE ``scale`` and the
+    interval bounds ``lo-<level>``/``hi-<level>``; window 0 is the
+    calibration origin, the others are scored.
+    """
 
     primary_metric = "mase"
     id_col, time_col, target_col = "unique_id", "ds", "y"
@@ -101,6 +107,7 @@ class ForecastTask:
     def __init__(self, config: ForecastExperiment) -> None:
         self.config = config
         self.results: dict[str, dict[str, Any]] = {}
+        self.engine: Any = None
         self.cols = {
             "id_col": self.id_col,
             "time_col": self.time_col,
@@ -181,6 +188,22 @@ class ForecastTask:
             self.data_info.seasonal = {"seasonal": found, "not_seasonal": n - found}
         return tested
 
+    def plan(self, info: ForecastData) -> list[str]:
+        """Series, frequency, season, horizon and backtest origins, for ``--dry-run``."""
+        return [
+            f"series: {info.series_used} of {info.series}, freq {info.freq}, season "
+            f"{info.season_length}, horizon {info.horizon}; backtest origins "
+            f"{', '.join(info.cutoffs)} (calibration {info.calibration_cutoff})"
+        ]
+
+    def engine_failure(self, exc: BaseException) -> str | None:
+        """Spark's hint when the driver is gone (whatever failed, failed because of that)."""
+        if self.engine is None:
+            return None
+        from salesml.runtime.spark import DRIVER_LOST_HINT, driver_lost
+
+        return DRIVER_LOST_HINT if driver_lost() else None
+
     def notes(self) -> list[str]:
         """One-line verdicts for the screen: returns, demand classes, left-out series, fallbacks."""
         return screen_notes(self.data_info)
@@ -241,8 +264,8 @@ class ForecastTask:
         return fc, EnsembleForecaster(members, self.id_col, self.time_col)
 
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
-        from salesml.evaluation import mean_difference
-        from salesml.forecast.export import ExportedForecaster, ForecastPredictor
+        from salesml.experiment.evaluation import mean_difference
+        from salesml.forecast.export import ExportedForecaster, export_candidate
         from salesml.forecast.plots import error_figure, fan_chart
 
         params = dict(candidate.params)
@@ -269,32 +292,19 @@ class ForecastTask:
             ev.n_jobs,
         )
         metrics["mase_ci"] = ci
-        err = (fc[self.target_col] - fc["yhat"]).abs().to_numpy() / fc["scale"].to_numpy()
-        quantiles = conformal_quantiles(err, fc["step"].to_numpy(), self.horizon, self.levels)
-        scales = self.full_scales["scale"]
-        wrapper = ForecastPredictor(
-            final,
-            candidate.name,
-            self.horizon,
-            self.levels,
-            quantiles,
-            scales,
-            signed=self.signed,
-            id_col=self.id_col,
-            time_col=self.time_col,
-            card={
-                "type": candidate.type,
-                "role": role,
-                "description": candidate.spec.description,
-                "experiment": self.config.name,
-                "data": vars(self.data_info),
-                "metrics": metrics,
-                "confidence": self.config.evaluation.confidence,
-                "unknown_series": "refused with an error naming them (no fallback)",
-                "short_series": fallback_text(fallbacks),
-            },
-        )
         example = self._input_example(final)
+        wrapper = export_candidate(
+            final,
+            fc,
+            candidate,
+            role,
+            self.config,
+            self.data_info,
+            metrics,
+            fallback_text(fallbacks),
+            self.full_scales["scale"],
+            self.signed,
+        )
         title = f"{candidate.name} ({role})"
         plots = [
             fan_chart(
@@ -344,7 +354,7 @@ class ForecastTask:
             model=ExportedForecaster(wrapper, example),
             input_example=example,
             plots=plots,
-            pairing=per_series["mase"],
+            predictions=fc,
         )
 
     def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
@@ -357,13 +367,14 @@ class ForecastTask:
         return future_frame(self.df, ids, self.horizon, self.freq, exog, self.id_col, self.time_col)
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
-        from salesml.evaluation import mean_difference
+        from salesml.experiment.evaluation import mean_difference
 
         ev = self.config.evaluation
-        common = a.pairing.index.intersection(b.pairing.index)
+        pa, pb = self.results[a.name]["per_series"], self.results[b.name]["per_series"]
+        common = pa.index.intersection(pb.index)
         return mean_difference(
-            a.pairing.loc[common].to_numpy(),
-            b.pairing.loc[common].to_numpy(),
+            pa.loc[common].to_numpy(),
+            pb.loc[common].to_numpy(),
             ev.bootstrap,
             ev.seed,
             ev.confidence,

@@ -34,11 +34,11 @@ def run_funnel(
     """
     from rich.console import Console
 
-    from salesml.data import load_table
     from salesml.errors import DataError
     from salesml.funnel.plots import funnel_figure
     from salesml.funnel.source import detect_spec, load_config_tables, load_funnel_config
-    from salesml.paths import safe_name
+    from salesml.io.data import load_table
+    from salesml.io.paths import safe_name
 
     source = Path(source)
     if not source.is_file():

@@ -29,8 +29,8 @@ import pandas as pd
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from salesml.config import GenerateConfig
 from salesml.errors import ConfigError, DataError
+from salesml.experiment.config import GenerateConfig
 from salesml.funnel.analysis import FunnelSpec
 
 
@@ -112,7 +112,7 @@ def load_funnel_config(path: Path) -> FunnelConfig:
 
 
 def _read(path: Path, generate: GenerateConfig | None) -> pd.DataFrame:
-    from salesml.data import ensure_data, load_table
+    from salesml.io.data import ensure_data, load_table
 
     ensure_data(path, generate)
     return load_table(path).frame
@@ -120,7 +120,7 @@ def _read(path: Path, generate: GenerateConfig | None) -> pd.DataFrame:
 
 def load_config_tables(cfg: FunnelConfig) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The funnel table (joined where configured) and the customers table, if any."""
-    from salesml.data import read_frame, require_columns
+    from salesml.io.data import read_frame, require_columns
 
     frame = _read(cfg.data.path, cfg.data.generate)
     join = cfg.data.join

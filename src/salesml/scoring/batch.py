@@ -6,9 +6,12 @@ only when every row is done: after an error nothing is left at ``output``.
 The input's id column(s) (the training config's ``data.id``, or ``id_columns``)
 are carried through in front of the model's output columns.
 
-For a forecast model the input is a small file of ``unique_id`` (plus future
-exogenous values where the model needs them) and the output the forecast of
-each series; ``h`` asks for fewer steps than the stored horizon.
+How a model is fed depends on its kind, declared by its task
+(:class:`~salesml.experiment.tasks.ScoringSpec`): row-wise models stream the
+file in chunks, with the command's options they declare (``reasons``) passed
+as MLflow params; models that answer for whole groups (one forecast per
+series) get the whole file, first passed through their task's ``prepare``
+with the command's options (``h``: fewer steps than the stored horizon).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from typing import Any
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.experiment.tasks import ScoringSpec, resolve, scoring_for
 from salesml.scoring.inputs import ModelFacts, conform, model_facts
 
 SUFFIXES = (".csv", ".parquet", ".pq")
@@ -34,7 +38,7 @@ class ScoreReport:
 
     rows: int
     output: Path
-    kind: str
+    kind: str | None
     seconds: float
 
 
@@ -86,8 +90,8 @@ def read_chunks(
 def _csv_chunks(
     path: Path, columns: list[str], text_columns: list[str], chunk_size: int
 ) -> Iterator[tuple[pd.DataFrame, float]]:
-    from salesml.dialect import sniff_csv
-    from salesml.filecheck import encoding_problem, scan_csv
+    from salesml.io.dialect import sniff_csv
+    from salesml.io.filecheck import encoding_problem, scan_csv
 
     scan_csv(path)
     dialect = sniff_csv(path)
@@ -156,7 +160,7 @@ def _score_rows(
     writer: AtomicWriter,
     id_columns: list[str],
     chunk_size: int,
-    reasons: bool,
+    params: dict[str, Any] | None,
     progress: Any,
 ) -> None:
     texts = [c for c, kind in facts.inputs if kind == "string"]
@@ -167,7 +171,6 @@ def _score_rows(
         if chunk.empty:  # a Parquet file without rows still has a batch
             continue
         X = conform(chunk, facts, str(input_path), offset)
-        params = {"reasons": reasons} if facts.kind == "classifier" else None
         scores = pd.DataFrame(model.predict(X, params=params)).reset_index(drop=True)
         ids = chunk[[c for c in id_columns if c in chunk.columns]].reset_index(drop=True)
         writer.write(pd.concat([ids, scores], axis=1))
@@ -177,27 +180,26 @@ def _score_rows(
         raise DataError(f"{input_path}: the file has no data rows to score")
 
 
-def _forecast(
-    model: Any, facts: ModelFacts, input_path: Path, writer: AtomicWriter, h: int | None
+def _whole(
+    model: Any,
+    facts: ModelFacts,
+    how: ScoringSpec,
+    input_path: Path,
+    writer: AtomicWriter,
+    options: dict[str, Any],
 ) -> None:
-    from salesml.data import read_frame
+    """Score the whole file at once, after the kind's ``prepare`` step."""
+    from salesml.io.data import read_frame
 
     frame = read_frame(input_path)
     where = str(input_path)
-    horizon = int(facts.card.get("horizon") or 0)
-    if h is not None and horizon and not 1 <= h <= horizon:
-        raise DataError(f"--h {h}: the model {facts.uri} forecasts 1 to {horizon} steps")
-    if "h" in facts.columns and "h" not in frame.columns:
-        frame["h"] = h or horizon
-    elif "h" in facts.columns and h is not None:
-        frame["h"] = h
-    elif h is not None and "ds" in frame.columns:  # future exogenous rows: keep the first h
-        frame = frame.sort_values(["unique_id", "ds"]).groupby("unique_id").head(h)
+    if how.prepare is not None:
+        frame = resolve(how.prepare)(frame, facts.card, facts.columns, options, facts.uri)
     X = conform(frame, facts, where)
     try:
         out = model.predict(X)
     except ValueError as exc:  # the pyfunc names unknown series and bad horizons
-        raise DataError(f"{where}: model {facts.uri} cannot forecast these rows: {exc}") from exc
+        raise DataError(f"{where}: model {facts.uri} cannot score these rows: {exc}") from exc
     writer.write(pd.DataFrame(out))
 
 
@@ -246,6 +248,9 @@ def score_file(
     started = time.perf_counter()
     model = load_model(model_uri, tracking_uri)
     facts = model_facts(model, model_uri)
+    how = scoring_for(facts.kind)
+    options = {"reasons": reasons, "h": h}
+    params = {k: options[k] for k in how.params} or None
     ids = list(id_columns) if id_columns else facts.id_columns
     writer = AtomicWriter(output_path)
     columns = (
@@ -256,8 +261,8 @@ def score_file(
     try:
         with Progress(*columns, TimeElapsedColumn(), console=console, transient=True) as bar:
             task = bar.add_task(f"scoring {input_path.name}", total=1.0, rows=0)
-            if facts.kind == "forecast":
-                _forecast(model, facts, input_path, writer, h)
+            if not how.streaming:
+                _whole(model, facts, how, input_path, writer, options)
             else:
                 _score_rows(
                     model,
@@ -266,7 +271,7 @@ def score_file(
                     writer,
                     ids,
                     chunk_size,
-                    reasons,
+                    params,
                     lambda frac, rows: bar.update(task, completed=frac, rows=rows),
                 )
         path = writer.commit()

@@ -18,51 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from salesml.errors import DataError
-
-INTENDED = {
-    "lead_conversion": (
-        "Rank inbound and outbound leads by their chance to convert so sales reps call the "
-        "most promising first (tiers A-D), and show each rep why a lead scores as it does."
-    ),
-    "churn": (
-        "Rank customers by their chance to churn so the retention team reaches the most "
-        "at-risk accounts first, with the drivers behind each score."
-    ),
-    "forecast": "Forecast sales per series for the stored horizon, with prediction intervals.",
-}
+from salesml.experiment.results import Summary, ci_label, ci_text
 
 
-def _fmt(value: Any, digits: int = 3) -> str:
-    return f"{value:.{digits}f}" if isinstance(value, int | float) else str(value)
-
-
-def _ci(metrics: dict[str, Any], key: str) -> str:
-    ci = metrics.get(f"{key}_ci")
-    return (
-        f"{_fmt(metrics[key])} [{_fmt(ci[0])}, {_fmt(ci[1])}]"
-        if ci
-        else _fmt(metrics.get(key, "-"))
-    )
-
-
-def _comparison(card: dict[str, Any], summary: dict[str, Any] | None) -> list[str]:
+def _comparison(card: dict[str, Any], summary: Summary | None) -> list[str]:
     if summary is None:
         return ["The run that trained this model is not in this tracking store: no comparison."]
-    exp, champ = summary["experiment"], summary.get("champion") or {}
-    metric, label = exp["primary_metric"], f"{exp['confidence'] * 100:.10g}% CI"
+    exp, champ = summary.experiment, summary.champion
+    metric, label = exp.primary_metric, ci_label(exp.confidence)
     rows = [f"| candidate | role | {metric} ({label}) |", "|---|---|---|"]
-    for c in summary["candidates"]:
-        if c["status"] == "ok":
-            rows.append(f"| {c['name']} | {c['role']} | {_ci(c['metrics'], metric)} |")
-    lines = [f"Test {metric} of every candidate of experiment `{exp['name']}`:", "", *rows, ""]
-    if champ.get("baseline"):
-        lo, hi = champ["delta_ci"]
-        verdict = "beats" if champ["beats_baseline"] else "does not significantly beat"
+    for c in summary.candidates:
+        if c.status == "ok":
+            rows.append(f"| {c.name} | {c.role} | {ci_text(c.metrics, metric)} |")
+    lines = [f"Test {metric} of every candidate of experiment `{exp.name}`:", "", *rows, ""]
+    if champ is not None and champ.baseline and champ.delta_ci is not None:
+        lo, hi = champ.delta_ci
+        verdict = "beats" if champ.beats_baseline else "does not significantly beat"
         lines.append(
-            f"The champion `{champ['name']}` {verdict} the best baseline `{champ['baseline']}`: "
-            f"{metric} {champ['delta']:+.4f} ({label} {lo:+.4f} to {hi:+.4f})."
+            f"The champion `{champ.name}` {verdict} the best baseline `{champ.baseline}`: "
+            f"{metric} {champ.delta:+.4f} ({label} {lo:+.4f} to {hi:+.4f})."
         )
-    if card.get("candidate") != champ.get("name"):
+    if card.get("candidate") != (champ.name if champ else None):
         lines.append(f"This model is `{card.get('candidate')}`, not the champion.")
     return lines
 
@@ -83,10 +59,24 @@ def _leakage_lines(record: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def render_card(card: dict[str, Any], summary: dict[str, Any] | None, model_uri: str) -> str:
-    """``MODEL_CARD.md`` for a salesml model's ``card`` metadata and its run's summary."""
+def _spec(card: dict[str, Any]) -> Any:
+    """The task spec behind a card (None for a task this process does not know)."""
+    from salesml.experiment.tasks import task_names, task_spec
+
+    task = card.get("task")
+    return task_spec(task) if task in task_names() else None
+
+
+def render_card(card: dict[str, Any], summary: Summary | None, model_uri: str) -> str:
+    """``MODEL_CARD.md`` for a salesml model's ``card`` metadata and its run's summary.
+
+    The task's view (:class:`~salesml.experiment.task.TaskView`) adds its own
+    sections (calibration, tiers and drivers for classifiers; series notes for
+    forecasters) and its spec gives the intended use.
+    """
+    spec = _spec(card)
+    view = spec.make_view() if spec is not None else None
     data = card.get("data", {})
-    task = card.get("task", "forecast" if card.get("kind") == "forecast" else "")
     lines = [
         f"# Model card: {card.get('candidate', '?')} ({card.get('type', '?')}, {card.get('role', '?')})",
         "",
@@ -110,54 +100,15 @@ def render_card(card: dict[str, Any], summary: dict[str, Any] | None, model_uri:
         lines.append(
             f"- history: {data['start']} to {data['end']}, backtest origins {data.get('cutoffs')}"
         )
-    metrics = card.get("metrics", {})
     lines += ["", "## Accuracy against the rules", "", *_comparison(card, summary)]
-    if "brier" in metrics:
-        lines += [
-            "",
-            "## Calibration",
-            "",
-            f"Brier score on the test part {_ci(metrics, 'brier')}"
-            + (
-                f" (before calibration {metrics['brier_uncalibrated']:.4f}, method "
-                f"{card.get('params', {}).get('calibration')})"
-                if "brier_uncalibrated" in metrics
-                else ""
-            )
-            + f". Score: {card.get('score')}.",
-        ]
-    if card.get("tiers_test"):
-        shares = ", ".join(f"{k} {v:.0%}" for k, v in card.get("tier_shares", {}).items())
-        lines += [
-            "",
-            "## Tiers",
-            "",
-            f"Cut points fixed on the training scores (shares of training rows: {shares}).",
-            "Positive rate in each tier on the test part:",
-            "",
-            "| tier | score from | test rows | positives | rate |",
-            "|---|---|---|---|---|",
-        ]
-        for t in card["tiers_test"]:
-            rate = "-" if t["rate"] is None else f"{t['rate']:.1%}"
-            low = "-" if t["min_score"] is None else t["min_score"]
-            lines.append(f"| {t['tier']} | {low} | {t['rows']} | {t['positives']} | {rate} |")
-    if card.get("top_drivers"):
-        lines += [
-            "",
-            "## Top drivers",
-            "",
-            f"Mean absolute contribution on test rows ({card.get('reasons')}):",
-            "",
-        ]
-        for d in card["top_drivers"]:
-            lines.append(f"- {d['driver']}: {d['mean_abs']:.3f} {d['unit']}")
+    if view is not None:
+        lines += view.card_lines(card, summary)
     excluded = data.get("excluded") or {}
     lines += [
         "",
         "## Intended use",
         "",
-        INTENDED.get(task, "See the experiment's README."),
+        (spec.intended_use if spec is not None else "") or "See the experiment's README.",
         "",
         "## Known limits and leakage notes",
         "",
@@ -176,10 +127,6 @@ def render_card(card: dict[str, Any], summary: dict[str, Any] | None, model_uri:
             + ", ".join(f"`{c}`" for c in card["dropped"])
         )
     lines += _leakage_lines(data.get("leakage"))
-    if card.get("kind") == "forecast":
-        lines.append(f"- Unknown series: {card.get('unknown_series')}.")
-        if card.get("short_series"):
-            lines.append(f"- Short series: {card['short_series']}.")
     return "\n".join(lines) + "\n"
 
 

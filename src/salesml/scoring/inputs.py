@@ -35,12 +35,13 @@ class ModelFacts:
     inputs: list[tuple[str, str]]
     outputs: list[str]
     card: dict[str, Any] = field(default_factory=dict)
+    output_types: dict[str, str] = field(default_factory=dict)
 
     @property
-    def kind(self) -> str:
-        return str(
-            self.card.get("kind", "forecast" if "unique_id" in self.columns else "classifier")
-        )
+    def kind(self) -> str | None:
+        """The exported model's kind (its task's ``ScoringSpec.kind``); None for foreign models."""
+        kind = self.card.get("kind")
+        return None if kind is None else str(kind)
 
     @property
     def columns(self) -> list[str]:
@@ -63,11 +64,15 @@ def model_facts(model: Any, uri: str) -> ModelFacts:
         (c.name, str(c.type.name if hasattr(c.type, "name") else c.type)) for c in schema.inputs
     ]
     out_schema = meta.get_output_schema()
-    outputs = (
-        out_schema.input_names() if out_schema is not None and out_schema.has_input_names() else []
+    named = out_schema is not None and out_schema.has_input_names()
+    outputs = out_schema.input_names() if named else []
+    types = (
+        {c.name: str(c.type.name if hasattr(c.type, "name") else c.type) for c in out_schema.inputs}
+        if named
+        else {}
     )
     card = (meta.metadata or {}).get("salesml", {})
-    return ModelFacts(uri=uri, inputs=inputs, outputs=list(outputs), card=card)
+    return ModelFacts(uri=uri, inputs=inputs, outputs=list(outputs), card=card, output_types=types)
 
 
 def _first_bad(values: pd.Series, bad: pd.Series, offset: int) -> str:

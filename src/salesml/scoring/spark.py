@@ -24,9 +24,10 @@ from pathlib import Path
 from typing import Any
 
 from salesml.errors import DataError
+from salesml.experiment.tasks import scoring_for
+from salesml.runtime.spark import spark_session
 from salesml.scoring.batch import ScoreReport
 from salesml.scoring.inputs import NUMERIC, model_facts
-from salesml.spark import spark_session
 
 # pandas writes Parquet timestamps in nanoseconds, which Spark reads only as longs
 _CONF = {"spark.sql.legacy.parquet.nanosAsLong": "true"}
@@ -45,6 +46,16 @@ def _read(spark: Any, path: str) -> Any:
     ):
         return spark.read.csv(path, header=True, inferSchema=False)
     return spark.read.parquet(path)
+
+
+# MLflow column types as Spark SQL types, for the UDF's result struct
+_SQL = {
+    "double": "double",
+    "float": "float",
+    "long": "bigint",
+    "integer": "int",
+    "boolean": "boolean",
+}
 
 
 def _cast(df: Any, name: str, kind: str) -> Any:
@@ -82,9 +93,11 @@ def score_file_spark(
     started = time.perf_counter()
     model = load_model(model_uri, tracking_uri)
     facts = model_facts(model, model_uri)
-    if facts.kind != "classifier":
+    how = scoring_for(facts.kind)
+    if not how.streaming:
         raise DataError(
-            f"model {model_uri}: --engine spark scores classifiers; forecast with pandas"
+            f"model {model_uri}: --engine spark scores row-wise models; a {how.kind} model "
+            "answers for whole groups of rows: score it with --engine pandas"
         )
     src, out = str(input_path), Path(output_path)
     if not Path(src).exists() and "://" not in src:
@@ -99,9 +112,11 @@ def score_file_spark(
         )
     ids = [c for c in (id_columns or facts.id_columns) if c in df.columns]
     typed = df.select(*[F.col(f"`{c}`") for c in ids], *[_cast(df, n, k) for n, k in facts.inputs])
-    kinds = {"probability": "double", "score": "double"}
-    result = ", ".join(f"{c} {kinds.get(c, 'string')}" for c in facts.outputs)
-    udf = spark_udf(spark, model_uri, f"struct<{result}>", {"reasons": reasons}, tracking_uri)
+    result = ", ".join(
+        f"{c} {_SQL.get(facts.output_types.get(c, ''), 'string')}" for c in facts.outputs
+    )
+    params = {p: v for p, v in {"reasons": reasons}.items() if p in how.params} or None
+    udf = spark_udf(spark, model_uri, f"struct<{result}>", params, tracking_uri)
     inputs = F.struct(*[F.col(f"`{n}`") for n in facts.columns])
     final = typed.withColumn("_scores", udf(inputs)).select(
         *[F.col(f"`{c}`") for c in ids], "_scores.*"

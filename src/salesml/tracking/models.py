@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from salesml.experiment.results import Summary, parse_summary
 from salesml.tracking.store import (
     ROLE_TAG,
     _artifact_root,
@@ -57,7 +58,7 @@ def frame_schema(frame: Any) -> Any:
     warning MLflow gives when it infers them)."""
     from mlflow.types.schema import ColSpec, Schema
 
-    from salesml.schema import column_type
+    from salesml.io.schema import column_type
 
     return Schema([ColSpec(column_type(frame[c], "long"), str(c)) for c in frame.columns])
 
@@ -151,11 +152,11 @@ def fetch_run(
 ) -> dict[str, Any]:
     """What a report needs from MLflow: a salesml run's summary, config, plots and model cards.
 
+    ``summary`` is a typed :class:`~salesml.experiment.results.Summary`.
+
     ``run_id`` defaults to the experiment's latest finished salesml run. Plots are
     downloaded into ``folder``: ``{"comparison": [...], "<candidate>": [...]}``.
     """
-    import json
-
     import mlflow
     from mlflow import MlflowClient
 
@@ -185,7 +186,9 @@ def fetch_run(
             raise DataError(f"{shown}: experiment {experiment!r} has no finished salesml run")
         run_id = runs[0].info.run_id
     run = client.get_run(run_id)
-    summary = json.loads(mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"))
+    summary = parse_summary(
+        mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"), f"run {run_id}: summary.json"
+    )
     import yaml
 
     config = yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml"))
@@ -198,16 +201,16 @@ def fetch_run(
 
     out = {"summary": summary, "config": config, "run": run.info.run_id, "plots": {}, "cards": {}}
     out["plots"]["comparison"] = plots(run_id, folder / "comparison")
-    from salesml.paths import safe_names
+    from salesml.io.paths import safe_names
 
-    names = safe_names(["comparison", *(c["name"] for c in summary["candidates"])])
-    for cand in summary["candidates"]:
-        if cand["status"] != "ok":
+    names = safe_names(["comparison", *(c.name for c in summary.candidates)])
+    for cand in summary.candidates:
+        if cand.status != "ok":
             continue
-        out["plots"][cand["name"]] = plots(cand["mlflow_run_id"], folder / names[cand["name"]])
-        if cand.get("model_uri"):
-            info = mlflow.models.get_model_info(cand["model_uri"])
-            out["cards"][cand["name"]] = (info.metadata or {}).get("salesml", {})
+        out["plots"][cand.name] = plots(cand.mlflow_run_id, folder / names[cand.name])
+        if cand.model_uri:
+            info = mlflow.models.get_model_info(cand.model_uri)
+            out["cards"][cand.name] = (info.metadata or {}).get("salesml", {})
     return out
 
 
@@ -218,10 +221,8 @@ def model_card(model_dir: Path) -> dict[str, Any]:
     return (Model.load(str(model_dir / "MLmodel")).metadata or {}).get("salesml", {})
 
 
-def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> dict[str, Any] | None:
-    """The ``summary.json`` of the salesml run that logged the model in ``model_dir``, if any."""
-    import json
-
+def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> Summary | None:
+    """The summary of the salesml run that logged the model in ``model_dir``, if any."""
     import mlflow
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
@@ -238,4 +239,79 @@ def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> dict
         if exc.error_code != "RESOURCE_DOES_NOT_EXIST":
             raise
         return None  # a run of another store, or not a salesml run: the card says so
-    return json.loads(text)
+    return parse_summary(text, f"run {parent}: summary.json")
+
+
+def download_run_files(
+    run_id: str,
+    names: list[str],
+    folder: Path,
+    tracking_uri: str | None = None,
+    *,
+    missing_ok: bool = False,
+) -> dict[str, Path]:
+    """Download artifacts ``names`` (paths inside the run, e.g. ``summary.json``) of one run.
+
+    Parameters
+    ----------
+    run_id : str
+        The MLflow run (a salesml experiment's parent run keeps ``summary.json``
+        and ``predictions.parquet`` at its artifact root).
+    names : list of str
+        Artifact paths relative to the run's artifact root.
+    folder : Path
+        Where the files are written (created if missing).
+    tracking_uri : str, optional
+        Default :func:`~salesml.tracking.store.resolve_tracking_uri`.
+    missing_ok : bool
+        True: a missing artifact is left out of the answer instead of refused.
+
+    Returns
+    -------
+    dict of str to Path
+        The local file of each name.
+
+    Raises
+    ------
+    DataError
+        One line naming the run id (and the store, password masked) for an
+        unknown run, a missing artifact or a failed download.
+    """
+    from pathlib import PurePosixPath
+
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from salesml.errors import DataError
+    from salesml.tracking.backends import open_store, redact_uri
+
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    uri = tracking_uri or resolve_tracking_uri()
+    open_store(uri)
+    shown = redact_uri(uri)
+    client = MlflowClient(uri)
+    try:
+        client.get_run(run_id)
+    except MlflowException as exc:
+        if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+            raise DataError(f"no MLflow run {run_id} in the tracking store {shown}") from exc
+        raise DataError(
+            f"MLflow run {run_id} ({shown}): cannot be read ({_one_line(exc)})"
+        ) from exc
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    out: dict[str, Path] = {}
+    for name in names:
+        parent = str(PurePosixPath(name).parent)
+        try:
+            listed = client.list_artifacts(run_id, None if parent == "." else parent)
+            if not any(a.path == name and not a.is_dir for a in listed):
+                if missing_ok:
+                    continue
+                raise DataError(f"MLflow run {run_id} ({shown}) has no artifact {name}")
+            out[name] = Path(client.download_artifacts(run_id, name, str(folder)))
+        except (MlflowException, OSError) as exc:
+            raise DataError(
+                f"MLflow run {run_id} ({shown}): {name} cannot be downloaded ({_one_line(exc)})"
+            ) from exc
+    return out

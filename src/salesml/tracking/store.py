@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from salesml.results import metric_items
+from salesml.experiment.results import metric_items
 from salesml.tracking.backends import redact_uri
 
 ROLE_TAG = "salesml.role"
@@ -149,7 +149,7 @@ class Tracker:
         mlflow.set_tracking_uri(self.uri)
         found = mlflow.get_experiment_by_name(experiment)
         if found is None:
-            from salesml.paths import safe_name
+            from salesml.io.paths import safe_name
 
             root = Path(artifact_root).resolve() if artifact_root else _artifact_root(self.uri)
             location = (root / safe_name(experiment)).as_uri()
@@ -172,7 +172,7 @@ class Tracker:
 
         An exception escaping the block marks the run FAILED, logs the
         traceback as ``error.txt`` and is re-raised. An interruption (Ctrl-C, or
-        SIGTERM under :func:`salesml.interrupt.interruptible`) marks it KILLED.
+        SIGTERM under :func:`salesml.runtime.interrupt.interruptible`) marks it KILLED.
         """
         import mlflow
 
@@ -187,7 +187,7 @@ class Tracker:
                 raise
             except BaseException as exc:
                 # a Spark driver that died leaves a session MLflow would query (and fail on)
-                from salesml.spark import discard_dead_session
+                from salesml.runtime.spark import discard_dead_session
 
                 discard_dead_session()
                 mlflow.log_text(redact_uri("".join(traceback.format_exception(exc))), "error.txt")
@@ -244,7 +244,8 @@ class Tracker:
         for data, context in self._datasets:
             mlflow.log_input(data, context=context)
 
-    def log_artifacts(self, paths: list[Path], folder: str = "plots") -> None:
+    def log_artifacts(self, paths: list[Path], folder: str | None = "plots") -> None:
+        """Log files under ``folder`` of the active run (None: its artifact root)."""
         import mlflow
 
         for path in paths:

@@ -103,7 +103,7 @@ def sync_offline(output_dir: Path, tracking_uri: str | None = None) -> SyncResul
             f"{' '.join(str(exc.message).split())}; run `salesml sync {folder}` again when "
             "that is fixed (runs and models already copied are reused, not duplicated)"
         ) from exc
-    from salesml.data import atomic_write
+    from salesml.io.data import atomic_write
 
     record = {**asdict(result), "synced_at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     text = json.dumps(record, indent=2) + "\n"
@@ -255,7 +255,7 @@ def _quote(name: str) -> str:
 
 def _rewrite_summary(folder: Path, result: SyncResult, experiment_ids: dict[str, str]) -> None:
     """Point ``summary.json`` at the copies: run ids, model URIs, store, registry version."""
-    from salesml.data import atomic_write
+    from salesml.io.data import atomic_write
 
     path = folder / "summary.json"
     if not path.is_file():

@@ -1,6 +1,6 @@
 """``--set key.sub=value`` overrides applied to a raw config mapping, and YAML error text.
 
-Kept apart from :mod:`salesml.config` (the typed models) because both the CLI's
+Kept apart from :mod:`salesml.experiment.config` (the typed models) because both the CLI's
 ``--set`` and a config file's own parse errors need the same one-line wording.
 """
 

@@ -1,7 +1,7 @@
 """Column kinds inferred from a table: numeric, categorical, datetime, boolean, id, text.
 
 :func:`infer_schema` converts numeric-like text and date-like text and
-returns a printable :class:`Schema`; :func:`salesml.data.load_table` uses it.
+returns a printable :class:`Schema`; :func:`salesml.io.data.load_table` uses it.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pandas as pd
 
 KINDS = ("numeric", "categorical", "datetime", "boolean", "id", "text")
 _BOOL_WORDS = {"yes", "no", "true", "false", "y", "n", "t", "f", "0", "1"}
-# A number as text; exponents are bounded (see salesml.data on pandas' parser).
+# A number as text; exponents are bounded (see salesml.io.data on pandas' parser).
 NUMBER = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d{1,3})?"
 
 

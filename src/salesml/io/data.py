@@ -1,7 +1,7 @@
 """Load tables, infer column kinds, validate targets; write tables atomically.
 
 :func:`load_table` reads a CSV or Parquet file without ever modifying it and
-returns a :class:`Table`: the frame, a printable :class:`~salesml.schema.Schema`
+returns a :class:`Table`: the frame, a printable :class:`~salesml.io.schema.Schema`
 of inferred column kinds (numeric, categorical, datetime, boolean, id, text)
 and the file's sha256 fingerprint.
 """
@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from salesml.errors import DataError
-from salesml.schema import NUMBER, Schema, infer_schema
+from salesml.io.schema import NUMBER, Schema, infer_schema
 
 
 @dataclass
@@ -52,7 +52,7 @@ def read_frame(
     """Read a CSV or Parquet file (by suffix) into a DataFrame, never modifying it.
 
     A CSV's delimiter, decimal mark and encoding are sniffed
-    (:func:`salesml.dialect.sniff_csv`) unless ``read`` (``data.read`` of a
+    (:func:`salesml.io.dialect.sniff_csv`) unless ``read`` (``data.read`` of a
     config: ``sep``, ``decimal``, ``encoding``) gives them.
 
     Raises
@@ -64,8 +64,8 @@ def read_frame(
 
 
 def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFrame, Any]:
-    from salesml.dialect import sniff_csv
-    from salesml.filecheck import encoding_problem, scan_csv
+    from salesml.io.dialect import sniff_csv
+    from salesml.io.filecheck import encoding_problem, scan_csv
 
     if not path.is_file():
         raise DataError(

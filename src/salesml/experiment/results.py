@@ -18,14 +18,27 @@ from pathlib import Path
 from typing import Any
 
 from salesml.errors import DataError
-from salesml.evaluation import LOWER_IS_BETTER
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
+# The test predictions of every candidate, beside summary.json and on the parent run.
+PREDICTIONS = "predictions.parquet"
 
 
 def ci_label(confidence: float) -> str:
     """``"95% CI"`` for 0.95, ``"90% CI"`` for 0.9, ``"97.5% CI"`` for 0.975."""
     return f"{confidence * 100:.10g}% CI"
+
+
+def ci_text(metrics: dict[str, Any], key: str, digits: int = 3) -> str:
+    """``"0.812 [0.790, 0.833]"``: metric ``key`` with its CI (``key_ci``) when there is one."""
+
+    def fmt(value: Any) -> str:
+        return f"{value:.{digits}f}" if isinstance(value, int | float) else str(value)
+
+    ci = metrics.get(f"{key}_ci")
+    if ci and key in metrics:
+        return f"{fmt(metrics[key])} [{fmt(ci[0])}, {fmt(ci[1])}]"
+    return fmt(metrics.get(key, "-"))
 
 
 @dataclass
@@ -139,9 +152,10 @@ class ExperimentInfo:
     experiment_id: str | None = None
     git_commit: str | None = None
     elapsed_seconds: float = 0.0
-
-
-_DATA = {"forecast": ForecastData}
+    # the primary metric's direction, and the resampling a reopened run repeats
+    lower_is_better: bool = False
+    bootstrap: int = 1000
+    bootstrap_seed: int = 0
 
 
 @dataclass
@@ -176,7 +190,7 @@ class Summary:
     def from_dict(cls, raw: dict[str, Any]) -> Summary:
         """Rebuild a summary from :meth:`to_dict` output (unknown keys are ignored)."""
         exp = _build(ExperimentInfo, raw["experiment"])
-        data_cls = _DATA.get(exp.task, ClassificationData)
+        data_cls = _data_class(exp.task)
         champ = raw.get("champion")
         return cls(
             experiment=exp,
@@ -189,10 +203,19 @@ class Summary:
 
     def write(self, path: str | Path) -> Path:
         """Write ``summary.json`` atomically: readers never see half a file."""
-        from salesml.data import atomic_write
+        from salesml.io.data import atomic_write
 
         text = json.dumps(self.to_dict(), indent=2, default=str) + "\n"
         return atomic_write(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def _data_class(task: str) -> type:
+    """The data block type of ``task`` (its spec's ``data``); plain DataInfo if unknown."""
+    from salesml.experiment.tasks import task_names, task_spec
+
+    if task not in task_names():
+        return DataInfo
+    return task_spec(task).data_class()
 
 
 def _build(cls: type, raw: dict[str, Any]) -> Any:
@@ -212,10 +235,26 @@ def load_summary(path: str | Path) -> Summary:
     if path.is_dir():
         path = path / "summary.json"
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise DataError(f"{path}: summary not found") from exc
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{path}: not a salesml summary ({exc})") from exc
+    return parse_summary(text, str(path))
+
+
+def parse_summary(text: str, where: str) -> Summary:
+    """A summary from the text of a ``summary.json`` (e.g. an MLflow artifact) named ``where``.
+
+    Raises
+    ------
+    DataError
+        When the text is not JSON or of another schema version.
+    """
+    path = where
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError as exc:
         raise DataError(f"{path}: not a salesml summary ({exc})") from exc
     version = raw.get("schema_version") if isinstance(raw, dict) else None
     if version != SCHEMA_VERSION:
@@ -256,7 +295,7 @@ def candidates_frame(summary: Summary) -> Any:
     frame = pd.DataFrame(rows).set_index("candidate")
     metric = summary.experiment.primary_metric
     if metric in frame:
-        frame = frame.sort_values(metric, ascending=metric in LOWER_IS_BETTER)
+        frame = frame.sort_values(metric, ascending=summary.experiment.lower_is_better)
     return frame
 
 

@@ -1,6 +1,6 @@
 """Candidate entries of a config: pydantic models generated from the registry.
 
-Each declared :class:`~salesml.registry.CandidateSpec` becomes a model of its
+Each declared :class:`~salesml.experiment.registry.CandidateSpec` becomes a model of its
 own: ``type`` fixed to its name, ``params`` checked against its declared
 options (and its estimator's own parameters), plus exactly the extra keys the
 spec lists (``rules``, ``search``, ``calibration``). :func:`candidate_union`
@@ -14,7 +14,7 @@ from typing import Annotated, Any, ClassVar, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
 
-from salesml.registry import CandidateSpec, candidates, unknown_params
+from salesml.experiment.registry import CandidateSpec, candidates, unknown_params
 
 
 class _Strict(BaseModel):

@@ -8,7 +8,7 @@
 - bytes that are not valid in the file's encoding are reported with their
   line and column rather than pandas' position inside its read buffer.
 
-One pass over the file also tells :mod:`salesml.data` whether it holds
+One pass over the file also tells :mod:`salesml.io.data` whether it holds
 numbers with huge exponents, which pandas' CSV parser must not see.
 """
 

@@ -5,7 +5,7 @@ its family and role, a one-line description, the builder that makes it, the
 options it accepts (each a :class:`Param` with type, default and help), the
 extra config keys it takes (``rules``, ``search``, ``calibration``) and, for
 models that can be tuned, its search space. Config validation
-(:mod:`salesml.config`), the builders, the error messages and
+(:mod:`salesml.experiment.config`), the builders, the error messages and
 ``salesml candidates`` all read these declarations; nothing else lists
 candidate types.
 
@@ -23,13 +23,17 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-FAMILIES = ("classification", "forecast")
-TASK_FAMILY = {
-    "lead_conversion": "classification",
-    "churn": "classification",
-    "forecast": "forecast",
-}
-_WING = {"classification": "salesml.classify.registry", "forecast": "salesml.forecast.registry"}
+from salesml.experiment.tasks import resolve
+
+
+def _wing(family: str) -> Any:
+    """The module declaring ``family``'s candidates (named by its tasks' specs)."""
+    from salesml.experiment.tasks import families
+
+    found = families()
+    if family not in found:
+        raise KeyError(f"unknown family {family!r}; choose from {', '.join(found)}")
+    return importlib.import_module(found[family])
 
 
 @dataclass(frozen=True)
@@ -59,7 +63,8 @@ class CandidateSpec:
     ----------
     type : str
         The name used in configs (``type: lightgbm`` or a bare ``- lightgbm``).
-    family : {"classification", "forecast"}
+    family : str
+        The candidate family of the tasks that use it (``TaskSpec.family``).
     role : {"baseline", "model"}
         Baselines go under ``baselines:`` in a config, models under ``models:``.
     description : str
@@ -85,7 +90,7 @@ class CandidateSpec:
     """
 
     type: str
-    family: Literal["classification", "forecast"]
+    family: str
     role: Literal["baseline", "model"]
     description: str
     build: str | None
@@ -111,12 +116,6 @@ class CandidateSpec:
         if self.passthrough:
             keys |= estimator_params(self.passthrough)
         return keys
-
-
-def resolve(dotted: str) -> Any:
-    """Import ``"package.module:attribute"`` and return the attribute."""
-    module, _, attr = dotted.partition(":")
-    return getattr(importlib.import_module(module), attr)
 
 
 def estimator_params(dotted: str) -> set[str]:
@@ -150,9 +149,7 @@ def unknown_params(spec: CandidateSpec, given: Mapping[str, Any]) -> str | None:
 
 def candidates(family: str) -> dict[str, CandidateSpec]:
     """Every declared candidate of ``family``, keyed by type, in declaration order."""
-    if family not in _WING:
-        raise KeyError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
-    return {spec.type: spec for spec in importlib.import_module(_WING[family]).CANDIDATES}
+    return {spec.type: spec for spec in _wing(family).CANDIDATES}
 
 
 def default_candidates(family: str) -> dict[str, list[str]]:
@@ -164,9 +161,7 @@ def default_candidates(family: str) -> dict[str, list[str]]:
         ``{"baselines": [...], "models": [...]}`` from the wing registry's
         ``DEFAULTS``; empty when the wing declares none.
     """
-    if family not in _WING:
-        raise KeyError(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
-    defaults = getattr(importlib.import_module(_WING[family]), "DEFAULTS", {})
+    defaults = getattr(_wing(family), "DEFAULTS", {})
     return {role: list(types) for role, types in defaults.items()}
 
 
@@ -186,9 +181,14 @@ def candidate_table(task: str | None = None) -> list[dict[str, str]]:
     task : str, optional
         ``lead_conversion``, ``churn``, ``forecast`` or a family name; default all.
     """
-    families = [TASK_FAMILY.get(task, task)] if task else list(FAMILIES)
+    from salesml.experiment.tasks import families, task_names, task_spec
+
+    if task is None:
+        chosen = list(families())
+    else:
+        chosen = [task_spec(task).family if task in task_names() else task]
     rows = []
-    for spec in (s for fam in families for s in candidates(fam).values()):
+    for spec in (s for fam in chosen for s in candidates(fam).values()):
         opts = [f"{k}={v.default!r}" for k, v in spec.params.items()]
         if spec.passthrough:
             opts.append(f"+ {spec.passthrough.split(':')[1]} parameters")

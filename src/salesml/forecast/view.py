@@ -1,0 +1,251 @@
+"""A finished forecast run, seen again: metrics, figures and words from its backtest predictions.
+
+Everything here reads the stored backtest frame of each candidate
+(``unique_id, ds, y, yhat, window, cutoff, step, scale, scale2`` and the
+interval bounds ``lo-<level>``/``hi-<level>``) and the summary; nothing is
+refitted. Rows of window 0 (the calibration origin) are never scored.
+
+Every metric is a ratio of per-series sums, so one weighted product gives the
+point value (all weights 1) and every bootstrap replicate (weights = how often
+each series was drawn): series are the resampled units, as in the run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.experiment.evaluation import bootstrap_map, mean_difference, paired_difference
+from salesml.experiment.task import Resampling, Section
+from salesml.forecast.metrics import evaluate_forecasts
+
+ID = "unique_id"
+_COVERAGE = re.compile(r"^coverage_(\d+)$")
+_BOUND = re.compile(r"^lo-(\d+)$")
+# Means over series of a per-series value (each series weighs the same).
+_MEANS = ("mase", "rmsse")
+# Pooled over points: numerator and denominator sums per series.
+_RATIOS = {
+    "wape": ("ae", "ay"),
+    "smape": ("sm", "n"),
+    "bias": ("err", "ay"),
+    "abs_bias": ("err", "ay"),
+}
+
+
+def levels_of(predictions: pd.DataFrame) -> list[int]:
+    """The interval levels whose bounds the predictions hold (``lo-80`` gives 80)."""
+    found = (_BOUND.match(str(c)) for c in predictions.columns)
+    return sorted(int(m.group(1)) for m in found if m and f"hi-{m.group(1)}" in predictions)
+
+
+def series_table(predictions: pd.DataFrame) -> pd.DataFrame:
+    """Per scored series (sorted by id): MASE, RMSSE and the sums the pooled metrics divide.
+
+    Parameters
+    ----------
+    predictions : DataFrame
+        One candidate's backtest frame; rows of window 0 are left out.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``unique_id``: ``mase`` and ``rmsse`` as in
+        :func:`~salesml.forecast.metrics.evaluate_forecasts`, and the sums
+        ``ae`` (absolute errors), ``ay`` (absolute actuals), ``err`` (signed
+        errors, forecast minus actual), ``sm`` (sMAPE terms), ``n`` (points)
+        and ``in-<level>`` (actuals inside the interval).
+    """
+    fc = predictions[predictions["window"] > 0]
+    if fc.empty:
+        raise ValueError("the predictions have no scored rows (window > 0)")
+    _, per_series, _ = evaluate_forecasts(fc, [])
+    y, yhat = fc["y"].to_numpy(float), fc["yhat"].to_numpy(float)
+    den = np.abs(y) + np.abs(yhat)
+    cols: dict[str, Any] = {
+        ID: fc[ID].to_numpy(),
+        "ae": np.abs(y - yhat),
+        "ay": np.abs(y),
+        "err": yhat - y,
+        "sm": np.where(den > 0, 2 * np.abs(y - yhat) / np.where(den > 0, den, 1), 0.0),
+        "n": np.ones(len(fc)),
+    }
+    for lv in levels_of(fc):
+        lo, hi = fc[f"lo-{lv}"].to_numpy(float), fc[f"hi-{lv}"].to_numpy(float)
+        cols[f"in-{lv}"] = ((y >= lo) & (y <= hi)).astype(float)
+    sums = pd.DataFrame(cols).groupby(ID, sort=True).sum()
+    return per_series[["mase", "rmsse"]].join(sums)
+
+
+def _parts(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Numerator and denominator per series of metric ``name``."""
+    if name in _MEANS:
+        return np.ascontiguousarray(table[name].to_numpy(float)), np.ones(len(table))
+    if name in _RATIOS:
+        num, den = _RATIOS[name]
+    elif _COVERAGE.match(name) and f"in-{name.split('_')[1]}" in table:
+        num, den = f"in-{name.split('_')[1]}", "n"
+    else:
+        cover = [f"coverage_{c[3:]}" for c in table.columns if c.startswith("in-")]
+        raise KeyError(
+            f"no forecast metric {name!r}; choose from {', '.join([*_MEANS, *_RATIOS, *cover])}"
+        )
+    return (
+        np.ascontiguousarray(table[num].to_numpy(float)),
+        np.ascontiguousarray(table[den].to_numpy(float)),
+    )
+
+
+def _ratio(name: str, num: np.ndarray, den: np.ndarray):  # -> Callable
+    def stat(w: np.ndarray | None) -> np.ndarray:
+        if w is None:
+            value = np.array([num.sum() / den.sum()])
+        else:
+            with np.errstate(divide="ignore", invalid="ignore"):
+                value = (w @ num) / (w @ den)
+        return np.abs(value) if name == "abs_bias" else value
+
+    return stat
+
+
+def _interval(values: np.ndarray, confidence: float) -> list[float]:
+    alpha = (1 - confidence) / 2
+    lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
+    return [float(lo), float(hi)]
+
+
+class ForecastView:
+    """The :class:`~salesml.experiment.task.TaskView` of forecast runs."""
+
+    figures = ("comparison", "errors", "fan_chart")
+
+    def __init__(self, spec: Any) -> None:
+        self.spec = spec
+
+    def metric(self, predictions: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
+        """Metric ``name`` of one candidate's backtest, with its bootstrap CI over series."""
+        table = series_table(predictions)
+        num, den = _parts(table, name)
+        if name in _MEANS:  # exactly the run's mase_ci: the mean difference from 0
+            return mean_difference(num, np.zeros(len(num)), *_args(rs))
+        stat = _ratio(name, num, den)
+        point = float(stat(None)[0])
+        reps = np.concatenate(bootstrap_map(stat, len(num), rs.bootstrap, rs.seed, rs.n_jobs))
+        return point, _interval(reps, rs.confidence)
+
+    def paired(self, a: Any, b: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
+        """Metric ``name`` of ``a`` minus ``b`` over the series both scored (paired bootstrap)."""
+        ta, tb = series_table(a), series_table(b)
+        common = ta.index.intersection(tb.index).sort_values()
+        if common.empty:
+            raise ValueError("the two candidates scored no series in common")
+        na, da = _parts(ta.loc[common], name)
+        nb, db = _parts(tb.loc[common], name)
+        if name in _MEANS:  # what the runner's champion delta is
+            return mean_difference(na, nb, *_args(rs))
+        sa, sb = _ratio(name, na, da), _ratio(name, nb, db)
+        return paired_difference(lambda w: sa(w) - sb(w), len(common), *_args(rs))
+
+    def figure(self, name: str, run: Any, candidate: str | None, path: Path) -> Path:
+        """``comparison`` (every candidate), ``errors`` or ``fan_chart`` (one candidate)."""
+        from salesml.forecast.plots import comparison_figure, error_figure, fan_chart
+
+        if name not in self.figures:
+            raise KeyError(f"no figure {name!r}; choose from {', '.join(self.figures)}")
+        path = Path(path)
+        if name == "comparison":
+            by_step, per_series = {}, {}
+            for n in _ok(run.summary):
+                fc = run.predictions_of(n)
+                _, series, steps = evaluate_forecasts(fc[fc["window"] > 0], [])
+                by_step[n], per_series[n] = steps, series["mase"]
+            return comparison_figure(by_step, per_series, path)
+        champ = run.summary.champion
+        candidate = candidate or (champ.name if champ else _ok(run.summary)[0])
+        fc = run.predictions_of(candidate)
+        scored = fc[fc["window"] > 0]
+        if name == "errors":
+            _, series, steps = evaluate_forecasts(scored, [])
+            title = f"{candidate} ({run.summary.candidate(candidate).role})"
+            return error_figure(steps, series["mase"], title, path)
+        # history: the actuals of every backtest window (the stored frame holds no more)
+        history = fc[[ID, "ds", "y"]].drop_duplicates([ID, "ds"]).sort_values([ID, "ds"])
+        return fan_chart(history, scored, candidate, levels_of(fc), path)
+
+    def headline(self, summary: Any) -> str:
+        """The champion's MASE against the best rule's, in plain words."""
+        champ = summary.champion
+        if champ is None:
+            return "No model could be fitted; see the failed candidates below."
+        key, label = self.spec.primary_metric, self.spec.primary.label
+        best = summary.candidate(champ.name).metrics[key]
+        if not champ.baseline:
+            return f"The best forecast, {champ.name}, has a {label} of {best:.3f}."
+        ref = summary.candidate(champ.baseline).metrics[key]
+        gain = 1 - best / ref
+        word = "below" if gain >= 0 else "above"
+        return (
+            f"The forecast's error ({champ.name}) is {abs(gain):.0%} {word} "
+            f"{champ.baseline.replace('_', ' ')}'s ({label} {best:.3f} against {ref:.3f})."
+        )
+
+    def sections(self, summary: Any) -> list[Section]:
+        """Series on a simpler (fallback) form, and series too new to be scored; [] if none."""
+        data = summary.data
+        fallbacks = getattr(data, "fallbacks", None) or {}
+        rows = tuple(
+            (name, form, str(n))
+            for name, counts in fallbacks.items()
+            for form, n in (counts or {}).items()
+            if n
+        )
+        unscored = list(getattr(data, "unscored", None) or {})
+        if not rows and not unscored:
+            return []
+        paragraphs = []
+        if rows:
+            paragraphs.append(
+                "Series too short for a candidate's model were forecast by its non-seasonal "
+                "form, then by naive (salesml.forecast.fallback); counts per candidate below."
+            )
+        if unscored:
+            shown = ", ".join(unscored[:10]) + (", ..." if len(unscored) > 10 else "")
+            many = len(unscored) > 1
+            paragraphs.append(
+                f"{len(unscored)} series start{'' if many else 's'} inside the last backtest "
+                f"window: forecast, but not scored ({shown})."
+            )
+        return [
+            Section(
+                title="Short and new series",
+                paragraphs=tuple(paragraphs),
+                columns=("candidate", "form", "series") if rows else (),
+                rows=rows,
+            )
+        ]
+
+    def card_lines(self, card: dict[str, Any], summary: Any) -> list[str]:
+        """The history, unknown and short series lines of ``MODEL_CARD.md``."""
+        lines: list[str] = []
+        data = card.get("data") or {}
+        if data.get("start") and data.get("end"):
+            lines.append(
+                f"- history: {data['start']} to {data['end']}, "
+                f"backtest origins {data.get('cutoffs')}"
+            )
+        lines.append(f"- Unknown series: {card.get('unknown_series')}.")
+        if card.get("short_series"):
+            lines.append(f"- Short series: {card['short_series']}.")
+        return lines
+
+
+def _ok(summary: Any) -> list[str]:
+    return [c.name for c in summary.candidates if c.status == "ok"]
+
+
+def _args(rs: Resampling) -> tuple[int, int, float, int]:
+    return rs.bootstrap, rs.seed, rs.confidence, rs.n_jobs
