@@ -151,3 +151,27 @@ def test_an_interrupted_run_marks_its_runs_killed_and_writes_no_summary(
     assert status == {"interrupted": "KILLED", "prior": "FINISHED", "slow": "KILLED"}
     assert not (out / "summary.json").exists()
     assert not list(out.rglob("*.tmp")), "no temp file left behind"
+
+
+def test_an_interruption_swallowed_by_a_finalizer_is_delivered_again():
+    """A SIGTERM whose exception lands in a weakref callback still stops the block."""
+    import gc
+    import weakref
+
+    from salesml.runtime.interrupt import Terminated, interruptible
+
+    class Thing:
+        pass
+
+    reached = []
+    with pytest.raises(Terminated), interruptible():
+        thing = Thing()
+        # the callback raises as a signal handler would if the signal landed there
+        ref = weakref.ref(thing, lambda _: signal.raise_signal(signal.SIGTERM))
+        del thing
+        gc.collect()
+        for _ in range(1000):  # the re-delivered signal is handled in ordinary code
+            reached.append(1)
+        time.sleep(5)
+        pytest.fail("the swallowed SIGTERM was not delivered again")
+    assert ref() is None and reached

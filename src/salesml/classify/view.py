@@ -15,7 +15,9 @@ import numpy as np
 
 from salesml.experiment.evaluation import (
     bootstrap_map,
+    interval,
     paired_difference,
+    ranked_groups,
     weighted_classification_metrics,
 )
 from salesml.experiment.results import ci_text
@@ -36,11 +38,7 @@ def weighted_top(
     y = np.asarray(y).astype(bool)
     p = np.asarray(p, dtype=float)
     w = np.ones((1, len(y))) if weights is None else np.atleast_2d(weights)
-    order = np.argsort(-p, kind="mergesort")
-    ps, ys, ws = p[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    wpos = np.add.reduceat(ws * ys, starts, axis=1)
-    wneg = np.add.reduceat(ws * ~ys, starts, axis=1)
+    wpos, wneg = ranked_groups(y, p, w)
     pos = wpos.sum(1)
     total = pos + wneg.sum(1)
     group = wpos + wneg
@@ -65,12 +63,6 @@ def _statistic(name: str, y: np.ndarray, p: np.ndarray):  # -> Callable
     return lambda w: weighted_classification_metrics(y, p, w)[name]
 
 
-def _interval(values: np.ndarray, confidence: float) -> list[float]:
-    alpha = (1 - confidence) / 2
-    lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
-    return [float(lo), float(hi)]
-
-
 class ClassificationView:
     """The :class:`~salesml.experiment.task.TaskView` of lead-conversion and churn runs."""
 
@@ -86,7 +78,7 @@ class ClassificationView:
         stat = _statistic(name, y, p)
         point = float(stat(None)[0])
         reps = np.concatenate(bootstrap_map(stat, len(y), rs.bootstrap, rs.seed, rs.n_jobs))
-        return point, _interval(reps, rs.confidence)
+        return point, interval(reps, rs.confidence)
 
     def paired(self, a: Any, b: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
         """Metric ``name`` of ``a`` minus ``b`` on the same test rows (paired bootstrap)."""

@@ -103,6 +103,26 @@ def bootstrap_map(
     return out
 
 
+def ranked_groups(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted positives and negatives per group of tied scores, best score first.
+
+    Parameters
+    ----------
+    y : bool array of shape (n,)
+    p : float array of shape (n,)
+    w : array of shape (b, n)
+        One row of frequency weights per evaluation.
+
+    Returns
+    -------
+    tuple of arrays of shape (b, groups)
+    """
+    order = np.argsort(-p, kind="mergesort")
+    ps, ys, ws = p[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    return np.add.reduceat(ws * ys, starts, axis=1), np.add.reduceat(ws * ~ys, starts, axis=1)
+
+
 def weighted_classification_metrics(
     y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None
 ) -> dict[str, np.ndarray]:
@@ -126,11 +146,7 @@ def weighted_classification_metrics(
     y = np.asarray(y).astype(bool)
     p = np.asarray(p, dtype=float)
     w = np.ones((1, len(y))) if weights is None else np.atleast_2d(weights)
-    order = np.argsort(-p, kind="mergesort")
-    ps, ys, ws = p[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    wpos = np.add.reduceat(ws * ys, starts, axis=1)
-    wneg = np.add.reduceat(ws * ~ys, starts, axis=1)
+    wpos, wneg = ranked_groups(y, p, w)
     pos, neg = wpos.sum(1), wneg.sum(1)
     total = pos + neg
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -162,7 +178,8 @@ def weighted_classification_metrics(
     }
 
 
-def _interval(values: np.ndarray, confidence: float) -> list[float]:
+def interval(values: np.ndarray, confidence: float) -> list[float]:
+    """The central ``confidence`` percentile interval of bootstrap ``values``."""
     alpha = (1 - confidence) / 2
     lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
     return [float(lo), float(hi)]
@@ -197,7 +214,7 @@ def classification_report(
     out: dict[str, float | list[float]] = {}
     for k, v in point.items():
         out[k] = float(v[0])
-        out[f"{k}_ci"] = _interval(np.concatenate(reps[k]), confidence)
+        out[f"{k}_ci"] = interval(np.concatenate(reps[k]), confidence)
     return out
 
 
@@ -224,7 +241,7 @@ def paired_difference(
     """
     point = float(np.asarray(statistic(None)).ravel()[0])
     reps = np.concatenate(bootstrap_map(statistic, n, n_boot, seed, n_jobs))
-    return point, _interval(reps, confidence)
+    return point, interval(reps, confidence)
 
 
 def metric_difference(

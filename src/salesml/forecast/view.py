@@ -19,7 +19,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.experiment.evaluation import bootstrap_map, mean_difference, paired_difference
+from salesml.experiment.evaluation import (
+    bootstrap_map,
+    interval,
+    mean_difference,
+    paired_difference,
+)
 from salesml.experiment.task import Resampling, Section
 from salesml.forecast.metrics import evaluate_forecasts
 
@@ -112,12 +117,6 @@ def _ratio(name: str, num: np.ndarray, den: np.ndarray):  # -> Callable
     return stat
 
 
-def _interval(values: np.ndarray, confidence: float) -> list[float]:
-    alpha = (1 - confidence) / 2
-    lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
-    return [float(lo), float(hi)]
-
-
 class ForecastView:
     """The :class:`~salesml.experiment.task.TaskView` of forecast runs."""
 
@@ -135,7 +134,7 @@ class ForecastView:
         stat = _ratio(name, num, den)
         point = float(stat(None)[0])
         reps = np.concatenate(bootstrap_map(stat, len(num), rs.bootstrap, rs.seed, rs.n_jobs))
-        return point, _interval(reps, rs.confidence)
+        return point, interval(reps, rs.confidence)
 
     def paired(self, a: Any, b: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
         """Metric ``name`` of ``a`` minus ``b`` over the series both scored (paired bootstrap)."""

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
+from typing import Any
 
 
 class Terminated(KeyboardInterrupt):
@@ -85,9 +87,38 @@ def interruptible() -> Iterator[None]:
         )
         _state["hooked"] = True
     previous = signal.signal(signal.SIGTERM, _raise)
+    hook = sys.unraisablehook
+    sys.unraisablehook = _redeliver(hook)
     _state["inside"] = True
     try:
         yield
     finally:
         _state["inside"] = False
+        sys.unraisablehook = hook
         signal.signal(signal.SIGTERM, previous)
+
+
+def _redeliver(previous: Any) -> Any:
+    """An unraisable hook that gives a swallowed interruption back to the main thread.
+
+    A signal's exception raised while Python runs a finalizer or a weakref callback
+    cannot propagate: Python prints "Exception ignored" and goes on, and the run
+    would not stop. The hook has another thread raise the same signal again
+    (``_thread.interrupt_main``), so the main thread handles it at its next bytecode
+    outside the finalizer, wherever the signal first landed.
+    """
+    import _thread
+
+    def hook(unraisable: Any) -> None:
+        exc = unraisable.exc_value
+        if isinstance(exc, KeyboardInterrupt) and _state["inside"]:
+            signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
+            # from this thread the handler would run at once, inside the finalizer again;
+            # a moment later the main thread is back in ordinary code
+            timer = threading.Timer(0.05, _thread.interrupt_main, args=(signum,))
+            timer.daemon = True
+            timer.start()
+            return
+        previous(unraisable)
+
+    return hook
