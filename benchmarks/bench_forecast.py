@@ -92,12 +92,9 @@ def against_seasonal_naive(summary: Any, task: Any) -> None:
     from salesml.experiment.task import Outcome
 
     champ = summary.champion.name if summary.champion else None
-    if not champ or "seasonal_naive" not in task.results:
+    if not champ or "seasonal_naive" not in task.fits:
         return
-    pair = [
-        Outcome(name=n, role="", type="", pairing=task.results[n]["per_series"])
-        for n in (champ, "seasonal_naive")
-    ]
+    pair = [Outcome(name=n, role="", type="") for n in (champ, "seasonal_naive")]
     delta, ci = task.difference(*pair)
     mase = {c.name: c.metrics["mase"] for c in summary.candidates if c.status == "ok"}
     ratio = mase[champ] / mase["seasonal_naive"]

@@ -272,6 +272,27 @@ def test_candidates_for_one_task():
     assert "scorecard" not in result.stdout and "logistic" not in result.stdout
 
 
+def test_candidates_show_the_tags():
+    from salesml.experiment.registry import candidates, spec_for
+
+    result = invoke("candidates", "--task", "forecast")
+    assert result.exit_code == 0, result.output
+    header = next(line for line in result.stdout.splitlines() if "description" in line)
+    assert header.index("tags") < header.index("options (params: and keys)")
+    rows = {
+        line.split("│")[3].strip(): line.split("│")[5].strip()
+        for line in result.stdout.splitlines()
+        if line.count("│") == 7 and line.split("│")[1].strip() == "forecast"
+    }
+    assert set(rows) == set(candidates("forecast"))
+    assert rows["ensemble"] == "combines"
+    assert rows["lightgbm_global"].startswith("exog, global")
+    for type_, tags in rows.items():  # the first line of each row's tags
+        assert tags.rstrip(",").split(", ")[0] in (
+            sorted(spec_for("forecast", type_).tags) or ["-"]
+        )
+
+
 def test_candidates_unknown_task():
     _usage_error(invoke("candidates", "--task", "regression"), "--task", "'regression'", "churn")
 

@@ -18,6 +18,15 @@ from conftest import ROOT
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 
 
+def _code(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+
+
+# Notebooks that run an experiment (the funnel notebook runs analytics, not a run).
+EXPERIMENTS = [p for p in NOTEBOOKS if "salesml.run_experiment(" in _code(p)]
+
+
 def _small(tmp: Path) -> dict[str, list[str]]:
     return {
         "01-lead-conversion": [
@@ -51,6 +60,22 @@ def test_notebook_is_paired_with_its_script(path: Path):
     assert _sources(jupytext.read(script)) == _sources(nbformat.read(path, as_version=4)), (
         f"{path.name} and {script.name} differ: run jupytext --sync {script}"
     )
+
+
+def test_experiment_notebooks_are_found():
+    assert len(EXPERIMENTS) >= 3
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_notebook_reads_its_findings_from_the_reopened_run(path: Path):
+    """Findings come from salesml.load_run: its table, metrics on request, its figures."""
+    code = _code(path)
+    assert "salesml.load_run(" in code, "reopen the run with salesml.load_run"
+    assert ".metrics_frame()" in code, "the comparison table comes from run.metrics_frame()"
+    assert "against=" in code, "a paired difference computed on request (run.metric(..., against=))"
+    assert ".figure(" in code, "figures come from run.figure(...)"
+    for hand_made in ("summary.plots", '"plots"', "candidates_frame(summary)"):
+        assert hand_made not in code, f"{hand_made}: use the reopened run instead"
 
 
 @pytest.mark.slow

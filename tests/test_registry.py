@@ -17,6 +17,7 @@ from salesml.experiment.registry import (
     candidate_table,
     candidates,
     spec_for,
+    tag_vocabulary,
     unknown_params,
 )
 from salesml.experiment.tasks import families, resolve
@@ -116,26 +117,37 @@ def test_every_classifier_builds_fits_and_its_search_space_applies(spec, leads_s
     np.testing.assert_array_equal(p, again)  # seeded
 
 
+def _daily(seed_b: int = 0) -> pd.DataFrame:
+    """Two daily series with a weekly pattern and a promo column; ``seed_b`` redraws b's noise."""
+    dates = pd.date_range("2023-01-02", periods=84, freq="D")
+    weekly = np.array([1.0, 0.9, 1.0, 1.1, 1.3, 1.6, 1.2])
+    parts = []
+    for uid, lvl, seed in (("a", 20.0, 0), ("b", 50.0, 1 + seed_b)):
+        noise = np.random.default_rng(seed).gamma(40, 1 / 40, 84)
+        y = lvl * weekly[dates.dayofweek] * noise
+        parts.append(pd.DataFrame({"unique_id": uid, "ds": dates, "y": y}))
+    frame = pd.concat(parts, ignore_index=True)
+    frame["promo"] = (np.arange(len(frame)) % 9 == 0).astype(float)
+    return frame
+
+
+def _future(frame: pd.DataFrame, h: int) -> pd.DataFrame:
+    last = frame["ds"].max()
+    return pd.DataFrame(
+        {
+            "unique_id": np.repeat(["a", "b"], h),
+            "ds": np.tile(pd.date_range(last, periods=h + 1, freq="D")[1:], 2),
+            "promo": 0.0,
+        }
+    )
+
+
 @pytest.mark.parametrize("spec", [s for s in SPECS if s.family == "forecast" and s.build], ids=_id)
 def test_every_forecaster_builds_fits_and_predicts(spec):
     from salesml.forecast.models import ForecastContext
 
-    dates = pd.date_range("2023-01-02", periods=84, freq="D")
-    rng = np.random.default_rng(0)
-    weekly = np.array([1.0, 0.9, 1.0, 1.1, 1.3, 1.6, 1.2])
-    frame = pd.concat(
-        [
-            pd.DataFrame(
-                {
-                    "unique_id": uid,
-                    "ds": dates,
-                    "y": lvl * weekly[dates.dayofweek] * rng.gamma(40, 1 / 40, 84),
-                }
-            )
-            for uid, lvl in (("a", 20.0), ("b", 50.0))
-        ],
-        ignore_index=True,
-    )
+    frame = _daily()[["unique_id", "ds", "y"]]
+    dates = pd.DatetimeIndex(frame["ds"].unique())
     model = spec.make(ForecastContext("D", 7)).fit(frame)
     fc = model.predict(7)
     assert list(fc.columns) == ["unique_id", "ds", "yhat"]
@@ -162,6 +174,105 @@ def test_spec_for_unknown_type():
         spec_for("classification", "prophet")
     with pytest.raises(KeyError, match="unknown family"):
         candidates("regression")
+
+
+# ---------------------------------------------------------------- tags
+
+
+def test_tags_come_from_the_documented_vocabulary():
+    for fam in FAMILIES:
+        vocab = tag_vocabulary(fam)
+        assert vocab and all(isinstance(m, str) and m[0].islower() for m in vocab.values())
+        specs = list(candidates(fam).values())
+        for spec in specs:
+            assert isinstance(spec.tags, frozenset), spec.type
+            assert spec.tags <= set(vocab), f"{spec.type}: undocumented {spec.tags - set(vocab)}"
+        used = set().union(*(s.tags for s in specs))
+        assert used == set(vocab), f"{fam}: tags no candidate claims: {set(vocab) - used}"
+
+
+def _estimated(model: Any) -> Any:
+    """The object holding what ``fit`` estimated (statsforecast, mlforecast or the rule's table)."""
+    return next(vars(model)[k] for k in ("sf_", "mlf_", "values_") if k in vars(model))
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.family == "forecast"], ids=_id)
+def test_forecast_tags_are_true(spec: CandidateSpec):
+    """Each tag's claim, checked on the forecaster the entry builds."""
+    from salesml.forecast.contract import Forecaster
+    from salesml.forecast.fallback import ladder
+    from salesml.forecast.models import ForecastContext, StatsForecaster
+    from salesml.forecast.spark import SparkEngine
+
+    tags = spec.tags
+    assert ("combines" in tags) == (spec.build is None)  # the task assembles it
+    if spec.build is None:
+        return
+    params = {"n_jobs": 1} if "n_jobs" in spec.params else {}
+    ctx = ForecastContext("D", 7, exog=("promo",))
+    made = spec.make(ctx, **params)
+    assert isinstance(made, Forecaster)
+    # exog: reads the context's exogenous columns, and needs their future values
+    assert made.uses_exog == ("exog" in tags)
+    assert made.exog == (("promo",) if "exog" in tags else ())
+    # seasonal: a series shorter than a season or two gets a simpler form
+    assert (ladder(made, 7)[0].min_length > 1) == ("seasonal" in tags)
+    # decomposes: a 52-week season is taken by STL (statsforecast MSTL) by default
+    weekly = spec.make(ForecastContext("W", 52), **params)
+    stl = isinstance(weekly, StatsForecaster) and weekly.decompose
+    assert stl == ("decomposes" in tags)
+    assert (type(weekly._model()).__name__ == "MSTL") if stl else True
+    # spark: engine: spark swaps in a forecaster fitted on Spark
+    assert (SparkEngine().adapter()(made) is not made) == ("spark" in tags)
+    # global: series a's forecast depends on series b's history
+    frame, other = _daily(), _daily(seed_b=1)
+    X = _future(frame, 7) if made.uses_exog else None
+    fc = spec.make(ctx, **params).fit(frame).predict(7, X)
+    fc_other = spec.make(ctx, **params).fit(other).predict(7, X)
+    a, a_other = fc[fc["unique_id"] == "a"], fc_other[fc_other["unique_id"] == "a"]
+    assert (not np.allclose(a["yhat"], a_other["yhat"], rtol=1e-12)) == ("global" in tags)
+    # refit_free: update keeps what fit estimated and moves the origin to the end
+    model = spec.make(ctx, **params).fit(
+        frame[frame["ds"] < frame["ds"].max() - pd.Timedelta(13, "D")]
+    )
+    before = _estimated(model)
+    moved = model.update(frame).predict(7, X)
+    assert (_estimated(model) is before) == ("refit_free" in tags)
+    assert moved["ds"].min() == frame["ds"].max() + pd.Timedelta(days=1)
+
+
+@pytest.mark.parametrize("spec", [s for s in SPECS if s.family == "classification"], ids=_id)
+def test_classification_tags_are_true(spec: CandidateSpec, leads_small):
+    X = leads_small.drop(columns=["converted", "lead_id", "last_stage_reached", "job_title"])
+    X, y = X.head(600), leads_small["converted"].to_numpy()[:600]
+    assert ("rules" in spec.tags) == ("rules" in spec.options)  # its rules come from the config
+    rules = [{"column": "demo_requested", "eq": True, "points": 40}]
+    est = spec.make(0, **({"rules": rules} if "rules" in spec.options else {}))
+    assert ("points" in spec.tags) == hasattr(est, "contributions")
+    scores = est.fit(X, y).predict_proba(X)[:, 1]
+    assert ("floor" in spec.tags) == (np.ptp(scores) == 0)  # the floor ignores the features
+    if "points" in spec.tags:
+        est.fit(X, y)
+        points, parts = est.points(X), est.contributions(X)
+        assert len(parts) == len(X) and ((points >= 0) & (points <= 100)).all()
+    if spec.role == "model":
+        encoded = est[:-1].fit_transform(X)  # what the estimator itself receives
+        dtypes = getattr(encoded, "dtypes", [])
+        native = any(isinstance(d, pd.CategoricalDtype) for d in dtypes)
+        assert native == ("native_categoricals" in spec.tags)
+    else:
+        assert "native_categoricals" not in spec.tags
+
+
+def test_candidate_table_shows_the_tags():
+    rows = {r["type"]: r for r in candidate_table("forecast")}
+    assert rows["lightgbm_global"]["tags"] == "exog, global, refit_free, spark"
+    assert rows["ensemble"]["tags"] == "combines"
+    assert rows["moving_average"]["tags"] == "spark"  # statsforecast cannot move it forward
+    for row in candidate_table():
+        spec = spec_for(row["family"], row["type"])
+        assert row["tags"] == (", ".join(sorted(spec.tags)) or "-")
+    assert list(rows["naive"]) == ["family", "role", "type", "description", "tags", "options"]
 
 
 def test_candidate_table_rows():

@@ -37,7 +37,7 @@ _API = {
     # data
     "load_table": "salesml.io.data",
     "read_frame": "salesml.io.data",
-    "feature_frame": "salesml.classify.task",
+    "feature_frame": "salesml.classify.prepare",
     "to_long": "salesml.forecast.data",
     "future_frame": "salesml.forecast.data",
     "generate": "salesml.synthetic",

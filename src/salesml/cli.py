@@ -202,9 +202,9 @@ def candidates(
     if task is not None and task not in task_names():
         _fail(f"--task {task!r}: choose from {', '.join(task_names())}")
     table = Table(title=f"salesml candidates{f' for {task}' if task else ''}")
-    for col in ("family", "role", "type", "description", "options (params: and keys)"):
-        table.add_column(col, overflow="fold")
-    for row in candidate_table(task):
+    for col in (rows := candidate_table(task))[0]:  # family, role, type, ..., tags, options
+        table.add_column(col.replace("options", "options (params: and keys)"), overflow="fold")
+    for row in rows:
         table.add_row(*(escape(v) for v in row.values()))
     Console(width=max(Console().width, 160)).print(table)
 

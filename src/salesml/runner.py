@@ -61,6 +61,8 @@ def _run_candidate(
             run_id.append(rid)
             tracker.log_datasets(task.datasets(), source)
             outcome = task.fit_evaluate(cand, role, plot_dir)
+            outcome.plots = task.figures(outcome, plot_dir)
+            outcome.model = task.export(outcome, cand)
             outcome.mlflow_run_id = rid
             tracker.log_params({"type": cand.type, **outcome.params})
             tracker.log_metrics({**outcome.metrics, "fit_seconds": outcome.fit_seconds})

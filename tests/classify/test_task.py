@@ -292,7 +292,7 @@ def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
     model = mlflow.pyfunc.load_model(cand.model_uri)
     task = ClassificationTask(lead_run["config"])
     task.prepare()
-    head = model.predict(task.X_test.head())
+    head = model.predict(task.data.X_test.head())
     assert list(head.columns) == [
         "probability",
         "score",
@@ -303,8 +303,8 @@ def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
     ]
     assert head["probability"].between(0, 1).all() and head["score"].between(0, 100).all()
     assert set(head["tier"]) <= {"A", "B", "C", "D"}
-    p = model.predict(task.X_test, params={"reasons": False})["probability"].to_numpy()
-    assert roc_auc_score(task.y_test, p) == pytest.approx(cand.metrics["roc_auc"], abs=1e-9)
+    p = model.predict(task.data.X_test, params={"reasons": False})["probability"].to_numpy()
+    assert roc_auc_score(task.data.y_test, p) == pytest.approx(cand.metrics["roc_auc"], abs=1e-9)
 
 
 # --------------------------------------------------------------------------- split and bad input
@@ -320,12 +320,12 @@ def test_time_split_trains_on_earlier_rows(leads_csv, tmp_path):
     cfg["data"]["path"] = str(leads_csv)
     task, info = _prepare(cfg, tmp_path)
     assert info.split == "time" and info.test_rows == 750
-    assert task.X_train["created_at"].max() <= task.X_test["created_at"].min()
+    assert task.data.X_train["created_at"].max() <= task.data.X_test["created_at"].min()
     # the file is shuffled, so this is not just "the first rows of the file"
     times = pd.to_datetime(pd.read_csv(leads_csv)["created_at"])
     assert not times.is_monotonic_increasing
     cutoff = times.sort_values().iloc[2250]
-    assert (task.X_test["created_at"] >= cutoff).all()
+    assert (task.data.X_test["created_at"] >= cutoff).all()
 
 
 def test_one_class_in_test_part_is_a_data_error(leads_small, tmp_path):
@@ -395,7 +395,7 @@ def test_all_nan_feature_is_excluded_and_listed(tmp_path):
     task, info = _prepare(_tiny_config("all-nan"), tmp_path)
     assert info.excluded == {"not recorded": "entirely missing"}
     assert "not recorded" not in info.features
-    assert "not recorded" not in task.X_train.columns
+    assert "not recorded" not in task.data.X_train.columns
     assert set(info.features) == {"visits", "score", "segment"}
 
 

@@ -23,6 +23,7 @@ import yaml
 
 from conftest import BANT_RULES
 from salesml.errors import DataError
+from salesml.experiment.card import ModelCard
 from salesml.experiment.evaluation import mean_difference
 from salesml.experiment.results import PREDICTIONS, load_summary
 from salesml.experiment.task import Resampling
@@ -222,6 +223,7 @@ def test_reopened_from_the_summary_file_and_its_tables(leads_run):
     frame = run.metrics_frame()
     assert set(frame.index) == {c.name for c in leads_run["summary"].candidates}
     assert run.predictions_of(run.candidates[0]).columns.tolist().count("candidate") == 0
+    assert run.rules == ["control_points", "bant"]  # the prior is the floor, not a rule
 
 
 @pytest.mark.slow
@@ -385,17 +387,20 @@ def test_forecast_sections_and_card_lines(view):
     )
     assert sections[0].rows == (("auto_ets", "naive", "2"),)
     assert "1 series starts inside the last backtest window" in sections[0].paragraphs[1]
-    card = {
-        "data": {"start": "2023-01-01", "end": "2024-01-01", "cutoffs": ["2023-12-01"]},
-        "unknown_series": "refused",
-        "short_series": "naive for 2",
-    }
+    card = ModelCard(
+        kind="forecast",
+        data={"start": "2023-01-01", "end": "2024-01-01", "cutoffs": ["2023-12-01"]},
+        facts={"unknown_series": "refused", "short_series": "naive for 2"},
+    )
     assert view.card_lines(card, None) == [
-        "- history: 2023-01-01 to 2024-01-01, backtest origins ['2023-12-01']",
+        "",
+        "## Series",
+        "",
         "- Unknown series: refused.",
         "- Short series: naive for 2.",
     ]
-    assert view.card_lines({"unknown_series": "refused"}, None) == ["- Unknown series: refused."]
+    card = ModelCard(kind="forecast", facts={"unknown_series": "refused"})
+    assert view.card_lines(card, None)[-1] == "- Unknown series: refused."
 
 
 def test_a_summary_without_predictions_beside_it_is_refused(tmp_path):

@@ -20,6 +20,7 @@ import pytest
 
 from conftest import ROOT
 from salesml.errors import DataError
+from salesml.experiment.card import ModelCard
 from salesml.experiment.config import load_experiment
 from salesml.forecast.task import ForecastTask
 from salesml.scoring.card import render_card
@@ -86,7 +87,7 @@ def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
     }
     for role, cand in task.config.candidates:
         out = task.fit_evaluate(cand, role, tmp_path / "plots" / cand.name)
-        per_series = task.results[cand.name]["per_series"]
+        per_series = task.fits[cand.name].per_series
         scored = sorted(per_series.index)
         assert scored == sorted(set(ALL) - {"15"}), cand.name  # store 18 too: 2 weeks of history
         assert sorted(out.predictions.query("window > 0")["unique_id"].unique()) == scored
@@ -95,16 +96,17 @@ def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
         assert {k: v for k, v in out.params.items() if k.startswith("fallback.")} == {
             f"fallback.{form}": n for form, n in expected[cand.name].items()
         }
-        final = out.model.predictor.predict(pd.DataFrame({"unique_id": ALL, "h": [8] * 18}))
+        model = task.export(out, cand)
+        final = model.predictor.predict(pd.DataFrame({"unique_id": ALL, "h": [8] * 18}))
         assert final.groupby("unique_id").size().to_dict() == dict.fromkeys(ALL, 8)
         assert final[cand.name].notna().all()
-        card = render_card(out.model.metadata()["salesml"], None, "models:/x/1")
+        card = render_card(ModelCard.from_metadata(model.metadata()), None, "models:/x/1")
         used = ", ".join(f"{n} on {form}" for form, n in expected[cand.name].items())
         assert "- Short series: series too short for the model get" in card
         assert (used or "none needed one") in card
     # store 4's return is in its history: its forecasts and bounds are not clipped at 0
     assert task.signed == ["13", "4"]
-    bt = task.results["seasonal_naive"]["fc"]
+    bt = task.fits["seasonal_naive"].backtest
     assert bt.loc[bt["unique_id"] == "4", "signed"].all()
     assert not bt.loc[bt["unique_id"] == "1", "signed"].any()
     notes = task.notes()

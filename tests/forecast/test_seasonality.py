@@ -91,13 +91,19 @@ def test_a_run_tests_seasonality_only_for_candidates_that_carry_the_season_in_st
     }
     task = ForecastTask(ForecastExperiment.model_validate(raw))
     task.prepare()
-    tested = task._season_test
-    from salesml.forecast.models import StatsForecaster
+    from salesml.experiment.registry import spec_for
+    from salesml.forecast.models import ForecastContext
 
-    assert not tested(StatsForecaster("AutoETS", "W-FRI", 52, decompose=True))
-    assert not tested(StatsForecaster("SeasonalNaive", "W-FRI", 52))  # the season is the rule
+    def tested(type_: str, **params) -> bool:
+        spec = spec_for("forecast", type_)
+        made = spec.make(ForecastContext("W-FRI", 52), **params)
+        return task._season_test(spec, params, made)
+
+    assert not tested("auto_ets")  # the 52-week season is taken by STL decomposition
+    assert not tested("seasonal_naive")  # the season is the rule
     assert task.data_info.seasonal is None  # nothing tested, nothing reported
-    assert tested(StatsForecaster("AutoTheta", "W-FRI", 52))
+    assert tested("auto_ets", season_method="states")
+    assert tested("auto_theta")
     assert sum(task.data_info.seasonal.values()) == 6
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from salesml.classify.view import ClassificationView
+from salesml.experiment.card import ModelCard
 from salesml.experiment.results import ClassificationData, ExperimentInfo, Summary
 from salesml.experiment.tasks import task_spec
 from salesml.scoring.card import render_card
@@ -71,13 +72,13 @@ def test_allowed_flags_only_are_no_warning():
 
 
 def test_the_model_card_lists_flags_under_known_limits():
-    card = {"candidate": "m", "type": "logistic", "role": "model", "task": "lead_conversion"}
-    card["data"] = {"path": "x.csv", "sha256": "0", "rows": 10}
+    card = ModelCard(candidate="m", type="logistic", role="model", task="lead_conversion")
+    card.data = {"path": "x.csv", "sha256": "0", "rows": 10}
     assert "Leakage guard" not in render_card(card, None, "runs:/1/model")
-    card["data"]["leakage"] = _record("warn", [])
+    card.data["leakage"] = _record("warn", [])
     text = render_card(card, None, "runs:/1/model")
     assert "- Leakage guard: no column flagged (12 checked;" in text
-    card["data"]["leakage"] = _record("warn", [("stage", "target_derived", "warned")])
+    card.data["leakage"] = _record("warn", [("stage", "target_derived", "warned")])
     limits = render_card(card, None, "runs:/1/model").split("## Known limits", 1)[1]
     assert "- Leakage guard (on_flag: warn) flagged:" in limits
     assert "  - `stage` target_derived, warned: ROC-AUC 1.000 alone" in limits

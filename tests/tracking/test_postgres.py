@@ -57,8 +57,8 @@ def test_an_experiment_tracked_on_postgresql_reads_back(
     model = load_model("models:/pg-leads@champion", uri)
     task = ClassificationTask(config)
     task.prepare()
-    p = model.predict(task.X_test, params={"reasons": False})["probability"].to_numpy()
-    assert roc_auc_score(task.y_test, p) == pytest.approx(
+    p = model.predict(task.data.X_test, params={"reasons": False})["probability"].to_numpy()
+    assert roc_auc_score(task.data.y_test, p) == pytest.approx(
         summary.candidate("logistic").metrics["roc_auc"], abs=1e-9
     )
 

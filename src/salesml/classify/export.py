@@ -13,7 +13,6 @@ candidates are made of. A file holding any other type is refused.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ import pandas as pd
 from mlflow.pyfunc import PythonModel
 
 from salesml.classify.scorer import OUTPUT_COLUMNS, LeadScorer
+from salesml.experiment.card import ModelCard
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 SALESML_TYPES = [
@@ -57,7 +57,7 @@ class ExportedClassifier:
     """
 
     scorer: LeadScorer
-    card: dict[str, Any]
+    card: ModelCard
     code_path: Path = ENTRY
 
     def write_artifacts(self, folder: Path) -> dict[str, str]:
@@ -68,7 +68,7 @@ class ExportedClassifier:
 
     def metadata(self) -> dict[str, Any]:
         """The model card's facts, as plain data for the MLmodel file."""
-        return {"salesml": json.loads(json.dumps({"kind": "classifier", **self.card}, default=str))}
+        return self.card.to_metadata()
 
 
 def save_scorer(scorer: LeadScorer, folder: Path) -> dict[str, str]:
@@ -133,3 +133,52 @@ class LeadScorerModel(PythonModel):
             reasons=bool(params.get("reasons", True)),
             exact=bool(params.get("exact_reasons", False)),
         )
+
+
+def export_classifier(
+    outcome: Any, candidate: Any, config: Any, data: Any, sample_rows: Any
+) -> ExportedClassifier:
+    """The exported model of a fitted classification candidate, with its model card.
+
+    Parameters
+    ----------
+    outcome : Outcome
+        The candidate's outcome (``fitted.estimator``, metrics, params).
+    candidate : CandidateConfig
+    config : ClassificationExperiment
+    data : ClassificationPrepared
+        The rows it was fitted and judged on.
+    sample_rows : array of int
+        Test rows the top drivers are averaged over.
+    """
+    from salesml.classify.scorer import TIER_SHARES
+
+    scorer = LeadScorer(outcome.fitted.estimator, data.X_train)
+    card = ModelCard(
+        kind="classifier",
+        task=config.task,
+        candidate=candidate.name,
+        type=candidate.type,
+        role=outcome.role,
+        experiment=config.name,
+        description=candidate.spec.description,
+        data={k: v for k, v in vars(data.info).items() if k != "features"},
+        metrics=outcome.metrics,
+        params=outcome.params,
+        confidence=config.evaluation.confidence,
+        id_columns=config.data.id_columns,
+        facts={
+            "target": config.data.target,
+            "positive": config.data.positive,
+            "train_window": list(data.train_window) if data.train_window else None,
+            "dropped": config.data.drop,
+            "features": scorer.kinds,
+            "score": "rule points (0-100)" if scorer.points_based else "100 x probability",
+            "tier_shares": TIER_SHARES,
+            "tier_cuts": scorer.cuts,
+            "tiers_test": scorer.tier_table(data.X_test, data.y_test),
+            "top_drivers": scorer.top_drivers(data.X_test.iloc[sample_rows]),
+            "reasons": scorer.explainer.kind,
+        },
+    )
+    return ExportedClassifier(scorer, card)

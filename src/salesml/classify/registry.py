@@ -3,7 +3,9 @@
 Baselines are the rules a sales team uses; models are scikit-learn pipelines
 built by :func:`salesml.classify.models.estimator_pipeline` from the estimator
 class, its input encoding and its defaults given here. Adding a classifier is
-one :func:`_model` entry (plus its test). Nothing heavy is imported here.
+one :func:`_model` entry (plus its test). Each entry's tags (:data:`TAGS`)
+declare what it can do; tests/test_registry.py checks every claim. Nothing
+heavy is imported here.
 """
 
 from __future__ import annotations
@@ -15,6 +17,14 @@ from salesml.experiment.tasks import MetricSpec, ScoringSpec, TaskSpec
 
 _MODELS = "salesml.classify.models:estimator_pipeline"
 
+# What a classification candidate's tags mean (shown by `salesml candidates`).
+TAGS: dict[str, str] = {
+    "rules": "scores rows by rules written in the config (rules:)",
+    "points": "a 0-100 score from points per rule or attribute (contributions per row)",
+    "native_categoricals": "the estimator splits on categories itself (no one-hot encoding)",
+    "floor": "ignores the features: the no-skill floor, not a rule a sales team uses",
+}
+
 
 def _model(
     type_: str,
@@ -24,7 +34,8 @@ def _model(
     defaults: dict[str, object],
     search_space: dict[str, list[object]],
 ) -> CandidateSpec:
-    """A model entry: ``estimator`` (``module:Class``) behind salesml's frame encoder."""
+    """A model entry: ``estimator`` (``module:Class``) behind salesml's frame encoder
+    (tagged ``native_categoricals`` with the ``native`` encoding)."""
     return CandidateSpec(
         type=type_,
         family="classification",
@@ -35,6 +46,7 @@ def _model(
         passthrough=estimator,
         options=("search", "calibration"),
         search_space=search_space,
+        tags=frozenset({"native_categoricals"} if encoding == "native" else ()),
     )
 
 
@@ -45,6 +57,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
         role="baseline",
         description="Every row gets the training positive rate: the floor any score must beat.",
         build="salesml.classify.baselines:prior",
+        tags=frozenset({"floor"}),
     ),
     CandidateSpec(
         type="scorecard",
@@ -54,6 +67,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
         build="salesml.classify.baselines:scorecard",
         params={"base_points": Param(float, 0.0, "points every row starts with")},
         options=("rules",),
+        tags=frozenset({"rules", "points"}),
     ),
     CandidateSpec(
         type="control_points",
@@ -66,6 +80,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "smoothing": Param(float, 20.0, "pseudo-rows pulling small groups to the control"),
             "max_levels": Param(int, 50, "categorical columns with more values are skipped"),
         },
+        tags=frozenset({"points"}),
     ),
     _model(
         "logistic",

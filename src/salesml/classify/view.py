@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from salesml.experiment.card import ModelCard
 from salesml.experiment.evaluation import (
     bootstrap_map,
     interval,
@@ -123,10 +124,14 @@ class ClassificationView:
             return "No model could be fitted; see the failed candidates below."
         best = summary.candidate(champ.name).metrics
         key = "capture_at_20"
+        from salesml.experiment.registry import spec_for
+
         rules = [
             c
             for c in summary.candidates
-            if c.status == "ok" and c.role == "baseline" and c.type != "prior"
+            if c.status == "ok"
+            and c.role == "baseline"
+            and "floor" not in spec_for(self.spec.family, c.type).tags
         ]
         rule = max(rules, key=lambda c: c.metrics[key], default=None)
         words = self.spec.words
@@ -175,26 +180,26 @@ class ClassificationView:
             )
         ]
 
-    def card_lines(self, card: dict[str, Any], summary: Any) -> list[str]:
+    def card_lines(self, card: ModelCard, summary: Any) -> list[str]:
         """Calibration, tiers and top drivers for ``MODEL_CARD.md``."""
         lines: list[str] = []
-        metrics = card.get("metrics", {})
+        metrics = card.metrics
         if "brier" in metrics:
             before = ""
             if "brier_uncalibrated" in metrics:
                 before = (
                     f" (before calibration {metrics['brier_uncalibrated']:.4f}, method "
-                    f"{card.get('params', {}).get('calibration')})"
+                    f"{card.params.get('calibration')})"
                 )
             lines += [
                 "",
                 "## Calibration",
                 "",
                 f"Brier score on the test part {ci_text(metrics, 'brier')}{before}. "
-                f"Score: {card.get('score')}.",
+                f"Score: {card.facts.get('score')}.",
             ]
-        if card.get("tiers_test"):
-            shares = ", ".join(f"{k} {v:.0%}" for k, v in card.get("tier_shares", {}).items())
+        if card.facts.get("tiers_test"):
+            shares = ", ".join(f"{k} {v:.0%}" for k, v in card.facts.get("tier_shares", {}).items())
             lines += [
                 "",
                 "## Tiers",
@@ -205,18 +210,18 @@ class ClassificationView:
                 "| tier | score from | test rows | positives | rate |",
                 "|---|---|---|---|---|",
             ]
-            for t in card["tiers_test"]:
+            for t in card.facts["tiers_test"]:
                 rate = "-" if t["rate"] is None else f"{t['rate']:.1%}"
                 low = "-" if t["min_score"] is None else t["min_score"]
                 lines.append(f"| {t['tier']} | {low} | {t['rows']} | {t['positives']} | {rate} |")
-        if card.get("top_drivers"):
+        if card.facts.get("top_drivers"):
             lines += [
                 "",
                 "## Top drivers",
                 "",
-                f"Mean absolute contribution on test rows ({card.get('reasons')}):",
+                f"Mean absolute contribution on test rows ({card.facts.get('reasons')}):",
                 "",
             ]
-            for d in card["top_drivers"]:
+            for d in card.facts["top_drivers"]:
                 lines.append(f"- {d['driver']}: {d['mean_abs']:.3f} {d['unit']}")
         return lines

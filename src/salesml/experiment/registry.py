@@ -3,7 +3,8 @@
 A :class:`CandidateSpec` holds everything salesml knows about a candidate type:
 its family and role, a one-line description, the builder that makes it, the
 options it accepts (each a :class:`Param` with type, default and help), the
-extra config keys it takes (``rules``, ``search``, ``calibration``) and, for
+extra config keys it takes (``rules``, ``search``, ``calibration``), its
+capabilities as tags (each wing's ``TAGS`` says what its tags mean) and, for
 models that can be tuned, its search space. Config validation
 (:mod:`salesml.experiment.config`), the builders, the error messages and
 ``salesml candidates`` all read these declarations; nothing else lists
@@ -87,6 +88,12 @@ class CandidateSpec:
         (scorecards), ``search`` and ``calibration`` (classifiers).
     search_space : mapping or None
         Hyperparameter lists for ``search:``, keyed by pipeline parameter.
+    tags : frozenset of str
+        What the candidate can do, from its wing's vocabulary (``TAGS`` in the
+        wing's registry module, see :func:`tag_vocabulary`): e.g. ``exog`` for
+        a forecaster that reads exogenous columns. Code that treats candidate
+        types differently reads these tags, ``salesml candidates`` shows them
+        and the registry tests check each claim against what the builder makes.
     """
 
     type: str
@@ -99,6 +106,7 @@ class CandidateSpec:
     passthrough: str | None = None
     options: tuple[str, ...] = ()
     search_space: Mapping[str, list[Any]] | None = None
+    tags: frozenset[str] = frozenset()
 
     def builder(self) -> Any:
         """The callable named by :attr:`build`, imported now."""
@@ -152,6 +160,11 @@ def candidates(family: str) -> dict[str, CandidateSpec]:
     return {spec.type: spec for spec in _wing(family).CANDIDATES}
 
 
+def tag_vocabulary(family: str) -> dict[str, str]:
+    """The tags ``family``'s candidates may declare, each with its meaning (the wing's ``TAGS``)."""
+    return dict(_wing(family).TAGS)
+
+
 def default_candidates(family: str) -> dict[str, list[str]]:
     """The candidates an experiment of ``family`` gets when its config lists none.
 
@@ -174,7 +187,7 @@ def spec_for(family: str, type_: str) -> CandidateSpec:
 
 
 def candidate_table(task: str | None = None) -> list[dict[str, str]]:
-    """Rows for ``salesml candidates``: family, role, type, description and options.
+    """Rows for ``salesml candidates``: family, role, type, description, tags and options.
 
     Parameters
     ----------
@@ -199,6 +212,7 @@ def candidate_table(task: str | None = None) -> list[dict[str, str]]:
                 "role": spec.role,
                 "type": spec.type,
                 "description": spec.description,
+                "tags": ", ".join(sorted(spec.tags)) or "-",
                 "options": ", ".join(opts) or "-",
             }
         )

@@ -95,6 +95,23 @@ class ReopenedRun:
         return [c.name for c in self.summary.candidates if c.status == "ok"]
 
     @property
+    def rules(self) -> list[str]:
+        """The successful baselines a sales team would use: every one but a no-skill floor.
+
+        A floor is a baseline whose registry entry is tagged ``floor`` (e.g. the prior).
+        """
+        from salesml.experiment.registry import spec_for
+
+        family = self.spec.family
+        return [
+            c.name
+            for c in self.summary.candidates
+            if c.status == "ok"
+            and c.role == "baseline"
+            and "floor" not in spec_for(family, c.type).tags
+        ]
+
+    @property
     def figures(self) -> tuple[str, ...]:
         """The figures :meth:`figure` draws (the view's)."""
         return tuple(self.view.figures)

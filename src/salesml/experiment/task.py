@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from salesml.experiment.card import ModelCard
 from salesml.experiment.results import CandidateResult
 
 
@@ -65,7 +66,9 @@ class Outcome:
 
     ``predictions`` are the candidate's test predictions, the frame a reopened
     run recomputes metrics and figures from (the task's view knows its columns).
-    ``model`` is what is exported (None for a failed candidate).
+    ``fitted`` is the task's own record of the fit (what its export and figures
+    need); ``model`` is what is exported and ``plots`` the candidate's figures,
+    made from the outcome after the fit (:meth:`Task.export`, :meth:`Task.figures`).
     """
 
     name: str
@@ -78,6 +81,7 @@ class Outcome:
     input_example: Any = None
     plots: list[Path] = field(default_factory=list)
     predictions: Any = None
+    fitted: Any = None
     status: str = "ok"
     error: str | None = None
     mlflow_run_id: str | None = None
@@ -134,6 +138,12 @@ class Task(Protocol):
     def fit_evaluate(self, candidate: Any, role: str, plot_dir: Path) -> Outcome:
         """Fit one candidate on train and evaluate it on test."""
 
+    def export(self, outcome: Outcome, candidate: Any) -> ExportedModel | None:
+        """The exported model of a fitted candidate, with its model card."""
+
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+        """The candidate's own figures, drawn from its outcome."""
+
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
         """Primary metric of ``a`` minus ``b`` with a paired bootstrap CI."""
 
@@ -155,6 +165,12 @@ class Task(Protocol):
 
 class TaskBase:
     """Defaults for a task's optional parts; subclass it or implement :class:`Task` fully."""
+
+    def export(self, outcome: Outcome, candidate: Any) -> ExportedModel | None:
+        return outcome.model
+
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+        return list(outcome.plots)
 
     def plan(self, info: Any) -> list[str]:
         return []
@@ -199,5 +215,5 @@ class TaskView(Protocol):
     def sections(self, summary: Any) -> list[Section]:
         """The report's task-specific sections (e.g. the leakage guard's flags)."""
 
-    def card_lines(self, card: dict[str, Any], summary: Any) -> list[str]:
+    def card_lines(self, card: ModelCard, summary: Any) -> list[str]:
         """Task-specific lines for ``MODEL_CARD.md`` (calibration, tiers, drivers)."""

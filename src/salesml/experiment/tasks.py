@@ -225,6 +225,15 @@ def register_task(spec: TaskSpec) -> TaskSpec:
     return spec
 
 
+def unregister_task(name: str) -> None:
+    """Forget a task added by :func:`register_task` (a built-in task cannot be removed)."""
+    _load()
+    builtin = {spec.name for module in BUILTIN for spec in importlib.import_module(module).TASKS}
+    if name in builtin:
+        raise ValueError(f"{name!r} is a built-in task")
+    _TASKS.pop(name, None)
+
+
 def _load() -> None:
     if _LOADED:
         return

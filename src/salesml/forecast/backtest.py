@@ -5,13 +5,15 @@ See :mod:`salesml.forecast.task` for how origins, calibration and intervals fit 
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.forecast.contract import Forecaster
 from salesml.forecast.data import _series_list
+from salesml.forecast.fallback import FallbackForecaster
 from salesml.forecast.metrics import seasonal_scales
 
 
@@ -49,7 +51,7 @@ def backtest_cutoffs(
 
 
 def backtest(
-    make_forecaster: Any,
+    make_forecaster: Callable[[], Forecaster],
     df: pd.DataFrame,
     cutoffs: list[pd.Timestamp],
     horizon: int,
@@ -65,10 +67,11 @@ def backtest(
     Parameters
     ----------
     make_forecaster : callable
-        Returns a new unfitted forecaster (see :mod:`salesml.forecast.models`).
+        Returns a new unfitted :class:`~salesml.forecast.contract.Forecaster`.
     refit : bool
         False: fit at the first origin only, then move the origin forward with
-        ``update`` (parameters frozen, state filtered through the new data).
+        ``update`` (parameters frozen, state filtered through the new data, for
+        candidates tagged ``refit_free``).
 
     Returns
     -------
@@ -86,11 +89,11 @@ def backtest(
         window_dates = dates[start : start + horizon]
         train = df[df[time_col] < cutoff]
         test = df[df[time_col].isin(window_dates)]
-        if model is None or refit or not hasattr(model, "update"):
+        if model is None or refit:
             model = make_forecaster().fit(train)
         else:
             model.update(train)
-        X = test if getattr(model, "uses_exog", False) else None
+        X = test if model.uses_exog else None
         fc = model.predict(horizon, X_df=X)
         out = test[[id_col, time_col, target_col]].merge(fc, on=[id_col, time_col], how="left")
         out = out[out[id_col].isin(train[id_col].unique())]  # no history, nothing to forecast
@@ -106,9 +109,8 @@ def backtest(
         signed = train.loc[train[target_col] < 0, id_col].unique()
         out["signed"] = out[id_col].isin(signed)  # had returns: forecasts may be negative
         out["yhat"] = out["yhat"].where(out["signed"], out["yhat"].clip(lower=0))
-        forms = getattr(model, "assignment", None)
-        if forms is not None:
-            out["form"] = out[id_col].map(forms())
+        if isinstance(model, FallbackForecaster):
+            out["form"] = out[id_col].map(model.assignment())
         out["window"], out["cutoff"] = k, cutoff
         out["step"] = np.searchsorted(window_dates, out[time_col].to_numpy()) + 1
         parts.append(out)

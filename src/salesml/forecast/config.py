@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from salesml.experiment.candidates import _Strict, candidate_union
 from salesml.experiment.config import DataConfigBase, ExperimentBase
@@ -71,3 +71,33 @@ class ForecastExperiment(ExperimentBase):
             bad = ", ".join(str(lv) for lv in value if not 0 < lv < 100)
             raise ValueError(f"levels are percentages strictly between 0 and 100, got {bad}")
         return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _combined_after_members(self) -> ForecastExperiment:
+        """A candidate tagged ``combines`` (the ensemble) comes after every model it may combine.
+
+        It averages their fits, so they must be fitted first; with default members it ranks
+        every model, so every model must come first (:mod:`salesml.forecast.ensemble`).
+        """
+        cands = [c for _, c in self.candidates]
+        names = [c.name for c in cands]
+        for i, cand in enumerate(cands):
+            if "combines" not in cand.spec.tags:
+                continue
+            named = cand.params.get("members")
+            if named is None:
+                late = [c.name for c in cands[i + 1 :] if "combines" not in c.spec.tags]
+            else:
+                unknown = [n for n in named if n not in names]
+                if unknown:
+                    raise ValueError(
+                        f"{cand.name}: members {', '.join(map(repr, unknown))} are not "
+                        f"candidates of this config; choose from {', '.join(names[:i]) or 'none'}"
+                    )
+                late = [n for n in named if n not in names[:i]]
+            if late:
+                raise ValueError(
+                    f"{cand.name} combines the fits of {', '.join(map(repr, late))}: "
+                    "list it after them"
+                )
+        return self

@@ -10,13 +10,14 @@ skops-serialisable), and an explicit signature (no inferred integer columns).
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from salesml.experiment.card import ModelCard
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 
@@ -46,27 +47,25 @@ class ForecastPredictor:
         scales: pd.Series,
         id_col: str = "unique_id",
         time_col: str = "ds",
-        card: dict[str, Any] | None = None,
+        card: ModelCard | None = None,
         signed: list[str] | None = None,
     ) -> None:
         self.forecaster, self.name, self.horizon = forecaster, name, int(horizon)
         self.signed = set(signed or ())
         self.levels, self.quantiles, self.scales = list(levels), quantiles, scales
         self.id_col, self.time_col = id_col, time_col
-        self.card = dict(card or {})
+        self.card = card or ModelCard(kind="forecast", candidate=name)
 
     def metadata(self) -> dict[str, Any]:
         """The model card's facts, as plain data for the MLmodel file."""
         facts = {
-            "kind": "forecast",
-            "candidate": self.name,
             "horizon": self.horizon,
             "levels": self.levels,
             "series": len(self.scales),
             "exog": list(self.forecaster.exog) if self.forecaster.uses_exog else [],
-            **self.card,
+            **self.card.facts,
         }
-        return {"salesml": json.loads(json.dumps(facts, default=str))}
+        return replace(self.card, facts=facts).to_metadata()
 
     def predict(
         self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
@@ -175,24 +174,28 @@ def export_candidate(
         quantiles,
         scales,
         signed=signed,
-        card={
-            "task": config.task,
-            "type": candidate.type,
-            "role": role,
-            "description": candidate.spec.description,
-            "experiment": config.name,
-            "data": vars(data_info),
-            "metrics": metrics,
-            "confidence": config.evaluation.confidence,
-            "unknown_series": "refused with an error naming them (no fallback)",
-            "short_series": short_series,
-        },
+        card=ModelCard(
+            kind="forecast",
+            task=config.task,
+            candidate=candidate.name,
+            type=candidate.type,
+            role=role,
+            experiment=config.name,
+            description=candidate.spec.description,
+            data=dict(vars(data_info)),
+            metrics=metrics,
+            confidence=config.evaluation.confidence,
+            facts={
+                "unknown_series": "refused with an error naming them (no fallback)",
+                "short_series": short_series,
+            },
+        ),
     )
 
 
 def scoring_input(
     frame: pd.DataFrame,
-    card: dict[str, Any],
+    card: ModelCard,
     columns: list[str],
     options: dict[str, Any],
     uri: str,
@@ -210,7 +213,7 @@ def scoring_input(
     from salesml.errors import DataError
 
     h = options.get("h")
-    horizon = int(card.get("horizon") or 0)
+    horizon = int(card.facts.get("horizon") or 0)
     if h is not None and horizon and not 1 <= h <= horizon:
         raise DataError(f"--h {h}: the model {uri} forecasts 1 to {horizon} steps")
     if "h" in columns and "h" not in frame.columns:

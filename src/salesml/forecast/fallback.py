@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 
 from salesml.errors import EngineError
+from salesml.forecast.contract import Forecaster, ForecasterBase
+from salesml.forecast.models import LastYearGrowth, StatsForecaster, non_seasonal_params
 
 MIN_NON_SEASONAL = 8
 FORMS = ("model", "no_season", "non_seasonal", "seasonal_naive", "naive")
@@ -59,11 +61,11 @@ class Form:
     """
 
     name: str
-    template: Any
+    template: Forecaster
     min_length: int
     season: str | None = None
 
-    def make(self) -> Any:
+    def make(self) -> Forecaster:
         """A fresh unfitted copy of the form's forecaster."""
         return copy.deepcopy(self.template)
 
@@ -71,14 +73,12 @@ class Form:
 @dataclass
 class _Entry:
     step: int
-    forecaster: Any
+    forecaster: Forecaster
     fit_ids: frozenset[str]
     active: set[str] = field(default_factory=set)
 
 
-def _non_seasonal(f: Any) -> Any:
-    from salesml.forecast.models import StatsForecaster, non_seasonal_params
-
+def _non_seasonal(f: StatsForecaster) -> StatsForecaster:
     return StatsForecaster(
         f.sf_model,
         f.freq,
@@ -93,17 +93,19 @@ def _non_seasonal(f: Any) -> Any:
     )
 
 
-def ladder(forecaster: Any, season_length: int, season_test: bool = False) -> list[Form]:
+def ladder(forecaster: Forecaster, season_length: int, season_test: bool = False) -> list[Form]:
     """The forms a candidate's series may use, most capable first (see the module docstring).
 
     With ``season_test``, a seasonal statsforecast model (ETS, Theta, ARIMA, CES)
     is fitted with its season only on the series that pass the seasonality test;
     the others get its non-seasonal form ("no_season", not counted as a fallback).
     """
-    from salesml.forecast.models import LastYearGrowth, StatsForecaster
-
     m = season_length
-    cols = {k: getattr(forecaster, k) for k in ("id_col", "time_col", "target_col")}
+    cols = {
+        "id_col": forecaster.id_col,
+        "time_col": forecaster.time_col,
+        "target_col": forecaster.target_col,
+    }
     freq = forecaster.freq
 
     def stats(name: str, seasonal: bool) -> StatsForecaster:
@@ -134,10 +136,8 @@ def ladder(forecaster: Any, season_length: int, season_test: bool = False) -> li
     return [Form("model", forecaster, 1), naive]
 
 
-def season_testable(forecaster: Any, season_length: int) -> bool:
+def season_testable(forecaster: Forecaster, season_length: int) -> bool:
     """Whether :func:`ladder` would restrict ``forecaster``'s season to the tested series."""
-    from salesml.forecast.models import StatsForecaster
-
     return (
         isinstance(forecaster, StatsForecaster)
         and forecaster.seasonal
@@ -147,10 +147,10 @@ def season_testable(forecaster: Any, season_length: int) -> bool:
 
 
 def with_fallbacks(
-    forecaster: Any,
+    forecaster: Forecaster,
     season_length: int,
     season_test: bool = False,
-    adapt: Callable[[Any], Any] | None = None,
+    adapt: Callable[[Forecaster], Forecaster] | None = None,
 ) -> FallbackForecaster:
     """Wrap an unfitted forecaster in its fallback ladder (see :func:`ladder`).
 
@@ -163,7 +163,7 @@ def with_fallbacks(
     return FallbackForecaster(forms, season_length)
 
 
-class FallbackForecaster:
+class FallbackForecaster(ForecasterBase):
     """A forecaster that gives every series the most capable form it can fit.
 
     Parameters
@@ -184,13 +184,13 @@ class FallbackForecaster:
         self.forms = forms
         self.season_length = season_length
         top = forms[0].template
-        self.uses_exog = bool(getattr(top, "uses_exog", False))
-        self.exog = tuple(getattr(top, "exog", ()))
+        self.uses_exog, self.exog, self.freq = top.uses_exog, tuple(top.exog), top.freq
         self.id_col, self.time_col, self.target_col = top.id_col, top.time_col, top.target_col
         self.failures: list[str] = []
+        self.entries_: list[_Entry] = []
 
     @property
-    def primary(self) -> Any:
+    def primary(self) -> Forecaster:
         """The fitted candidate model itself (the first entry of the top form)."""
         return next((e.forecaster for e in self.entries_ if e.step == 0), self.forms[0].template)
 
@@ -216,9 +216,13 @@ class FallbackForecaster:
             return True
         return (uid in self.seasonal_) == (form.season == "present")
 
+    def describe(self) -> dict[str, Any]:
+        """What the candidate model itself logs (see :attr:`primary`)."""
+        return self.primary.describe()
+
     def fit(self, df: pd.DataFrame) -> FallbackForecaster:
         self._remember(df)
-        self.entries_: list[_Entry] = []
+        self.entries_ = []
         self._place(list(self.lengths_.index), 0, df)
         return self
 
@@ -234,9 +238,13 @@ class FallbackForecaster:
         return self
 
     def update(self, df: pd.DataFrame) -> FallbackForecaster:
-        """Move the origin: the top form keeps its parameters, the others are refitted."""
-        tops = [e for e in getattr(self, "entries_", []) if e.step == 0]
-        if not tops or not all(hasattr(e.forecaster, "update") for e in tops):
+        """Move the origin: the top form moves on (:meth:`Forecaster.update`), the others refit.
+
+        The series the top form fitted stay on it; every other series is placed
+        from the second form down. Without a fitted top form this is :meth:`fit`.
+        """
+        tops = [e for e in self.entries_ if e.step == 0]
+        if not tops:
             return self.fit(df)
         self._remember(df)
         for e in tops:
@@ -264,8 +272,8 @@ class FallbackForecaster:
         """Fit form ``i`` on ``ids``; return the series it could not fit."""
         form = self.forms[i]
         model = form.make()
-        if len(ids) == 1 and hasattr(model, "n_jobs"):
-            model.n_jobs = 1
+        if len(ids) == 1 and isinstance(model, StatsForecaster):
+            model.n_jobs = 1  # one series: no worker processes
         try:
             model.fit(df[df[self.id_col].isin(ids)])
         except EngineError:  # the engine failed, not the model: no simpler form helps
@@ -290,7 +298,7 @@ class FallbackForecaster:
             if not e.active:
                 continue
             X = None
-            if X_df is not None and getattr(e.forecaster, "uses_exog", False):
+            if X_df is not None and e.forecaster.uses_exog:
                 X = X_df[X_df[self.id_col].isin(e.fit_ids)]
             fc = e.forecaster.predict(h, X_df=X)
             fc = fc[fc[self.id_col].isin(e.active)]
@@ -308,7 +316,9 @@ class FallbackForecaster:
         )
 
 
-def fallback_counts(fc: pd.DataFrame, final: Any, id_col: str = "unique_id") -> dict[str, int]:
+def fallback_counts(
+    fc: pd.DataFrame, final: FallbackForecaster, id_col: str = "unique_id"
+) -> dict[str, int]:
     """Series per fallback form: each series' simplest form over the evaluation windows and ``final``.
 
     Parameters

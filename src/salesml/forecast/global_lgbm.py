@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.forecast.contract import ForecasterBase
 from salesml.forecast.models import ForecastContext, _freq_code
 from salesml.forecast.registry import PARTITION_SERIES
 
@@ -55,7 +56,7 @@ def _default_features(freq: str, season_length: int) -> tuple[list[int], list[in
     return lags, [max(2, m // 4), m], ["month"] if code[0] in "MQ" else []
 
 
-class GlobalLightGBM:
+class GlobalLightGBM(ForecasterBase):
     """One LightGBM over all series (mlforecast): lags, rolling means, calendar, holidays, exog.
 
     Each series is standardised by its own mean and deviation before the
@@ -109,6 +110,10 @@ class GlobalLightGBM:
             **p,
         }
         self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+
+    def describe(self) -> dict[str, Any]:
+        """The lags, rolling windows and exogenous columns it was built with."""
+        return {"lags": self.lags, "rolling": self.windows, "exog": list(self.exog)}
 
     def fit(self, df: pd.DataFrame) -> GlobalLightGBM:
         import lightgbm as lgb

@@ -1,15 +1,17 @@
 """Forecasters for the forecast task: baselines, statistical models, a global LightGBM.
 
 Every forecaster works on long-format frames (one row per series and period,
-regular dates) and has the same small interface:
+regular dates) and implements :class:`~salesml.forecast.contract.Forecaster`:
 
 - ``fit(df)`` learns from the history and returns ``self``;
 - ``predict(h, X_df=None)`` returns ``id_col, time_col, "yhat"`` for the next
   ``h`` periods of every series; ``X_df`` holds future exogenous values and is
   used when ``uses_exog`` is true;
-- ``update(df)`` (statistical models and LightGBM) keeps the estimated
-  parameters but moves the forecast origin to the end of ``df``; the backtest
-  uses it for candidates with ``refit: false``.
+- ``update(df)`` moves the forecast origin to the end of ``df``; models whose
+  entry is tagged ``refit_free`` keep their estimated parameters (the backtest
+  uses it for candidates with ``refit: false``), the others refit;
+- ``settle()`` and ``describe()`` (defaults from
+  :class:`~salesml.forecast.contract.ForecasterBase`).
 
 Which forecasters exist, with which options, is declared in
 :mod:`salesml.forecast.registry`; the builders here make them from a
@@ -27,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.forecast.contract import Forecaster, ForecasterBase
 from salesml.forecast.data import future_dates
 
 _SEASON = {"D": 7, "B": 5, "W": 52, "M": 12, "ME": 12, "MS": 12, "SM": 24, "SMS": 24, "Q": 4}
@@ -60,7 +63,15 @@ def periods_per_year(freq: str) -> int:
 # (the R forecast package refuses seasonal ETS beyond 24 periods; fpp3 recommends STL for
 # weekly data): 52 seasonal states cost ~6x the time and forecast worse on weekly sales.
 LONG_SEASON = 24
-DECOMPOSABLE = ("AutoETS", "AutoARIMA")
+DECOMPOSABLE = ("AutoETS", "AutoARIMA")  # their registry entries are tagged "decomposes"
+
+
+def stl_season(season_method: str, season_length: int) -> bool:
+    """Whether a model that can decompose (:data:`DECOMPOSABLE`) takes its season by STL.
+
+    ``stl``: always; ``auto``: for seasons longer than :data:`LONG_SEASON`; ``states``: never.
+    """
+    return season_method == "stl" or (season_method == "auto" and season_length > LONG_SEASON)
 
 
 def non_seasonal_params(sf_model: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -90,7 +101,7 @@ def _stats_model(
     return getattr(sm, sf_model)(**seasonality, **params)
 
 
-class StatsForecaster:
+class StatsForecaster(ForecasterBase):
     """A statsforecast model (Naive, SeasonalNaive, WindowAverage, AutoETS, AutoTheta, ...).
 
     Parameters
@@ -111,9 +122,6 @@ class StatsForecaster:
         Model the season by STL decomposition (statsforecast ``MSTL``) and fit
         the model without its season on the seasonally adjusted series.
     """
-
-    uses_exog = False
-    exog: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -164,8 +172,13 @@ class StatsForecaster:
         return self
 
     def update(self, df: pd.DataFrame) -> StatsForecaster:
-        """Keep the parameters, forecast from the end of ``df`` (refit if unsupported)."""
-        if not hasattr(self.sf_.fitted_[0, 0], "forward"):
+        """Keep the parameters, forecast from the end of ``df``.
+
+        statsforecast can filter new data through a fitted model only where the
+        model class has ``forward`` (not WindowAverage, CrostonOptimized, ADIDA):
+        those refit, and their registry entries are not tagged ``refit_free``.
+        """
+        if not hasattr(self.sf_.fitted_[0, 0], "forward"):  # statsforecast's, not ours
             return self.fit(df)
         self.history_ = self._cols(df)
         return self
@@ -195,7 +208,7 @@ class StatsForecaster:
 GROWTH_LIMITS = (1 / 3, 3.0)
 
 
-class LastYearGrowth:
+class LastYearGrowth(ForecasterBase):
     """The sales manager's rule: same period last year times last quarter's year-over-year growth.
 
     ``yhat[T+j] = y[T+j-year] * sum(y[T-q+1 .. T]) / sum(y[T-q+1-year .. T-year])`` with
@@ -208,9 +221,6 @@ class LastYearGrowth:
     with less than a year and a quarter of history gets the seasonal naive
     forecast instead.
     """
-
-    uses_exog = False
-    exog: tuple[str, ...] = ()
 
     def __init__(
         self,
@@ -239,6 +249,10 @@ class LastYearGrowth:
         self.last_ = tail.groupby(self.id_col, sort=True)[self.time_col].max().to_numpy()
         return self
 
+    def update(self, df: pd.DataFrame) -> LastYearGrowth:
+        """Forecast from the end of ``df``: the rule estimates nothing, so this is :meth:`fit`."""
+        return self.fit(df)
+
     def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         v, yr, q, m = self.values_, self.year, self.quarter, self.season_length
         width = v.shape[1]
@@ -261,14 +275,33 @@ class LastYearGrowth:
         )
 
 
-class EnsembleForecaster:
-    """The mean of fitted member forecasters' point forecasts."""
+class EnsembleForecaster(ForecasterBase):
+    """The mean of fitted members' point forecasts (:mod:`salesml.forecast.ensemble`)."""
 
-    def __init__(self, members: list[Any], id_col: str = "unique_id", time_col: str = "ds") -> None:
+    def __init__(
+        self,
+        members: list[Forecaster],
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+    ) -> None:
         self.members = members
+        self.freq = next((m.freq for m in members), "")
         self.exog = tuple(dict.fromkeys(c for m in members for c in m.exog))
         self.uses_exog = bool(self.exog)
-        self.id_col, self.time_col = id_col, time_col
+        self.id_col, self.time_col, self.target_col = id_col, time_col, target_col
+
+    def fit(self, df: pd.DataFrame) -> EnsembleForecaster:
+        """Fit every member on ``df`` (the task combines members it has fitted already)."""
+        for m in self.members:
+            m.fit(df)
+        return self
+
+    def update(self, df: pd.DataFrame) -> EnsembleForecaster:
+        """Move every member's origin to the end of ``df``."""
+        for m in self.members:
+            m.update(df)
+        return self
 
     def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         keys = [self.id_col, self.time_col]
@@ -325,9 +358,7 @@ def statistical(
     if n_jobs is not None and n_jobs < 0:
         n_jobs = _default_jobs()
     jobs = n_jobs or (1 if sf_model in _CHEAP else _default_jobs())
-    decompose = sf_model in DECOMPOSABLE and (
-        season_method == "stl" or (season_method == "auto" and ctx.season_length > LONG_SEASON)
-    )
+    decompose = sf_model in DECOMPOSABLE and stl_season(season_method, ctx.season_length)
     return StatsForecaster(
         sf_model,
         ctx.freq,

@@ -2,7 +2,9 @@
 
 Statistical candidates are statsforecast models built by
 :func:`salesml.forecast.models.statistical`; adding one is a single
-:func:`_statistical` entry (plus its test). Nothing heavy is imported here.
+:func:`_statistical` entry (plus its test). Each entry's tags (:data:`TAGS`)
+declare what its forecaster can do; tests/test_registry.py checks every claim.
+Nothing heavy is imported here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,17 @@ from pydantic import Field
 from salesml.experiment.registry import CandidateSpec, Param
 from salesml.experiment.tasks import MetricSpec, ScoringSpec, TaskSpec
 
+# What a forecast candidate's tags mean (shown by `salesml candidates`).
+TAGS: dict[str, str] = {
+    "seasonal": "models the season: a series shorter than one or two seasons gets a simpler form",
+    "decomposes": "can take the season by STL decomposition (season_method; auto: seasons > 24)",
+    "exog": "reads the data's exogenous columns (future values needed to forecast)",
+    "global": "one model learns across all series (engine: spark: one per partition)",
+    "refit_free": "refit: false keeps the parameters and only moves the forecast origin",
+    "spark": "engine: spark fits the model itself on Spark",
+    "combines": "combines other candidates' fits (listed after them); no builder of its own",
+}
+
 # engine: spark trains lightgbm_global once per partition of at most this many series:
 # enough series for a global model to learn across them, few enough for one Spark task
 PARTITION_SERIES = 5000
@@ -23,7 +36,9 @@ _COMMON = {
     "n_jobs": Param(
         int | None, None, "statsforecast worker processes (default: every core; -1 too)"
     ),
-    "refit": Param(bool, True, "false: fit at the first backtest origin, then only filter"),
+    "refit": Param(
+        bool, True, "false: fit at the first backtest origin, then only filter (refit_free)"
+    ),
 }
 
 _SEASON_METHOD = Param(
@@ -40,8 +55,10 @@ def _statistical(
     description: str,
     params: dict[str, Param] | None = None,
     seasonal: bool = True,
+    tags: tuple[str, ...] = (),
 ) -> CandidateSpec:
-    """An entry for the statsforecast model class ``sf_model``."""
+    """An entry for the statsforecast model class ``sf_model`` (tagged ``spark``, and
+    ``seasonal`` when it takes the season)."""
     return CandidateSpec(
         type=type_,
         family="forecast",
@@ -50,12 +67,22 @@ def _statistical(
         build="salesml.forecast.models:statistical",
         params={**(params or {}), **_COMMON},
         fixed={"sf_model": sf_model, "seasonal": seasonal},
+        tags=frozenset({"spark", *tags, *(["seasonal"] if seasonal else [])}),
     )
 
 
 CANDIDATES: tuple[CandidateSpec, ...] = (
-    _statistical("naive", "Naive", "baseline", "Last value carried forward.", seasonal=False),
-    _statistical("seasonal_naive", "SeasonalNaive", "baseline", "Value one season ago."),
+    _statistical(
+        "naive",
+        "Naive",
+        "baseline",
+        "Last value carried forward.",
+        seasonal=False,
+        tags=("refit_free",),
+    ),
+    _statistical(
+        "seasonal_naive", "SeasonalNaive", "baseline", "Value one season ago.", tags=("refit_free",)
+    ),
     CandidateSpec(
         type="moving_average",
         family="forecast",
@@ -63,6 +90,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
         description="Mean of the last window of periods (default: one season).",
         build="salesml.forecast.models:moving_average",
         params={"window": Param(int | None, None, "periods averaged"), **_COMMON},
+        tags=frozenset({"spark"}),
     ),
     _statistical(
         "croston",
@@ -88,6 +116,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "year": Param(int | None, None, "periods per year (default from the frequency)"),
             "quarter": Param(int | None, None, "periods in the growth window (a quarter)"),
         },
+        tags=frozenset({"seasonal"}),
     ),
     _statistical(
         "auto_ets",
@@ -99,6 +128,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "damped": Param(bool | None, None, "damped trend: true, false or null (auto)"),
             "season_method": _SEASON_METHOD,
         },
+        tags=("decomposes", "refit_free"),
     ),
     _statistical(
         "auto_theta",
@@ -109,6 +139,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "decomposition_type": Param(str, "multiplicative", "seasonal decomposition"),
             "model": Param(str | None, None, "STM, OTM, DSTM or DOTM; null: choose"),
         },
+        tags=("refit_free",),
     ),
     _statistical(
         "auto_arima",
@@ -126,6 +157,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "approximation": Param(bool | None, False, "approximate likelihood in the search"),
             "season_method": _SEASON_METHOD,
         },
+        tags=("decomposes", "refit_free"),
     ),
     _statistical(
         "auto_ces",
@@ -133,6 +165,7 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
         "model",
         "Complex exponential smoothing (statsforecast AutoCES), form chosen per series.",
         {"model": Param(str, "Z", "N, S, P, F or Z (choose by information criterion)")},
+        tags=("refit_free",),
     ),
     CandidateSpec(
         type="lightgbm_global",
@@ -154,17 +187,19 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
             "refit": _COMMON["refit"],
         },
         passthrough="lightgbm:LGBMRegressor",
+        tags=frozenset({"exog", "global", "refit_free", "spark"}),
     ),
     CandidateSpec(
         type="ensemble",
         family="forecast",
         role="model",
-        description="Mean of the best models listed before it (ranked on the calibration window).",
+        description="Mean of the best models, ranked on the calibration window; listed after them.",
         build=None,
         params={
             "members": Param(list[str] | None, None, "candidate names; default: the best `size`"),
             "size": Param(int, 2, "how many of the best models to average"),
         },
+        tags=frozenset({"combines"}),
     ),
 )
 

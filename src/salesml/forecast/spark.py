@@ -49,13 +49,14 @@ must run the same salesml: the engine checks that once before the first fit.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
 from salesml.errors import EngineError
+from salesml.forecast.contract import Forecaster
 
 
 def _worker_versions(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
@@ -168,10 +169,10 @@ class SparkEngine:
             )
         return str(spark.sparkContext.master)
 
-    def adapter(self, refit: bool = True) -> Any:
+    def adapter(self, refit: bool = True) -> Callable[[Forecaster], Forecaster]:
         """The function that puts one fallback form's forecaster on Spark (see module docs)."""
 
-        def adapt(forecaster: Any) -> Any:
+        def adapt(forecaster: Forecaster) -> Forecaster:
             from salesml.forecast.global_lgbm import GlobalLightGBM
             from salesml.forecast.models import StatsForecaster
             from salesml.forecast.spark_models import PartitionedLightGBM, SparkStatsForecaster

@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.errors import EngineError
+from salesml.forecast.contract import ForecasterBase
 from salesml.forecast.models import StatsForecaster
 
 _KEY = "_salesml_part"  # the grouping column added to the Spark DataFrame
@@ -225,7 +226,7 @@ def _fit_partition(df: pd.DataFrame, template: Any, cols: list[str]) -> pd.DataF
     return pd.DataFrame({_KEY: [part], "model": [cloudpickle.dumps(model)], "_error": [None]})
 
 
-class PartitionedLightGBM(_LocalWhenPickled):
+class PartitionedLightGBM(_LocalWhenPickled, ForecasterBase):
     """``lightgbm_global`` on Spark: one global LightGBM per partition of series.
 
     mlforecast's distributed LightGBM needs SynapseML's jars; this fallback
@@ -247,9 +248,17 @@ class PartitionedLightGBM(_LocalWhenPickled):
     def __init__(self, base: Any, engine: Any) -> None:
         self.template, self.engine = base, engine
         self.partition_series = int(base.partition_series)
-        self.exog, self.uses_exog = base.exog, base.uses_exog
+        self.exog, self.uses_exog, self.freq = base.exog, base.uses_exog, base.freq
         self.lags, self.windows = base.lags, base.windows
         self.id_col, self.time_col, self.target_col = base.id_col, base.time_col, base.target_col
+        self.models_: dict[int, Any] = {}
+
+    def describe(self) -> dict[str, Any]:
+        """The global model's settings and, once fitted, how many partitions (models) it has."""
+        out = self.template.describe()
+        if self.models_:
+            out["partitions"] = len(self.models_)
+        return out
 
     def fit(self, df: pd.DataFrame) -> PartitionedLightGBM:
         cols = [self.id_col, self.time_col, self.target_col, *self.exog]

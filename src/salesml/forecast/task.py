@@ -45,9 +45,10 @@ absolute errors scaled by each series' MASE scale, pooled over series per
 horizon step, from the origins whose forecast window ended before the origin
 being evaluated. Metrics use the ``windows`` evaluation origins only. A
 candidate with ``params: {refit: false}`` is fitted at the first origin only
-and moved forward without re-estimation (statistical models and LightGBM).
+and moved forward without re-estimation (the candidates tagged ``refit_free``).
 Each candidate's exported model is refitted on all data; its intervals use the
-errors of every backtest window.
+errors of every backtest window. The ensemble is assembled from the other
+candidates' fits (:mod:`salesml.forecast.ensemble`).
 
 ``engine: spark`` fits the candidates on Spark with equal results; everything
 above stays on the driver (:mod:`salesml.forecast.spark`).
@@ -62,20 +63,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.errors import DataError
 from salesml.experiment.candidates import CandidateConfig
+from salesml.experiment.registry import CandidateSpec
 from salesml.experiment.results import ForecastData
-from salesml.experiment.task import Outcome, TaskBase
-from salesml.forecast.backtest import backtest, backtest_cutoffs, window_mase
+from salesml.experiment.task import ExportedModel, Outcome, TaskBase
+from salesml.forecast.backtest import backtest
 from salesml.forecast.config import ForecastExperiment
+from salesml.forecast.contract import Forecaster
 from salesml.forecast.data import (
     future_frame,
-    regularize,
-    select_series,
-    to_long,
-    unscored_series,
 )
+from salesml.forecast.ensemble import CandidateFit, combine
 from salesml.forecast.fallback import (
+    FallbackForecaster,
     fallback_counts,
     fallback_text,
     season_testable,
@@ -84,12 +84,11 @@ from salesml.forecast.fallback import (
 from salesml.forecast.metrics import (
     add_intervals,
     evaluate_forecasts,
-    seasonal_scales,
 )
-from salesml.forecast.models import season_length_for
-from salesml.forecast.quality import class_counts, demand_classes, handle_negatives, screen_notes
+from salesml.forecast.models import ForecastContext, stl_season
+from salesml.forecast.prepare import ForecastPrepared, prepare_series
+from salesml.forecast.quality import screen_notes
 from salesml.forecast.seasonality import applies, seasonal_series
-from salesml.io.data import ensure_data, file_sha256, read_frame
 
 
 class ForecastTask(TaskBase):
@@ -106,8 +105,9 @@ class ForecastTask(TaskBase):
 
     def __init__(self, config: ForecastExperiment) -> None:
         self.config = config
-        self.results: dict[str, dict[str, Any]] = {}
+        self.fits: dict[str, CandidateFit] = {}  # by name, the candidates that succeeded
         self.engine: Any = None
+        self.data: ForecastPrepared | None = None
         self.cols = {
             "id_col": self.id_col,
             "time_col": self.time_col,
@@ -115,72 +115,45 @@ class ForecastTask(TaskBase):
         }
 
     def prepare(self) -> ForecastData:
-        cfg, dc = self.config, self.config.data
-        where = str(dc.path)
-        ensure_data(dc.path, dc.generate, cfg.source)
-        raw = read_frame(dc.path, read=dc.read)
-        df = to_long(
-            raw, dc.id_columns, dc.time, dc.target, dc.exog, dc.date_format, where, **self.cols
-        )
-        df, neg_values, neg_series = handle_negatives(df, dc.negative, where, **self.cols)
-        df, freq, gaps = regularize(df, dc.freq, where, **self.cols)
-        m = cfg.season_length or season_length_for(freq)
-        h, windows = int(cfg.horizon), cfg.backtest.windows
-        step = cfg.backtest.step or h
-        sizes = df.groupby(self.id_col).size()
-        if h > sizes.max():
-            raise DataError(
-                f"{where}: horizon {h} is longer than the history: the longest series "
-                f"{sizes.idxmax()!r} has {sizes.max()} periods"
-            )
-        dates = pd.DatetimeIndex(np.sort(df[self.time_col].unique()))
-        try:
-            cutoffs = backtest_cutoffs(dates, h, windows, step)
-        except DataError as exc:
-            raise DataError(f"{where}: {exc}") from exc
-        df, excluded = select_series(df, self.id_col, self.time_col)
-        unscored = unscored_series(df, cutoffs[-1], self.id_col, self.time_col)
-        self.signed = sorted(df.loc[df[self.target_col] < 0, self.id_col].unique())
-        self.df, self.freq, self.season_length = df, freq, m
-        self.horizon, self.cutoffs, self.exog = h, cutoffs, list(dc.exog)
-        self.levels = list(cfg.levels)
+        """Read and check the series, plan the backtest (:func:`prepare_series`); start the engine."""
+        cfg = self.config
+        self.data = prepare_series(cfg)
         self.scale_cache: dict[pd.Timestamp, pd.DataFrame] = {}
-        self.full_scales = seasonal_scales(df, m, self.id_col, self.target_col)
-        self.data_info = ForecastData(
-            path=where,
-            sha256=file_sha256(dc.path),
-            rows=len(raw),
-            excluded=excluded,
-            series=int(sizes.size),
-            series_used=int(df[self.id_col].nunique()),
-            freq=freq,
-            season_length=m,
-            horizon=h,
-            start=f"{dates[0]:%Y-%m-%d}",
-            end=f"{dates[-1]:%Y-%m-%d}",
-            calibration_cutoff=f"{cutoffs[0]:%Y-%m-%d}",
-            cutoffs=[f"{c:%Y-%m-%d}" for c in cutoffs[1:]],
-            exog=self.exog,
-            gaps_filled=gaps,
-            negative=dc.negative,
-            negative_values=neg_values,
-            negative_series=neg_series,
-            demand=class_counts(demand_classes(df, self.id_col, self.target_col)),
-            unscored=unscored,
-        )
         self.engine = None
         if cfg.engine == "spark":
             from salesml.forecast.spark import SparkEngine
 
             sc = cfg.spark
-            self.engine = SparkEngine(sc.master, dict(sc.conf), h, sc.min_series)
+            self.engine = SparkEngine(sc.master, dict(sc.conf), self.horizon, sc.min_series)
             self.data_info.engine, self.data_info.spark_master = "spark", self.engine.start()
         return self.data_info
 
-    def _season_test(self, forecaster: Any) -> bool:
+    @property
+    def prepared(self) -> ForecastPrepared:
+        """The prepared series (:meth:`prepare` first)."""
+        if self.data is None:
+            raise RuntimeError("call prepare() before fitting")
+        return self.data
+
+    # read-only views of the prepared series
+    data_info = property(lambda self: self.prepared.info)
+    df = property(lambda self: self.prepared.df)
+    freq = property(lambda self: self.prepared.freq)
+    season_length = property(lambda self: self.prepared.season_length)
+    horizon = property(lambda self: self.prepared.horizon)
+    cutoffs = property(lambda self: list(self.prepared.cutoffs))
+    exog = property(lambda self: list(self.prepared.exog))
+    levels = property(lambda self: list(self.prepared.levels))
+    full_scales = property(lambda self: self.prepared.full_scales)
+    signed = property(lambda self: list(self.prepared.signed))
+
+    def _season_test(
+        self, spec: CandidateSpec, params: dict[str, Any], forecaster: Forecaster
+    ) -> bool:
         """Whether this candidate fits its season only where the test finds one."""
         mode, m = self.config.seasonality_test, self.season_length
-        decomposed = bool(getattr(forecaster, "decompose", False))
+        method = params.get("season_method", "auto")
+        decomposed = "decomposes" in spec.tags and stl_season(method, m)
         tested = season_testable(forecaster, m) and applies(mode, m, decomposed)
         if tested and self.data_info.seasonal is None:
             found = len(seasonal_series(self.df, m, self.id_col, self.target_col))
@@ -210,63 +183,38 @@ class ForecastTask(TaskBase):
 
     def _forecasts(
         self, cand: CandidateConfig, params: dict[str, Any], refit: bool
-    ) -> tuple[pd.DataFrame, Any]:
-        from salesml.forecast.models import EnsembleForecaster, ForecastContext
-
+    ) -> tuple[pd.DataFrame, Forecaster]:
+        """The candidate's backtest forecasts and its final model (fitted on all data)."""
         spec = cand.spec
-        if spec.build is not None:
-            ctx = ForecastContext(
-                self.freq,
-                self.season_length,
-                tuple(self.exog),
-                self.config.evaluation.seed,
-                **self.cols,
-            )
-            test = self._season_test(spec.make(ctx, **params))  # bad params fail before a fit
-            m, engine = self.season_length, self.engine
-            adapt = engine.adapter(refit) if engine else None
-            fc = backtest(
-                lambda: with_fallbacks(spec.make(ctx, **params), m, test, adapt),
-                self.df,
-                self.cutoffs,
-                self.horizon,
-                self.season_length,
-                refit,
-                **self.cols,
-                scale_cache=self.scale_cache,
-            )
-            on_engine = engine.adapter() if engine else None  # the final fit refits anyway
-            final = with_fallbacks(spec.make(ctx, **params), m, test, on_engine)
-            return fc, final.fit(self.df).settle()
-        names = params.get("members")
-        if names is None:
-            # Members are ranked on the calibration window, which precedes every evaluation
-            # window, so choosing them does not peek at the windows the ensemble is scored on.
-            done = [
-                (window_mase(r["fc"], 0, self.id_col, self.target_col), n)
-                for n, r in self.results.items()
-                if r["role"] == "model" and not r["combines"]
-            ]
-            names = [n for _, n in sorted(done)[: int(params.get("size", 2))]]
-        missing = [n for n in names if n not in self.results]
-        if len(names) < 2 or missing:
-            raise ValueError(
-                "ensemble needs at least two successful candidates listed before it"
-                + (f"; not available: {', '.join(missing)}" if missing else "")
-            )
-        keys = [self.id_col, self.time_col, "window"]
-        fcs = [self.results[n]["fc"].set_index(keys)["yhat"] for n in names]
-        fc = self.results[names[0]]["fc"].drop(columns=["yhat", "form"], errors="ignore")
-        fc = fc.set_index(keys)
-        fc = fc.join(pd.concat(fcs, axis=1).mean(axis=1).rename("yhat")).reset_index()
-        params["members"] = names
-        members = [self.results[n]["final"] for n in names]
-        return fc, EnsembleForecaster(members, self.id_col, self.time_col)
+        if "combines" in spec.tags:  # assembled from the fits of the candidates before it
+            return combine(self.fits, params, **self.cols)
+        ctx = ForecastContext(
+            self.freq,
+            self.season_length,
+            tuple(self.exog) if "exog" in spec.tags else (),
+            self.config.evaluation.seed,
+            **self.cols,
+        )
+        made = spec.make(ctx, **params)  # bad params fail before a fit
+        test = self._season_test(spec, params, made)
+        m, engine = self.season_length, self.engine
+        adapt = engine.adapter(refit) if engine else None
+        fc = backtest(
+            lambda: with_fallbacks(spec.make(ctx, **params), m, test, adapt),
+            self.df,
+            self.cutoffs,
+            self.horizon,
+            self.season_length,
+            refit,
+            **self.cols,
+            scale_cache=self.scale_cache,
+        )
+        on_engine = engine.adapter() if engine else None  # the final fit refits anyway
+        final = with_fallbacks(spec.make(ctx, **params), m, test, on_engine)
+        return fc, final.fit(self.df).settle()
 
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
         from salesml.experiment.evaluation import mean_difference
-        from salesml.forecast.export import ExportedForecaster, export_candidate
-        from salesml.forecast.plots import error_figure, fan_chart
 
         params = dict(candidate.params)
         refit = bool(params.pop("refit", True))
@@ -274,7 +222,7 @@ class ForecastTask(TaskBase):
         raw, final = self._forecasts(candidate, params, refit)
         fit_seconds = time.perf_counter() - t0
         fallbacks = None
-        if "form" in raw:
+        if isinstance(final, FallbackForecaster):
             fallbacks = fallback_counts(raw, final, self.id_col)
             self.data_info.fallbacks[candidate.name] = fallbacks
         fc = add_intervals(raw, self.horizon, self.levels, self.time_col, self.target_col)
@@ -292,40 +240,15 @@ class ForecastTask(TaskBase):
             ev.n_jobs,
         )
         metrics["mase_ci"] = ci
-        example = self._input_example(final)
-        wrapper = export_candidate(
-            final,
-            fc,
-            candidate,
-            role,
-            self.config,
-            self.data_info,
-            metrics,
-            fallback_text(fallbacks),
-            self.full_scales["scale"],
-            self.signed,
+        self.fits[candidate.name] = CandidateFit(
+            backtest=raw,
+            final=final,
+            role=role,
+            combines="combines" in candidate.spec.tags,
+            mase=metrics["mase"],
+            by_step=by_step,
+            per_series=per_series["mase"],
         )
-        title = f"{candidate.name} ({role})"
-        plots = [
-            fan_chart(
-                self.df,
-                evaluated,
-                candidate.name,
-                self.levels,
-                plot_dir / "fan_chart.png",
-                **self.cols,
-            ),
-            error_figure(by_step, per_series["mase"], title, plot_dir / "errors.png"),
-        ]
-        self.results[candidate.name] = {
-            "fc": raw,
-            "final": final,
-            "role": role,
-            "combines": candidate.spec.build is None,
-            "mase": metrics["mase"],
-            "by_step": by_step,
-            "per_series": per_series["mase"],
-        }
         run_params = {
             "horizon": self.horizon,
             "season_length": self.season_length,
@@ -337,11 +260,7 @@ class ForecastTask(TaskBase):
         }
         if self.engine is not None:
             run_params["spark.master"] = self.data_info.spark_master
-        core = getattr(final, "primary", final)
-        if hasattr(core, "lags"):
-            run_params.update(lags=core.lags, rolling=core.windows, exog=list(core.exog))
-        if hasattr(core, "models_"):  # lightgbm_global on Spark: one model per partition
-            run_params["partitions"] = len(core.models_)
+        run_params.update(final.describe())  # e.g. the global model's lags, its partitions
         if fallbacks is not None:
             run_params.update({f"fallback.{form}": n for form, n in fallbacks.items()})
         return Outcome(
@@ -351,17 +270,53 @@ class ForecastTask(TaskBase):
             metrics=metrics,
             params=run_params,
             fit_seconds=fit_seconds,
-            model=ExportedForecaster(wrapper, example),
-            input_example=example,
-            plots=plots,
+            input_example=self._input_example(final),
             predictions=fc,
+            fitted=fallback_text(fallbacks),
         )
+
+    def export(self, outcome: Outcome, candidate: CandidateConfig) -> ExportedModel:
+        """The candidate refitted on all data, with conformal intervals and its model card."""
+        from salesml.forecast.export import ExportedForecaster, export_candidate
+
+        wrapper = export_candidate(
+            self.fits[outcome.name].final,
+            outcome.predictions,
+            candidate,
+            outcome.role,
+            self.config,
+            self.data_info,
+            outcome.metrics,
+            outcome.fitted,
+            self.full_scales["scale"],
+            self.signed,
+        )
+        return ExportedForecaster(wrapper, outcome.input_example)
+
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+        """The candidate's fan chart over the backtest windows and its errors by step."""
+        from salesml.forecast.plots import error_figure, fan_chart
+
+        fit = self.fits[outcome.name]
+        evaluated = outcome.predictions[outcome.predictions["window"] > 0]
+        title = f"{outcome.name} ({outcome.role})"
+        return [
+            fan_chart(
+                self.df,
+                evaluated,
+                outcome.name,
+                self.levels,
+                plot_dir / "fan_chart.png",
+                **self.cols,
+            ),
+            error_figure(fit.by_step, fit.per_series, title, plot_dir / "errors.png"),
+        ]
 
     def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
         """The long-format series (every backtest window is cut from them)."""
         return {"series": (self.df, "training")}
 
-    def _input_example(self, forecaster: Any, n_series: int = 2) -> pd.DataFrame:
+    def _input_example(self, forecaster: Forecaster, n_series: int = 2) -> pd.DataFrame:
         ids = sorted(self.df[self.id_col].unique())[:n_series]
         exog = list(forecaster.exog) if forecaster.uses_exog else []
         return future_frame(self.df, ids, self.horizon, self.freq, exog, self.id_col, self.time_col)
@@ -370,7 +325,7 @@ class ForecastTask(TaskBase):
         from salesml.experiment.evaluation import mean_difference
 
         ev = self.config.evaluation
-        pa, pb = self.results[a.name]["per_series"], self.results[b.name]["per_series"]
+        pa, pb = self.fits[a.name].per_series, self.fits[b.name].per_series
         common = pa.index.intersection(pb.index)
         return mean_difference(
             pa.loc[common].to_numpy(),
@@ -384,7 +339,7 @@ class ForecastTask(TaskBase):
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
         from salesml.forecast.plots import comparison_figure
 
-        keep = [o.name for o in outcomes if o.name in self.results]
-        by_step = {n: self.results[n]["by_step"] for n in keep}
-        per_series = {n: self.results[n]["per_series"] for n in keep}
+        keep = [o.name for o in outcomes if o.name in self.fits]
+        by_step = {n: self.fits[n].by_step for n in keep}
+        per_series = {n: self.fits[n].per_series for n in keep}
         return [comparison_figure(by_step, per_series, plot_dir / "comparison.png")]

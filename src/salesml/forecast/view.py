@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.experiment.card import ModelCard
 from salesml.experiment.evaluation import (
     bootstrap_map,
     interval,
@@ -227,18 +228,11 @@ class ForecastView:
             )
         ]
 
-    def card_lines(self, card: dict[str, Any], summary: Any) -> list[str]:
-        """The history, unknown and short series lines of ``MODEL_CARD.md``."""
-        lines: list[str] = []
-        data = card.get("data") or {}
-        if data.get("start") and data.get("end"):
-            lines.append(
-                f"- history: {data['start']} to {data['end']}, "
-                f"backtest origins {data.get('cutoffs')}"
-            )
-        lines.append(f"- Unknown series: {card.get('unknown_series')}.")
-        if card.get("short_series"):
-            lines.append(f"- Short series: {card['short_series']}.")
+    def card_lines(self, card: ModelCard, summary: Any) -> list[str]:
+        """The series a forecaster refuses or forecasts more simply, for ``MODEL_CARD.md``."""
+        lines = ["", "## Series", "", f"- Unknown series: {card.facts.get('unknown_series')}."]
+        if card.facts.get("short_series"):
+            lines.append(f"- Short series: {card.facts['short_series']}.")
         return lines
 
 

@@ -1,4 +1,10 @@
-"""The content of an experiment report, from what MLflow holds, rendered with Jinja2."""
+"""The content of an experiment report, rendered with Jinja2.
+
+The numbers and words come from the run's summary and its task's view; the
+figures are drawn from the reopened run's predictions
+(:func:`salesml.experiment.reopen.load_run`), so nothing is refitted and no
+figure logged during the fit is needed.
+"""
 
 from __future__ import annotations
 
@@ -82,7 +88,25 @@ def _sections(summary: Summary) -> list[dict[str, Any]]:
     return out
 
 
-def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]:
+def draw_figures(run: Any, folder: Path) -> list[tuple[str, Path]]:
+    """Every figure of a reopened run: the comparison of all candidates, the champion's others.
+
+    Returns ``(caption, png)`` pairs, drawn from the stored predictions (nothing refitted).
+    """
+    champ = run.summary.champion
+    out = []
+    for name in run.figures:
+        if name == "comparison":
+            out.append(("All candidates compared", run.figure(name, path=folder / f"{name}.png")))
+        elif champ is not None:
+            caption = f"{champ.name}: {name.replace('_', ' ')}"
+            out.append((caption, run.figure(name, champ.name, folder / f"{name}.png")))
+    return out
+
+
+def build_context(
+    fetched: dict[str, Any], funnel: Any = None, figures: list[tuple[str, Path]] | None = None
+) -> dict[str, Any]:
     """Everything the template shows, from :func:`salesml.tracking.fetch_run`'s answer."""
     from salesml import __version__
     from salesml.experiment.results import ci_label
@@ -92,17 +116,11 @@ def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]
     exp, champ = summary.experiment, summary.champion
     spec, _ = _view(summary)
     columns, rows = _table(summary)
-    figures = [
-        {"caption": "All candidates compared", "src": _image(p)}
-        for p in fetched["plots"]["comparison"]
-    ]
+    drawn = [{"caption": caption, "src": _image(p)} for caption, p in figures or []]
     drivers: list[dict[str, Any]] = []
     if champ:
-        for p in fetched["plots"].get(champ.name, []):
-            figures.append(
-                {"caption": f"{champ.name}: {p.stem.replace('_', ' ')}", "src": _image(p)}
-            )
-        drivers = fetched["cards"].get(champ.name, {}).get("top_drivers", [])
+        card = fetched["cards"].get(champ.name)
+        drivers = card.facts.get("top_drivers", []) if card is not None else []
     section = None
     if funnel is not None:
         h = funnel.report.headline
@@ -130,7 +148,7 @@ def build_context(fetched: dict[str, Any], funnel: Any = None) -> dict[str, Any]
         "metric": spec.metric(exp.primary_metric).label,
         "columns": columns,
         "rows": rows,
-        "figures": figures,
+        "figures": drawn,
         "drivers": drivers,
         "funnel": section,
         "sections": _sections(summary),
@@ -166,20 +184,23 @@ def write_report(
     """
     import jinja2
 
+    from salesml.experiment.reopen import load_run
     from salesml.io.data import atomic_write
     from salesml.io.paths import safe_name
     from salesml.tracking import fetch_run
 
     out = Path(out or Path("reports") / f"{safe_name(experiment)}.html")
     with tempfile.TemporaryDirectory(prefix="salesml-report-") as tmp:
-        fetched = fetch_run(experiment, run_id, Path(tmp), tracking_uri)
+        fetched = fetch_run(experiment, run_id, tracking_uri)
+        run = load_run(fetched["run"], tracking_uri)
+        figures = draw_figures(run, Path(tmp) / "figures")
         funnel = None
         funnel_cfg = (fetched["config"].get("report") or {}).get("funnel")
         if funnel_cfg:
             from salesml.funnel.run import run_funnel
 
             funnel = run_funnel(funnel_cfg, Path(tmp) / "funnel", console=_silent())
-        context = build_context(fetched, funnel)
+        context = build_context(fetched, funnel, figures)
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("salesml.report", "templates"),
         autoescape=jinja2.select_autoescape(["html", "j2"]),

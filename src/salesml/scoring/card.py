@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 from salesml.errors import DataError
+from salesml.experiment.card import ModelCard
 from salesml.experiment.results import Summary, ci_label, ci_text
 
 
-def _comparison(card: dict[str, Any], summary: Summary | None) -> list[str]:
+def _comparison(card: ModelCard, summary: Summary | None) -> list[str]:
     if summary is None:
         return ["The run that trained this model is not in this tracking store: no comparison."]
     exp, champ = summary.experiment, summary.champion
@@ -38,8 +39,8 @@ def _comparison(card: dict[str, Any], summary: Summary | None) -> list[str]:
             f"The champion `{champ.name}` {verdict} the best baseline `{champ.baseline}`: "
             f"{metric} {champ.delta:+.4f} ({label} {lo:+.4f} to {hi:+.4f})."
         )
-    if card.get("candidate") != (champ.name if champ else None):
-        lines.append(f"This model is `{card.get('candidate')}`, not the champion.")
+    if card.candidate != (champ.name if champ else None):
+        lines.append(f"This model is `{card.candidate}`, not the champion.")
     return lines
 
 
@@ -59,15 +60,14 @@ def _leakage_lines(record: dict[str, Any] | None) -> list[str]:
     return lines
 
 
-def _spec(card: dict[str, Any]) -> Any:
+def _spec(card: ModelCard) -> Any:
     """The task spec behind a card (None for a task this process does not know)."""
     from salesml.experiment.tasks import task_names, task_spec
 
-    task = card.get("task")
-    return task_spec(task) if task in task_names() else None
+    return task_spec(card.task) if card.task in task_names() else None
 
 
-def render_card(card: dict[str, Any], summary: Summary | None, model_uri: str) -> str:
+def render_card(card: ModelCard, summary: Summary | None, model_uri: str) -> str:
     """``MODEL_CARD.md`` for a salesml model's ``card`` metadata and its run's summary.
 
     The task's view (:class:`~salesml.experiment.task.TaskView`) adds its own
@@ -76,12 +76,11 @@ def render_card(card: dict[str, Any], summary: Summary | None, model_uri: str) -
     """
     spec = _spec(card)
     view = spec.make_view() if spec is not None else None
-    data = card.get("data", {})
+    data = card.data
     lines = [
-        f"# Model card: {card.get('candidate', '?')} ({card.get('type', '?')}, {card.get('role', '?')})",
+        f"# Model card: {card.candidate or '?'} ({card.type or '?'}, {card.role or '?'})",
         "",
-        f"From experiment `{card.get('experiment', '?')}`, model URI `{model_uri}`. "
-        f"{card.get('description', '')}",
+        f"From experiment `{card.experiment or '?'}`, model URI `{model_uri}`. {card.description}",
         "",
         "## Data",
         "",
@@ -93,8 +92,8 @@ def render_card(card: dict[str, Any], summary: Summary | None, model_uri: str) -
             else ""
         ),
     ]
-    if card.get("train_window"):
-        lo, hi = card["train_window"]
+    if card.facts.get("train_window"):
+        lo, hi = card.facts["train_window"]
         lines.append(f"- training window: {lo} to {hi}")
     if "start" in data:
         lines.append(
@@ -121,10 +120,10 @@ def render_card(card: dict[str, Any], summary: Summary | None, model_uri: str) -
             "- Columns left out of the features: "
             + "; ".join(f"`{k}` ({v})" for k, v in excluded.items())
         )
-    if card.get("dropped"):
+    if card.facts.get("dropped"):
         lines.append(
             "- Dropped by the config (recorded after the outcome or not to be used): "
-            + ", ".join(f"`{c}`" for c in card["dropped"])
+            + ", ".join(f"`{c}`" for c in card.facts["dropped"])
         )
     lines += _leakage_lines(data.get("leakage"))
     return "\n".join(lines) + "\n"

@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.experiment.card import ModelCard
 
 NUMERIC = ("double", "float", "long", "integer")
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
@@ -34,14 +35,13 @@ class ModelFacts:
     uri: str
     inputs: list[tuple[str, str]]
     outputs: list[str]
-    card: dict[str, Any] = field(default_factory=dict)
+    card: ModelCard = field(default_factory=ModelCard)
     output_types: dict[str, str] = field(default_factory=dict)
 
     @property
     def kind(self) -> str | None:
         """The exported model's kind (its task's ``ScoringSpec.kind``); None for foreign models."""
-        kind = self.card.get("kind")
-        return None if kind is None else str(kind)
+        return self.card.kind or None
 
     @property
     def columns(self) -> list[str]:
@@ -49,7 +49,7 @@ class ModelFacts:
 
     @property
     def id_columns(self) -> list[str]:
-        return [str(c) for c in self.card.get("id_columns") or []]
+        return [str(c) for c in self.card.id_columns]
 
 
 def model_facts(model: Any, uri: str) -> ModelFacts:
@@ -71,7 +71,7 @@ def model_facts(model: Any, uri: str) -> ModelFacts:
         if named
         else {}
     )
-    card = (meta.metadata or {}).get("salesml", {})
+    card = ModelCard.from_metadata(meta.metadata)
     return ModelFacts(uri=uri, inputs=inputs, outputs=list(outputs), card=card, output_types=types)
 
 

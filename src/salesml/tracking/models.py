@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from salesml.experiment.card import ModelCard
 from salesml.experiment.results import Summary, parse_summary
 from salesml.tracking.store import (
     ROLE_TAG,
@@ -148,14 +149,14 @@ def download_model(model_uri: str, folder: Path, tracking_uri: str | None = None
 
 
 def fetch_run(
-    experiment: str, run_id: str | None, folder: Path, tracking_uri: str | None = None
+    experiment: str, run_id: str | None = None, tracking_uri: str | None = None
 ) -> dict[str, Any]:
-    """What a report needs from MLflow: a salesml run's summary, config, plots and model cards.
+    """What a report needs from MLflow besides the predictions: summary, config, model cards.
 
-    ``summary`` is a typed :class:`~salesml.experiment.results.Summary`.
+    ``summary`` is a typed :class:`~salesml.experiment.results.Summary`; figures are
+    drawn from the run's predictions (:func:`salesml.experiment.reopen.load_run`).
 
-    ``run_id`` defaults to the experiment's latest finished salesml run. Plots are
-    downloaded into ``folder``: ``{"comparison": [...], "<candidate>": [...]}``.
+    ``run_id`` defaults to the experiment's latest finished salesml run.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -193,32 +194,19 @@ def fetch_run(
 
     config = yaml.safe_load(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml"))
 
-    def plots(rid: str, dst: Path) -> list[Path]:
-        if not any(a.path == "plots" for a in client.list_artifacts(rid)):
-            return []
-        local = Path(mlflow.artifacts.download_artifacts(f"runs:/{rid}/plots", dst_path=str(dst)))
-        return sorted(local.glob("*.png"))
-
-    out = {"summary": summary, "config": config, "run": run.info.run_id, "plots": {}, "cards": {}}
-    out["plots"]["comparison"] = plots(run_id, folder / "comparison")
-    from salesml.io.paths import safe_names
-
-    names = safe_names(["comparison", *(c.name for c in summary.candidates)])
+    out = {"summary": summary, "config": config, "run": run.info.run_id, "cards": {}}
     for cand in summary.candidates:
-        if cand.status != "ok":
-            continue
-        out["plots"][cand.name] = plots(cand.mlflow_run_id, folder / names[cand.name])
-        if cand.model_uri:
+        if cand.status == "ok" and cand.model_uri:
             info = mlflow.models.get_model_info(cand.model_uri)
-            out["cards"][cand.name] = (info.metadata or {}).get("salesml", {})
+            out["cards"][cand.name] = ModelCard.from_metadata(info.metadata)
     return out
 
 
-def model_card(model_dir: Path) -> dict[str, Any]:
-    """The ``salesml`` metadata of the MLflow model in ``model_dir`` (empty for foreign models)."""
+def model_card(model_dir: Path) -> ModelCard:
+    """The card of the MLflow model in ``model_dir`` (empty for foreign models)."""
     from mlflow.models import Model
 
-    return (Model.load(str(model_dir / "MLmodel")).metadata or {}).get("salesml", {})
+    return ModelCard.from_metadata(Model.load(str(model_dir / "MLmodel")).metadata)
 
 
 def experiment_summary(model_dir: Path, tracking_uri: str | None = None) -> Summary | None:

@@ -1,0 +1,127 @@
+"""The forecast ensemble: the mean of the best models' forecasts, from their typed fits.
+
+The task keeps one :class:`CandidateFit` per candidate that succeeded. The
+ensemble (the registry entry tagged ``combines``) is assembled from them, not
+fitted: its backtest forecasts are the mean of its members' backtest forecasts
+and its final model averages their final models (:class:`EnsembleForecaster`).
+
+Members are the ``members`` named in its params or, by default, the ``size``
+successful models with the lowest MASE on the calibration window (window 0,
+before every scored window, so choosing them does not peek at the windows the
+ensemble is scored on); ties go to the name first in alphabetical order. The
+choice depends on the fits only, never on the order candidates are listed or
+fitted in. The ensemble must come after its members in the config only
+because it needs their fits: the config refuses an ensemble listed before a
+model it may combine (:class:`salesml.forecast.config.ForecastExperiment`),
+and :func:`combine` names any member without a fit (one that failed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from salesml.forecast.backtest import window_mase
+from salesml.forecast.contract import Forecaster
+from salesml.forecast.models import EnsembleForecaster
+
+
+@dataclass(frozen=True, eq=False)
+class CandidateFit:
+    """What the task keeps of a candidate that succeeded, for the ensemble and the comparisons.
+
+    Parameters
+    ----------
+    backtest : DataFrame
+        Its backtest forecasts before intervals (window 0 is the calibration window).
+    final : Forecaster
+        Its model fitted on all data (what is exported).
+    role : {"baseline", "model"}
+        Where the config lists it.
+    combines : bool
+        Whether it combines other candidates' fits (its entry is tagged ``combines``).
+    mase : float
+        MASE over the scored windows.
+    by_step : DataFrame
+        Its metrics per horizon step (for the comparison plot).
+    per_series : Series
+        MASE per series over the scored windows (for paired differences).
+    """
+
+    backtest: pd.DataFrame
+    final: Forecaster
+    role: str
+    combines: bool
+    mase: float
+    by_step: pd.DataFrame
+    per_series: pd.Series
+
+    def calibration_mase(self, id_col: str = "unique_id", target_col: str = "y") -> float:
+        """MASE on the calibration window: what the ensemble ranks its default members by."""
+        return window_mase(self.backtest, 0, id_col, target_col)
+
+
+def choose_members(
+    fits: Mapping[str, CandidateFit], size: int, id_col: str = "unique_id", target_col: str = "y"
+) -> list[str]:
+    """The ``size`` models (not baselines, not combinations) with the lowest calibration MASE.
+
+    Ranked by ``(MASE, name)``, so the choice does not depend on the order of ``fits``.
+    """
+    ranked = sorted(
+        (fit.calibration_mase(id_col, target_col), name)
+        for name, fit in fits.items()
+        if fit.role == "model" and not fit.combines
+    )
+    return [name for _, name in ranked[:size]]
+
+
+def combine(
+    fits: Mapping[str, CandidateFit],
+    params: dict[str, Any],
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+) -> tuple[pd.DataFrame, EnsembleForecaster]:
+    """The ensemble's backtest forecasts and final model; sets ``params["members"]``.
+
+    Parameters
+    ----------
+    fits : mapping of str to CandidateFit
+        The candidates fitted so far, by name.
+    params : dict
+        The ensemble's params: ``members`` (names) or ``size`` (default 2).
+    id_col, time_col, target_col : str
+        The long frame's columns.
+
+    Raises
+    ------
+    ValueError
+        When a member has no fit (it failed, or is listed after the ensemble) or
+        fewer than two members are available.
+    """
+    names = params.get("members")
+    if names is None:
+        names = choose_members(fits, int(params.get("size", 2)), id_col, target_col)
+    missing = [n for n in names if n not in fits]
+    if missing:
+        raise ValueError(
+            f"ensemble: no fit of {', '.join(map(repr, missing))}; a member must succeed "
+            "and be listed before the ensemble (the ensemble averages its fits)"
+        )
+    if len(names) < 2:
+        raise ValueError(
+            "ensemble needs at least two successful models to average"
+            + (f"; got only {names[0]!r}" if names else "; none succeeded")
+        )
+    keys = [id_col, time_col, "window"]
+    fcs = [fits[n].backtest.set_index(keys)["yhat"] for n in names]
+    fc = fits[names[0]].backtest.drop(columns=["yhat", "form"], errors="ignore")
+    fc = fc.set_index(keys)
+    fc = fc.join(pd.concat(fcs, axis=1).mean(axis=1).rename("yhat")).reset_index()
+    params["members"] = list(names)
+    members = [fits[n].final for n in names]
+    return fc, EnsembleForecaster(members, id_col, time_col, target_col)
