@@ -102,7 +102,7 @@ def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
 
     console = make_console(console)
     task = make_task(config)
-    info = task.prepare()
+    info = task.prepare().info
     console.print(f"[bold]{escape(config.name)}[/] ({config.task}): {escape(config.description)}")
     console.print(f"data: {escape(info.path)}  {info.rows:,} rows, sha256 {info.sha256[:12]}")
     for line in task.plan(info):
@@ -219,7 +219,7 @@ def _run(
     plot_dir = output_dir / "plots"
     folders = safe_names(c.name for _, c in config.candidates)  # names as given are shown
     started = time.perf_counter()
-    data_info = task.prepare()
+    data_info = task.prepare().info
     tracker = Tracker(config.name, tracking_uri, artifact_root)
     metric = spec.primary
     source_dir = config.source.parent if config.source else Path.cwd()

@@ -159,7 +159,7 @@ def _prepare(path: Path, tmp_path: Path, overrides: list[str] | None = None):
     if config.data.generate is not None:  # generate into tmp, never into the repository
         config.data.path = tmp_path / config.data.path.name
     task = ClassificationTask(config)
-    return task, task.prepare()
+    return task, task.prepare().info
 
 
 @pytest.mark.parametrize(

@@ -312,7 +312,7 @@ def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
 
 def _prepare(cfg: dict, folder: Path) -> tuple[ClassificationTask, ClassificationData]:
     task = ClassificationTask(load_experiment(_write_yaml(cfg, folder / "cfg.yaml")))
-    return task, task.prepare()
+    return task, task.prepare().info
 
 
 def test_time_split_trains_on_earlier_rows(leads_csv, tmp_path):

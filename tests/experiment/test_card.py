@@ -53,7 +53,7 @@ def test_the_prepared_rows_of_a_classification_run_are_frozen(write_yaml, leads_
     task = ClassificationTask(load_experiment(path))
     with pytest.raises(RuntimeError, match="prepare"):
         task.datasets()
-    info = task.prepare()
+    info = task.prepare().info
     assert task.data.info is info and len(task.data.y_test) == info.test_rows
     with pytest.raises(dataclasses.FrozenInstanceError):
         task.data.X_train = None  # type: ignore[misc]

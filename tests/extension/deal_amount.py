@@ -218,37 +218,50 @@ class DealAmountView:
 # -- the task --------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Deals:
+    """The prepared deals: the data block, features, amounts and the split."""
+
+    info: DataInfo
+    X: pd.DataFrame
+    y: np.ndarray
+    train: np.ndarray
+    test: np.ndarray
+
+
 class DealAmountTask(TaskBase):
     """Prepare deals, fit one candidate, predict the test deals."""
 
     def __init__(self, config: DealAmountExperiment) -> None:
         self.config = config
 
-    def prepare(self) -> DataInfo:
+    def prepare(self) -> Deals:
         dc = self.config.data
         frame = pd.read_csv(dc.path)
         rng = np.random.default_rng(self.config.split.seed)
         test = np.sort(rng.permutation(len(frame))[: int(len(frame) * self.config.split.test_size)])
-        self.frame, self.test = frame, test
-        self.train = np.setdiff1d(np.arange(len(frame)), test)
-        self.info = DataInfo(
+        info = DataInfo(
             path=str(dc.path),
             sha256=hashlib.sha256(Path(dc.path).read_bytes()).hexdigest(),
             rows=len(frame),
         )
-        return self.info
+        train = np.setdiff1d(np.arange(len(frame)), test)
+        self.data = Deals(
+            info, frame[["segment", "seats"]], frame[dc.target].to_numpy(float), train, test
+        )
+        return self.data
 
     def plan(self, info: DataInfo) -> list[str]:
-        return [f"split: train {len(self.train):,} deals, test {len(self.test):,} deals"]
+        d = self.data
+        return [f"split: train {len(d.train):,} deals, test {len(d.test):,} deals"]
 
     def fit_evaluate(self, candidate: Any, role: str, plot_dir: Path) -> Outcome:
-        target = self.config.data.target
-        X, y = self.frame[["segment", "seats"]], self.frame[target].to_numpy(float)
+        d = self.data
         t0 = time.perf_counter()
-        model = candidate.spec.make(None).fit(X.iloc[self.train], y[self.train])
+        model = candidate.spec.make(None).fit(d.X.iloc[d.train], d.y[d.train])
         seconds = time.perf_counter() - t0
         predictions = pd.DataFrame(
-            {"row": self.test, "y": y[self.test], "yhat": model.predict(X.iloc[self.test])}
+            {"row": d.test, "y": d.y[d.test], "yhat": model.predict(d.X.iloc[d.test])}
         )
         rs = Resampling.of(self.config.evaluation)
         view = DealAmountView(SPEC)
@@ -273,7 +286,7 @@ class DealAmountTask(TaskBase):
             metrics=metrics,
             fit_seconds=seconds,
             model=ExportedDealModel(model.coef_, model.fallback_, card),
-            input_example=X.head(3).astype({"seats": float}),
+            input_example=d.X.head(3).astype({"seats": float}),
             predictions=predictions,
         )
 

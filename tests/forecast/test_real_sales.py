@@ -71,7 +71,7 @@ def _config(tmp_path: Path, write_yaml, negative: str = "keep", **extra) -> Path
 
 def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
     task = ForecastTask(load_experiment(_config(tmp_path, write_yaml)))
-    info = task.prepare()
+    info = task.prepare().info
     assert (info.series, info.series_used, info.excluded) == (18, 18, {})
     assert (info.negative_values, info.negative_series) == (2, 2)
     assert info.demand == {"smooth": 17, "intermittent": 1}
@@ -120,7 +120,7 @@ def test_every_series_is_forecast_and_scored(tmp_path, write_yaml) -> None:
 
 def test_clip_and_error_modes_on_store_sales(tmp_path, write_yaml) -> None:
     clip = ForecastTask(load_experiment(_config(tmp_path, write_yaml, "clip")))
-    info = clip.prepare()
+    info = clip.prepare().info
     assert (info.negative, info.negative_values, info.negative_series) == ("clip", 2, 2)
     assert clip.df["y"].min() == 0.0 and clip.signed == []
     value = store_sales().query("Store == 13")["Weekly_Sales"].min()

@@ -18,7 +18,7 @@ from salesml.experiment.results import ForecastData, Summary, load_summary
 
 def test_good_daily_data_prepare(make_task, daily_frame) -> None:
     task = make_task(daily_frame(), data={"exog": ["promo"]})
-    info = task.prepare()
+    info = task.prepare().info
     assert isinstance(info, ForecastData)
     assert info.series_used == 3 and info.season_length == 7 and info.excluded == {}
     assert len(info.cutoffs) == 2 and info.end == "2022-05-02"
@@ -40,7 +40,7 @@ def test_gaps_are_filled_with_zero_sales(make_task, daily_frame) -> None:
     ]
     frame.loc[frame.index[(frame["series"] == "A")][10], "promo"] = np.nan
     task = make_task(frame.drop(drop), data={"exog": ["promo"]})
-    info = task.prepare()
+    info = task.prepare().info
     assert task.df["promo"].notna().all()  # missing exog: carried forward within the series
     assert info.gaps_filled == {"C": 2}
     filled = task.df[
@@ -75,7 +75,7 @@ def test_negative_sales_follow_data_negative(make_task, daily_frame, mode: str) 
         ):
             task.prepare()
         return
-    info = task.prepare()
+    info = task.prepare().info
     assert (info.negative, info.negative_values, info.negative_series) == (mode, 2, 1)
     b = task.df.loc[task.df["unique_id"] == "B", "y"].to_numpy()
     assert (b[3], b[40]) == ((-2.0, -1.5) if mode == "keep" else (0.0, 0.0))
@@ -91,7 +91,7 @@ def test_short_series_are_kept_and_ended_series_listed(make_task, daily_frame) -
     short = frame[(frame["series"] == "A") & (frame["date"] >= "2022-04-25")]  # 8 days
     early = frame[(frame["series"] == "B") & (frame["date"] < "2022-03-01")]
     frame = pd.concat([short, early, frame[frame["series"] == "C"]])
-    info = make_task(frame).prepare()
+    info = make_task(frame).prepare().info
     assert set(info.excluded) == {"B"} and "before the last date" in info.excluded["B"]
     assert info.series == 3 and info.series_used == 2 and info.unscored == {}
 
@@ -100,7 +100,7 @@ def test_a_series_starting_in_the_last_window_is_listed_as_unscored(make_task, d
     frame = daily_frame(n=120)
     frame = frame[(frame["series"] != "A") | (frame["date"] >= "2022-04-28")]  # last 5 days
     task = make_task(frame)
-    info = task.prepare()
+    info = task.prepare().info
     assert list(info.unscored) == ["A"] and "inside the last backtest window" in info.unscored["A"]
     assert "not scored (too new): 'A'" in task.notes()[0]
 

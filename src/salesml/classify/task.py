@@ -75,10 +75,10 @@ class ClassificationTask(TaskBase):
             raise RuntimeError("call prepare() before fitting")
         return self.data
 
-    def prepare(self) -> ClassificationData:
+    def prepare(self) -> ClassificationPrepared:
         """Load, validate and split the rows (:func:`~salesml.classify.prepare.prepare_rows`)."""
         self.data = prepare_rows(self.config)
-        return self.data.info
+        return self.data
 
     def plan(self, info: ClassificationData) -> list[str]:
         """The split, its sizes and the positive rate, for ``--dry-run``."""

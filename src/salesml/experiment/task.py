@@ -126,11 +126,23 @@ class Section:
     warning: bool = False
 
 
+class Prepared(Protocol):
+    """What a task's ``prepare`` returns: a frozen dataclass with the summary's data block.
+
+    Everything else on it (train and test rows, series, backtest origins) is the
+    task's own; its fits read only that.
+    """
+
+    @property
+    def info(self) -> Any:
+        """The summary's data block (a :class:`~salesml.experiment.results.DataInfo`)."""
+
+
 class Task(Protocol):
     """The task-specific half of an experiment, built with its validated config."""
 
-    def prepare(self) -> Any:
-        """Load and validate data, split; return the summary's data block (a ``DataInfo``)."""
+    def prepare(self) -> Prepared:
+        """Load and validate data, split or plan the backtest, into one frozen dataclass."""
 
     def plan(self, info: Any) -> list[str]:
         """What ``--dry-run`` shows of the prepared data: split or backtest, sizes."""

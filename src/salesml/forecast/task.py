@@ -114,7 +114,7 @@ class ForecastTask(TaskBase):
             "target_col": self.target_col,
         }
 
-    def prepare(self) -> ForecastData:
+    def prepare(self) -> ForecastPrepared:
         """Read and check the series, plan the backtest (:func:`prepare_series`); start the engine."""
         cfg = self.config
         self.data = prepare_series(cfg)
@@ -126,7 +126,7 @@ class ForecastTask(TaskBase):
             sc = cfg.spark
             self.engine = SparkEngine(sc.master, dict(sc.conf), self.horizon, sc.min_series)
             self.data_info.engine, self.data_info.spark_master = "spark", self.engine.start()
-        return self.data_info
+        return self.data
 
     @property
     def prepared(self) -> ForecastPrepared:
