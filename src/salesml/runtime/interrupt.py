@@ -103,19 +103,19 @@ def _redeliver(previous: Any) -> Any:
 
     A signal's exception raised while Python runs a finalizer or a weakref callback
     cannot propagate: Python prints "Exception ignored" and goes on, and the run
-    would not stop. The hook has another thread raise the same signal again
-    (``_thread.interrupt_main``), so the main thread handles it at its next bytecode
-    outside the finalizer, wherever the signal first landed.
+    would not stop. The hook has another thread send the same signal to the main
+    thread again, so it is handled outside the finalizer, wherever it first landed.
     """
-    import _thread
 
     def hook(unraisable: Any) -> None:
         exc = unraisable.exc_value
         if isinstance(exc, KeyboardInterrupt) and _state["inside"]:
             signum = signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT
             # from this thread the handler would run at once, inside the finalizer again;
-            # a moment later the main thread is back in ordinary code
-            timer = threading.Timer(0.05, _thread.interrupt_main, args=(signum,))
+            # a moment later the main thread is back in ordinary code. A real signal sent to
+            # it (not _thread.interrupt_main) also wakes a sleep or a wait in C.
+            main = threading.main_thread().ident
+            timer = threading.Timer(0.05, signal.pthread_kill, args=(main, signum))
             timer.daemon = True
             timer.start()
             return
