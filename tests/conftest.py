@@ -45,6 +45,40 @@ def one_paragraph(result: Any) -> str:
     return err
 
 
+def refused_cleanly(
+    args: list[str],
+    fragments: list[str],
+    folder: Path,
+    written: frozenset[str] = frozenset({"out/salesml.log"}),
+) -> str:
+    """Run the CLI in-process on ``args``: one paragraph naming every fragment, inputs in
+    ``folder`` byte for byte as they were, nothing new but ``written``. Returns the error."""
+    from typer.testing import CliRunner
+
+    from salesml.cli import app
+
+    before = snapshot(folder)
+    err = one_paragraph(CliRunner().invoke(app, args))
+    for fragment in fragments:
+        assert fragment in err, f"{fragment!r} not in: {err}"
+    after = snapshot(folder)
+    changed = {k for k in before if after.get(k) != before[k]}
+    assert not changed, f"an input changed: {changed}"
+    assert set(after) - set(before) <= written, f"written: {set(after) - set(before) - written}"
+    return err
+
+
+def dry_run(args: list[str]) -> str:
+    """``salesml run CONFIG --dry-run`` for ``run CONFIG ...`` arguments: its plan, one line."""
+    from typer.testing import CliRunner
+
+    from salesml.cli import app
+
+    result = CliRunner().invoke(app, [*args[:2], "--dry-run"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return " ".join(result.stdout.split())
+
+
 @pytest.fixture(scope="session")
 def leads_small() -> pd.DataFrame:
     """3,000 synthetic leads (seeded)."""

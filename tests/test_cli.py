@@ -178,7 +178,7 @@ def test_generate_unknown_kind(tmp_path: Path):
 def test_generate_needs_at_least_one_row(tmp_path: Path, rows: str):
     out = tmp_path / "x.csv"
     result = invoke("data", "generate", "leads", "--rows", rows, "--out", str(out))
-    _usage_error(result, "rows must be at least 1", f"got {rows}")
+    _usage_error(result, f"--rows {rows}", "must be at least 1")
     assert not out.exists()
 
 

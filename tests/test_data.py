@@ -18,7 +18,6 @@ import pytest
 from conftest import ROOT, TELCO
 from salesml.errors import DataError
 from salesml.io.data import (
-    binary_target,
     check_unique_ids,
     file_sha256,
     load_table,
@@ -323,59 +322,6 @@ def test_uppercase_suffix_is_read(tmp_path: Path):
 # --- targets, ids, columns --------------------------------------------------------------
 
 
-def test_binary_target_yes_no_with_positive():
-    values = pd.Series(["yes", "no", "no", "yes", "no"], name="churned", index=[10, 11, 12, 13, 14])
-    y = binary_target(values, "yes", "f.csv")
-    assert y.tolist() == [1, 0, 0, 1, 0]
-    assert y.name == "churned"
-    assert y.index.tolist() == [10, 11, 12, 13, 14]
-
-
-@pytest.mark.parametrize(
-    "values",
-    [[0, 1, 1, 0], [0.0, 1.0, 1.0, 0.0], [False, True, True, False]],
-    ids=["int", "float", "bool"],
-)
-def test_binary_target_zero_one_without_positive(values):
-    assert binary_target(pd.Series(values, name="y"), None, "f.csv").tolist() == [0, 1, 1, 0]
-
-
-def test_binary_target_positive_zero_flips_the_classes():
-    assert binary_target(pd.Series([0, 1, 1], name="y"), 0, "f.csv").tolist() == [1, 0, 0]
-
-
-def test_binary_target_positive_as_text_matches_numbers():
-    """A quoted ``positive: "1"`` in YAML must still match an integer column."""
-    assert binary_target(pd.Series([1, 0, 1], name="y"), "1", "f.csv").tolist() == [1, 0, 1]
-
-
-def _target_error(values: list, positive: object) -> str:
-    with pytest.raises(DataError) as info:
-        binary_target(pd.Series(values, name="Churn"), positive, "where.csv")
-    message = str(info.value)
-    assert "where.csv" in message and "'Churn'" in message
-    return message
-
-
-def test_binary_target_three_values():
-    message = _target_error(["Yes", "No", "Maybe", "No"], "Yes")
-    assert "3 distinct" in message and "'Maybe'" in message and "binary" in message
-
-
-def test_binary_target_positive_never_occurs():
-    message = _target_error(["Yes", "No", "No"], "yes")
-    assert "'yes'" in message and "never occurs" in message and "Yes" in message
-
-
-def test_binary_target_text_without_positive_asks_for_it():
-    assert "data.positive" in _target_error(["Yes", "No"], None)
-
-
-def test_binary_target_missing_values():
-    message = _target_error(["Yes", None, "No", np.nan], "Yes")
-    assert "2 missing" in message
-
-
 def test_check_unique_ids():
     frame = pd.DataFrame({"id": ["a", "b", "c", "b"], "shop": [1, 1, 2, 2], "v": range(4)})
     check_unique_ids(frame.iloc[:3], ["id"], "f.csv")
@@ -423,7 +369,8 @@ def test_telco_schema(telco):
 def test_telco_positive_rate_matches_source_md(telco):
     text = (TELCO.parent / "SOURCE.md").read_text(encoding="utf-8")
     positives, total = map(int, re.search(r"has (\d+) of (\d+) rows", text).groups())
-    y = binary_target(telco.frame["Churn"], "Yes", str(TELCO))
+    y = telco.frame["Churn"].eq("Yes")
+    assert set(telco.frame["Churn"]) == {"Yes", "No"}
     assert (int(y.sum()), len(y)) == (positives, total)
 
 
@@ -491,3 +438,202 @@ print(json.dumps({"mql": mql.schema.to_dict(), "walmart": walmart.schema.to_dict
     assert got["walmart"]["Holiday_Flag"] == "boolean"
     # SOURCE.md: 2010-02-05 to 2012-10-26 (dd-mm-YYYY read day first).
     assert (got["first"], got["last"]) == ("2010-02-05", "2012-10-26")
+
+
+# --- headers, nested Parquet columns (salesml.io.columns) ---------------------------------
+
+
+def test_a_repeated_header_is_refused_naming_both_columns(tmp_path: Path):
+    path = tmp_path / "dup.csv"
+    path.write_text("id,src,amount,src\n1,web,3,event\n", encoding="utf-8")
+    with pytest.raises(DataError) as err:
+        read_frame(path)
+    message = str(err.value)
+    assert message.startswith(f"{path}: the header names column 'src' twice, in columns 2 and 4")
+    assert "'src.1'" in message
+
+
+def test_a_header_repeated_three_times_lists_every_column(tmp_path: Path):
+    path = tmp_path / "dup.csv"
+    path.write_text("a;b;a;a\n1;2;3;4\n", encoding="utf-8")
+    with pytest.raises(DataError, match="column 'a' twice, in columns 1, 3, 4"):
+        read_frame(path)
+
+
+def test_a_genuine_dot_one_name_is_not_a_duplicate(tmp_path: Path):
+    path = tmp_path / "ok.csv"
+    path.write_text("src,src.1\nweb,event\n", encoding="utf-8")
+    assert list(read_frame(path).columns) == ["src", "src.1"]
+
+
+def test_repeated_headers_in_excel_and_parquet_are_refused(tmp_path: Path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["id", "amount", "amount"])
+    book.active.append([1, 2, 3])
+    book.save(tmp_path / "dup.xlsx")
+    with pytest.raises(DataError, match="'amount' twice, in columns 2 and 3"):
+        read_frame(tmp_path / "dup.xlsx")
+    table = pa.Table.from_arrays([pa.array([1]), pa.array([2])], names=["x", "x"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(DataError, match="'x' twice, in columns 1 and 2"):
+        read_frame(tmp_path / "dup.parquet")
+
+
+@pytest.mark.parametrize(
+    ("values", "type_text"),
+    [
+        ([["a", "b"], ["c"]], "list<element: string>"),
+        ([{"k": 1}, {"k": 2}], "struct<k: int64>"),
+        ([[("a", 1)], [("b", 2)]], "map<string, int64"),
+    ],
+    ids=["list", "struct", "map"],
+)
+def test_nested_parquet_columns_are_refused(tmp_path: Path, values, type_text: str):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    kind = pa.map_(pa.string(), pa.int64()) if "map" in type_text else None
+    table = pa.table({"id": [1, 2], "tags": pa.array(values, type=kind)})
+    path = tmp_path / "nested.parquet"
+    pq.write_table(table, path)
+    with pytest.raises(DataError) as err:
+        load_table(path)
+    assert str(err.value).startswith(
+        f"{path}: column 'tags' (column 2) holds nested values of type {type_text}"
+    )
+    assert read_frame(path, columns=["id"])["id"].tolist() == [1, 2]  # not asked for: fine
+
+
+def test_a_corrupt_parquet_file_is_refused_once(tmp_path: Path):
+    path = tmp_path / "broken.parquet"
+    path.write_bytes(b"PAR1 not really")
+    with pytest.raises(DataError) as err:
+        read_frame(path)
+    assert str(err.value).count(str(path)) == 1 and "cannot be parsed" in str(err.value)
+
+
+# --- UTC offsets and daylight saving (salesml.io.timestamps) ------------------------------
+
+DST = ["2024-03-30T10:00:00+01:00", "2024-03-31T10:00:00+02:00", "2024-03-31T17:30:00+02:00"]
+
+
+def test_mixed_offsets_are_converted_to_utc_without_a_warning(tmp_path: Path):
+    import warnings
+
+    path = tmp_path / "leads.csv"
+    pd.DataFrame({"id": [1, 2, 3], "created_at": DST}).to_csv(path, index=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table = load_table(path)
+    assert table.frame["created_at"].tolist() == [
+        pd.Timestamp("2024-03-30 09:00"),
+        pd.Timestamp("2024-03-31 08:00"),
+        pd.Timestamp("2024-03-31 15:30"),
+    ]
+    assert table.schema.notes["created_at"] == (
+        "dates with UTC offsets (+01:00, +02:00), converted to UTC"
+    )
+
+
+@pytest.mark.parametrize(
+    ("values", "expected", "note"),
+    [
+        (["2024-03-30T00:00:00+01:00", "2024-03-31T00:00:00+02:00", "2024-04-01T00:00:00+0200"],
+         ["2024-03-30", "2024-03-31", "2024-04-01"], "kept as local calendar dates"),
+        (["2024-03-30 09:00+01:00", "2024-03-31 09:00+02:00"], ["2024-03-30 09:00",
+         "2024-03-31 09:00"], "all at 09:00 local time, kept as local dates and times"),
+        (["2024-03-30T10:00:00Z", "2024-03-31T10:15:00+02:00"], ["2024-03-30 10:00",
+         "2024-03-31 08:15"], "(Z, +02:00), converted to UTC"),
+        (["2024-03-30T23:30:00-05:00", None, "2024-03-31T01:00:00-04:00"],
+         ["2024-03-31 04:30", None, "2024-03-31 05:00"], "converted to UTC"),
+    ],
+    ids=["midnight", "same-time", "zulu", "american-with-blank"],
+)  # fmt: skip
+def test_offsets_are_read_in_one_zone(values, expected, note: str):
+    from salesml.io.timestamps import parse_dates
+
+    dates, said = parse_dates(pd.Series(values), "ISO8601", "f.csv", "ts")
+    assert dates.tolist() == [pd.Timestamp(v) if v else pd.NaT for v in expected]
+    assert note in said
+
+
+def test_dates_with_and_without_offsets_are_refused(tmp_path: Path):
+    path = tmp_path / "leads.csv"
+    values = [*DST, "2024-04-01T10:00:00"]
+    pd.DataFrame({"id": range(4), "created_at": values}).to_csv(path, index=False)
+    with pytest.raises(DataError) as err:
+        load_table(path)
+    assert str(err.value).startswith(
+        f"{path}: column 'created_at' mixes dates with a UTC offset "
+        "('2024-03-30T10:00:00+01:00' in data row 1) and dates without one "
+        "('2024-04-01T10:00:00' in data row 4)"
+    )
+
+
+def test_dates_without_offsets_are_read_as_before():
+    from salesml.io.timestamps import parse_dates
+
+    dates, note = parse_dates(pd.Series(["2024-03-30", "x"]), "ISO8601")
+    assert note is None and dates.tolist() == [pd.Timestamp("2024-03-30"), pd.NaT]
+
+
+def test_time_zone_aware_columns_become_naive():
+    from salesml.io.timestamps import naive
+
+    days = pd.Series(pd.date_range("2024-03-29", periods=4, freq="D", tz="Europe/Berlin"))
+    assert naive(days).tolist() == list(pd.date_range("2024-03-29", periods=4, freq="D"))
+    events = pd.Series(pd.to_datetime(["2024-03-30 10:00", "2024-03-31 11:00"]).tz_localize(
+        "Europe/Berlin"))  # fmt: skip
+    assert naive(events).tolist() == [pd.Timestamp("2024-03-30 09:00"),
+                                      pd.Timestamp("2024-03-31 09:00")]  # fmt: skip
+
+
+def test_forecast_dates_keep_their_grid_across_a_daylight_saving_change():
+    from salesml.forecast.data import regularize, to_long
+
+    days = pd.date_range("2024-03-25", periods=14, freq="D", tz="Europe/Berlin")
+    text = days.strftime("%Y-%m-%dT%H:%M:%S%z").str.replace(r"(\d\d)(\d\d)$", r"\1:\2", regex=True)
+    frame = pd.DataFrame({"id": "a", "ds": text, "y": np.arange(14.0)})
+    long = to_long(frame, "id", "ds", "y", where="sales.csv")
+    assert long["ds"].tolist() == list(pd.date_range("2024-03-25", periods=14, freq="D"))
+    _, freq, gaps = regularize(long, where="sales.csv")
+    assert freq == "D" and gaps == {}
+
+
+def test_forecast_refuses_dates_with_and_without_offsets():
+    from salesml.forecast.data import to_long
+
+    frame = pd.DataFrame({"id": "a", "ds": ["2024-03-30T00:00+01:00", "2024-03-31"], "y": 1.0})
+    with pytest.raises(DataError, match="sales.csv: column 'ds' mixes dates with a UTC offset"):
+        to_long(frame, "id", "ds", "y", where="sales.csv")
+
+
+def test_the_funnel_reads_formatted_amounts(tmp_path: Path):
+    from salesml.funnel.source import detect_spec
+    from salesml.synthetic import generate
+
+    deals = generate("opportunities", 200, 3)
+    formatted = deals.assign(amount=deals["amount"].map(lambda v: f"${v:,.2f}"))
+    formatted.to_csv(tmp_path / "opps.csv", index=False)
+    frame = load_table(tmp_path / "opps.csv").frame
+    assert frame["amount"].tolist() == pytest.approx(deals["amount"].tolist(), abs=0.005)
+    assert detect_spec(frame, "opps.csv").amount == "amount"
+
+
+def test_blank_header_cells_are_not_duplicates(tmp_path: Path):
+    path = tmp_path / "excel_export.csv"
+    path.write_text("id,amount,,\n1,2,,\n3,4,,\n", encoding="utf-8")
+    assert read_frame(path)["amount"].tolist() == [2, 4]
+
+
+def test_a_blank_id_is_refused_naming_the_rows():
+    frame = pd.DataFrame({"id": ["a", "", "c", None, "e"], "v": range(5)})
+    with pytest.raises(DataError) as info:
+        check_unique_ids(frame, ["id"], "f.csv")
+    message = str(info.value)
+    assert "f.csv" in message and "'id'" in message and "2 row(s)" in message
+    assert "data row 2, 4" in message

@@ -128,3 +128,207 @@ def test_excel_sheets_are_read_by_name_or_position(tmp_path: Path, write_yaml):
     broken.write_bytes(b"not a zip")
     with pytest.raises(DataError, match="not a readable Excel workbook"):
         read_frame(broken)
+
+
+# --- numbers as people write them (salesml.io.numbers) ------------------------------------
+
+
+def _csv(tmp_path: Path, text: str, name: str = "export.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    ("text", "values", "note"),
+    [
+        ('id,amount\n1,"1,234.56"\n2,999.5\n3,"12,345,678.9"\n', [1234.56, 999.5, 12345678.9],
+         "numbers with thousands separator ',' and decimal '.'"),
+        ("id;amount;x\n1;1.234,56;a\n2;999,5;b\n3;12.345.678,9;c\n", [1234.56, 999.5, 12345678.9],
+         "numbers with thousands separator '.' and decimal ','"),
+        ("id;amount\n1;1 234,56\n2;1\u00a0234,5\n3;12\u202f345,25\n", [1234.56, 1234.5, 12345.25],
+         "numbers with thousands separator space and decimal ','"),
+        ("id,amount\n1,1'234.56\n2,5'000.25\n3,12.5\n", [1234.56, 5000.25, 12.5],
+         "numbers with thousands separator \"'\" and decimal '.'"),
+        ('id,amount\n1,"€1,234.56"\n2,€ 99.10\n3,-€5.25\n', [1234.56, 99.1, -5.25],
+         "currency '€' dropped"),
+        ("id;amount\n1;1.234,56 €\n2;99,10 EUR\n3;-5,25 €\n", [1234.56, 99.1, -5.25],
+         "currency '€' dropped"),
+        ('id,amount\n1,"USD 1,200"\n2,USD 950\n3,"$3,000"\n', [1200, 950, 3000],
+         "numbers with thousands separator ','"),
+        ("id,rate\n1,12.5%\n2,7.1%\n3,100 %\n", [0.125, 0.071, 1.0],
+         "percentages as fractions (12.5% = 0.125)"),
+        ("id;rate\n1;12,5%\n2;-3%\n3;0,5%\n", [0.125, -0.03, 0.005], "decimal ','"),
+    ],
+    ids=["us", "german", "spaces", "swiss", "euro-prefix", "euro-suffix", "usd", "percent",
+         "percent-comma"],
+)  # fmt: skip
+def test_formatted_numbers_are_read_exactly(tmp_path: Path, text: str, values, note: str):
+    table = load_table(_csv(tmp_path, text))
+    name = table.frame.columns[1]
+    assert table.frame[name].tolist() == values
+    assert table.schema.kind(name) == "numeric"
+    assert note in table.schema.notes[name]
+
+
+def test_whole_formatted_numbers_are_integers_and_blanks_missing(tmp_path: Path):
+    frame = load_table(_csv(tmp_path, 'id,n\n1,"1,200"\n2,"3,400"\n3,"15,000"\n')).frame
+    assert frame["n"].dtype == "int64" and frame["n"].tolist() == [1200, 3400, 15000]
+    blanks = load_table(_csv(tmp_path, 'id,n\n1,"1,200"\n2,\n3,"15,000"\n', "b.csv")).frame
+    assert blanks["n"].dtype == float and blanks["n"].isna().tolist() == [False, True, False]
+
+
+@pytest.mark.parametrize(
+    ("text", "values"),
+    [
+        ('id,n\n1,"1,234"\n2,"5,678"\n', [1234, 5678]),  # a comma-delimited file: decimal points
+        ("id;n;p\n1;1,234;2,5\n2;5,678;3,75\n", [1.234, 5.678]),  # decimal commas elsewhere
+        ("id;n;p\n1;1.234;2,5\n2;5.678;3,75\n", [1234, 5678]),  # so '.' separates thousands
+        ("id;n;p\n1;1,234;1.234,5\n2;5,678;3,75\n", [1.234, 5.678]),
+        ("id;n;p\n1;1,234;1,234.5\n2;5,678;9.75\n", [1234, 5678]),
+    ],
+    ids=["comma-file", "comma-decimals-beside", "dot-thousands", "german-beside", "us-beside"],
+)
+def test_an_ambiguous_column_is_decided_by_the_file(tmp_path: Path, text: str, values):
+    assert load_table(_csv(tmp_path, text)).frame["n"].tolist() == values
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["id;n\n1;1,234\n2;5,678\n", "id;n\n1;1.234\n2;5.678\n", "id\tn\n1\t12,345\n2\t1,000\n"],
+    ids=["comma", "point", "tab"],
+)
+def test_an_undecidable_column_is_refused(tmp_path: Path, text: str):
+    from salesml.errors import DataError
+
+    with pytest.raises(
+        DataError, match=r"export.csv: column 'n' is ambiguous: '1[,.]\d{3}|12,345'"
+    ):
+        load_table(_csv(tmp_path, text))
+
+
+def test_a_given_decimal_mark_decides_and_is_never_overruled(tmp_path: Path):
+    path = _csv(tmp_path, "id;n\n1;1,234\n2;5,678\n")
+
+    class Read:
+        sep, decimal, encoding = ";", ",", None
+
+    assert read_frame(path, read=Read())["n"].tolist() == [1.234, 5.678]
+    Read.decimal = "."
+    assert read_frame(path, read=Read())["n"].tolist() == [1234, 5678]
+    german = _csv(tmp_path, "id;n\n1;1.234,5\n2;7,25\n", "german.csv")
+    assert read_frame(german, read=Read())["n"].tolist() == ["1.234,5", "7,25"]  # stays text
+
+
+@pytest.mark.parametrize(
+    ("text", "fragments"),
+    [
+        ('id,amount\n1,"€1,234.56"\n2,$99.00\n', ["mixes currencies", "'€1,234.56' (data row 1)",
+                                                  "'$99.00' (data row 2)"]),
+        ("id,rate\n1,12.5%\n2,0.3\n", ["mixes percentages", "'12.5%'", "'0.3'"]),
+    ],
+    ids=["currencies", "percent-and-plain"],
+)  # fmt: skip
+def test_mixed_columns_are_refused(tmp_path: Path, text: str, fragments):
+    from salesml.errors import DataError
+
+    with pytest.raises(DataError) as err:
+        load_table(_csv(tmp_path, text))
+    for fragment in fragments:
+        assert fragment in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "id,zip\n1,01067\n2,10115\n3,80331\n",
+        "id,code\n1,00123\n2,00456\n3,\n",
+        'id,code\n1,"01,234"\n2,"1,000"\n',
+        "id,sku\n1,50-200\n2,12\n",
+    ],
+    ids=["zip", "padded-id-with-blank", "leading-zero-grouped", "range"],
+)
+def test_codes_and_other_text_stay_text(tmp_path: Path, text: str):
+    path = _csv(tmp_path, text)
+    frame = load_table(path).frame
+    raw = pd.read_csv(path, dtype=str)
+    col = raw.columns[1]
+    assert frame[col].tolist() == raw[col].tolist(), frame[col].tolist()
+
+
+def test_zip_codes_stay_text_on_the_safe_csv_path_too(tmp_path: Path):
+    from salesml.io.data import _typed_columns
+
+    raw = pd.DataFrame({"zip": ["01067", "10115", None], "n": ["1", "2", "3"]})
+    typed = _typed_columns(raw)
+    assert typed["zip"].tolist() == ["01067", "10115", None]
+    assert typed["n"].tolist() == [1, 2, 3]
+
+
+def test_zip_code_note_is_shown(tmp_path: Path):
+    table = load_table(_csv(tmp_path, "id,zip\n1,01067\n2,10115\n3,80331\n"))
+    assert table.schema.notes["zip"] == "text: codes with leading zeros (e.g. '01067')"
+
+
+def test_excel_text_amounts_are_numbers(tmp_path: Path):
+    path = tmp_path / "crm.xlsx"
+    pd.DataFrame({"id": [1, 2], "amount": ["1.234,56 €", "99,50 €"], "zip": ["01067", "10115"]}
+                 ).to_excel(path, index=False)  # fmt: skip
+    frame = load_table(path).frame
+    assert frame["amount"].tolist() == [1234.56, 99.5]
+    assert frame["zip"].tolist() == ["01067", "10115"]
+
+
+@pytest.mark.parametrize(
+    ("cell", "mark"),
+    [("12,5", ","), ("1.234,56", ","), ("1 234,5 €", ","), ("0,123", ","), ("12.5", "."),
+     ("1,234.56", "."), ("$1,234.5", "."), ("1,234", None), ("1.234", None), ("1234", None),
+     ("01.234", None), ("abc", None), ("2024-01-05", None)],
+)  # fmt: skip
+def test_decimal_evidence(cell: str, mark):
+    from salesml.io.numbers import decimal_evidence
+
+    assert decimal_evidence(cell) == mark
+
+
+def test_thousands_separators_do_not_hide_a_decimal_comma(tmp_path: Path):
+    rows = "".join(f"{i};{i}.{i:03d},{i % 100:02d};{i * 7}\n" for i in range(1, 40))
+    path = _csv(tmp_path, "id;Umsatz;Anzahl\n" + rows)
+    dialect = sniff_csv(path)
+    assert (dialect.sep, dialect.decimal, dialect.decimal_shown) == (";", ",", True)
+    table = load_table(path)
+    assert table.frame["Umsatz"].iloc[0] == 1001.01
+    assert table.schema.notes["Umsatz"] == "numbers with thousands separator '.' and decimal ','"
+
+
+def test_a_sample_without_decimals_shows_no_decimal_mark(tmp_path: Path):
+    path = _csv(tmp_path, "id;n\n1;1.234\n2;5\n")
+    assert sniff_csv(path).decimal_shown is False
+    assert sniff_csv(_csv(tmp_path, "id,n\n1,2\n", "c.csv")).decimal_shown is True
+
+
+def test_notes_say_how_an_ambiguous_column_was_decided(tmp_path: Path):
+    notes = load_table(_csv(tmp_path, 'id,n\n1,"1,234"\n2,"5,678"\n')).schema.notes
+    assert notes["n"] == (
+        "numbers with thousands separator ',' (ambiguous; decimal '.' from the CSV dialect)"
+    )
+    notes = load_table(_csv(tmp_path, "id;n;p\n1;1.234;2,5\n2;5.678;3,75\n", "b.csv")).schema.notes
+    assert notes["n"] == (
+        "numbers with thousands separator '.' (ambiguous; decimal ',' from the CSV dialect)"
+    )
+    assert notes["p"] == "numbers with decimal ','"
+    path = tmp_path / "crm.xlsx"
+    pd.DataFrame({"n": ["1,234", "5,678"], "p": ["1.234,5", "3,75"]}).to_excel(path, index=False)
+    table = load_table(path)
+    assert table.frame["n"].tolist() == [1.234, 5.678]
+    assert (
+        table.schema.notes["n"]
+        == "numbers with decimal ',' (ambiguous; decimal ',' from the other columns)"
+    )
+    pd.DataFrame({"n": ["1,234", "5,678"]}).to_excel(path, index=False)
+    from salesml.errors import DataError
+
+    with pytest.raises(
+        DataError, match="crm.xlsx: column 'n' is ambiguous: '1,234' \\(data row 1\\)"
+    ):
+        load_table(path)

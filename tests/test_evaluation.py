@@ -296,3 +296,176 @@ def test_decile_lift_of_a_perfect_ranking_and_of_noise():
     lift = decile_lift(y, rng.random(20_000))
     assert np.allclose(lift, 1.0, atol=0.15)
     assert np.isclose(np.mean(lift), 1.0)
+
+
+# ----------------------------------------------------- too few units, block bootstrap, verdicts
+
+
+def test_one_unit_gives_a_zero_width_interval_which_is_why_there_is_a_minimum():
+    """The bug the minimum prevents: a bootstrap over one series always draws that series."""
+    delta, ci = mean_difference(np.array([0.9]), np.array([1.4]), n_boot=200, seed=0)
+    assert delta == pytest.approx(-0.5) and ci == pytest.approx([-0.5, -0.5])
+
+
+def test_circular_block_weights_are_seeded_whole_and_uniform():
+    from salesml.experiment.evaluation import circular_block_weights
+
+    a = np.vstack(list(circular_block_weights(21, 7, 3000, seed=4)))
+    b = np.vstack(list(circular_block_weights(21, 7, 3000, seed=4, chunk=17)))
+    assert a.shape == (3000, 21) and np.array_equal(a, b)  # chunking does not change draws
+    assert (a.sum(1) == 21).all()
+    # circular blocks: every position is drawn once per replicate on average
+    np.testing.assert_allclose(a.mean(0), 1.0, atol=0.08)
+    assert not np.array_equal(a, np.vstack(list(circular_block_weights(21, 7, 3000, seed=5))))
+
+
+def test_a_replicate_of_the_block_bootstrap_is_made_of_consecutive_runs():
+    """Rebuilt by a plain loop: blocks start anywhere, wrap around, the last one is cut."""
+    from salesml.experiment.evaluation import circular_block_weights
+
+    n, block, b = 20, 6, 40  # 4 blocks of 6 = 24 positions, cut to 20
+    got = next(circular_block_weights(n, block, b, seed=1))
+    starts = np.random.default_rng(1).integers(0, n, size=(b, 4))
+    for r in range(b):
+        drawn = [(s + j) % n for s in starts[r] for j in range(block)][:n]
+        assert got[r].tolist() == np.bincount(drawn, minlength=n).tolist()
+
+
+def test_block_bootstrap_is_wider_than_the_ordinary_one_for_correlated_errors():
+    """Errors of one origin move together: resampling single periods understates the spread."""
+    from salesml.experiment.evaluation import bootstrap_map, interval
+
+    rng = np.random.default_rng(0)
+    level = np.repeat(rng.normal(0, 1, 12), 7)  # 12 windows of 7 steps share a level error
+    e = level + rng.normal(0, 0.2, level.size)
+
+    def mean(w):
+        return w @ e / w.sum(1)
+
+    single = interval(np.concatenate(bootstrap_map(mean, e.size, 2000, 3)), 0.95)
+    blocks = interval(np.concatenate(bootstrap_map(mean, e.size, 2000, 3, block=7)), 0.95)
+    assert np.diff(blocks)[0] > 1.8 * np.diff(single)[0]
+
+
+def test_too_few_rows_of_a_class_gives_no_interval_and_no_difference():
+    from salesml.experiment.evaluation import MIN_UNITS, NotEnoughData, class_units
+
+    rng = np.random.default_rng(3)
+    y = np.r_[np.ones(MIN_UNITS - 1), np.zeros(200)].astype(int)
+    p_a, p_b = rng.random(y.size), rng.random(y.size)
+    assert class_units(y) == MIN_UNITS - 1
+    report = classification_report(y, p_a, n_boot=50, seed=0)
+    assert report["roc_auc"] == pytest.approx(roc_auc_score(y, p_a))
+    assert not [k for k in report if k.endswith("_ci")]
+    with pytest.raises(NotEnoughData, match=r"9 positive and 200 negative rows") as exc:
+        metric_difference(y, p_a, p_b, n_boot=50, seed=0)
+    assert exc.value.point == pytest.approx(roc_auc_score(y, p_a) - roc_auc_score(y, p_b))
+    # one more positive and there is an interval
+    y2 = np.r_[np.ones(MIN_UNITS), np.zeros(200)].astype(int)
+    p2 = rng.random(y2.size)
+    assert "roc_auc_ci" in classification_report(y2, p2, n_boot=50, seed=0)
+    assert len(metric_difference(y2, p2, p2[::-1].copy(), n_boot=50, seed=0)[1]) == 2
+
+
+@pytest.mark.parametrize("lower_is_better", [False, True])
+def test_decide_reads_the_ci_of_model_minus_rule(lower_is_better):
+    from salesml.experiment.results import decide
+
+    better, worse = ([-0.3, -0.1], [0.1, 0.3]) if lower_is_better else ([0.1, 0.3], [-0.3, -0.1])
+    assert decide(better, lower_is_better) == "model"
+    assert decide(worse, lower_is_better) == "rule"
+    assert decide([-0.1, 0.1], lower_is_better) == "tie"
+    assert decide([0.0, 0.2], lower_is_better) == "tie"  # touching 0 is not significant
+
+
+def test_a_rule_that_ranks_better_wins_significantly_at_the_evaluation_level():
+    """Seeded predictions: the rule sees the signal, the model half of it."""
+    from salesml.experiment.results import decide
+
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=2000)
+    y = (rng.random(x.size) < _sigmoid(2.0 * x - 1.0)).astype(int)
+    rule = _sigmoid(2.0 * x)
+    model = _sigmoid(2.0 * (0.5 * x + rng.normal(0, 0.9, x.size)))
+    delta, ci = metric_difference(y, model, rule, "roc_auc", n_boot=400, seed=0)
+    assert delta == pytest.approx(roc_auc_score(y, model) - roc_auc_score(y, rule))
+    assert ci[1] < 0 and decide(ci, lower_is_better=False) == "rule"
+    # and an equally good model (the same signal, other noise) is a tie, not a loss
+    twin = _sigmoid(2.0 * x + rng.normal(0, 0.05, x.size))
+    _, tci = metric_difference(y, twin, rule, "roc_auc", n_boot=400, seed=0)
+    assert decide(tci, lower_is_better=False) == "tie"
+
+
+# --------------------------------------------------------- forecast errors by time position
+
+
+def _backtest(n_series: int, windows: int, horizon: int, seed: int = 0):
+    """A scored backtest frame as the forecast task stores it (windows 1..windows)."""
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    rows = []
+    for s in range(n_series):
+        for k in range(1, windows + 1):
+            scale, scale2 = rng.uniform(0.5, 2.0), rng.uniform(0.5, 4.0)
+            for step in range(1, horizon + 1):
+                y = rng.uniform(5, 15)
+                yhat = y + rng.normal(0, 2)
+                ds = pd.Timestamp("2024-01-01") + pd.Timedelta(days=(k - 1) * horizon + step)
+                rows.append((f"s{s}", ds, y, yhat, k, step, scale, scale2, y - 3, yhat + 3))
+    cols = ["unique_id", "ds", "y", "yhat", "window", "step", "scale", "scale2", "lo-80", "hi-80"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def test_time_grid_statistics_at_unit_weights_are_the_run_metrics():
+    from salesml.forecast.metrics import (
+        coverage,
+        evaluate_forecasts,
+        grid_mase,
+        grid_ratio,
+        grid_rmsse,
+        point_terms,
+        time_grid,
+    )
+
+    fc = _backtest(3, 4, 5)
+    fc = fc[~((fc["unique_id"] == "s2") & (fc["window"] == 1))]  # a series new in window 2
+    metrics, _, _ = evaluate_forecasts(fc, [])
+    grid = time_grid(point_terms(fc))
+    assert grid.positions == 4 * 5 and grid.present.sum() == len(fc)
+    assert grid_mase(grid)(None)[0] == pytest.approx(metrics["mase"], rel=1e-12)
+    assert grid_rmsse(grid)(None)[0] == pytest.approx(metrics["rmsse"], rel=1e-12)
+    assert grid_ratio(grid, "ae", "ay")(None)[0] == pytest.approx(metrics["wape"], rel=1e-12)
+    assert grid_ratio(grid, "err", "ay")(None)[0] == pytest.approx(metrics["bias"], rel=1e-12)
+    cover = coverage(fc["y"], fc["lo-80"], fc["hi-80"])
+    assert grid_ratio(grid, "in-80", "n")(None)[0] == pytest.approx(cover, rel=1e-12)
+    # weights on positions: doubling every position changes nothing, dropping one does
+    w = np.vstack([np.full(20, 2.0), np.r_[0.0, np.ones(19)]])
+    got = grid_mase(grid)(w)
+    assert got[0] == pytest.approx(metrics["mase"]) and got[1] != pytest.approx(metrics["mase"])
+
+
+@pytest.mark.parametrize(
+    ("series", "windows", "kind"),
+    [
+        (10, 1, "series"),
+        (45, 4, "series"),
+        (9, 10, "blocks"),
+        (1, 12, "blocks"),
+        (9, 9, None),
+        (1, 3, None),
+    ],
+)
+def test_forecast_units_pick_series_then_blocks_then_nothing(series, windows, kind):
+    from salesml.experiment.evaluation import MIN_UNITS
+    from salesml.forecast.metrics import units_of
+
+    horizon = 7
+    units = units_of(_backtest(series, windows, horizon), series)
+    assert (units.series, units.periods, units.block) == (series, windows * horizon, horizon)
+    assert units.blocks == windows and units.minimum == MIN_UNITS
+    assert units.kind == kind
+    if kind is None:
+        text = units.shortfall(0.9)
+        assert f"{series} series and {windows * horizon} scored periods" in text
+        assert "a 90% CI needs at least 10 series or 10 blocks" in text

@@ -177,3 +177,159 @@ def test_an_interruption_swallowed_by_a_finalizer_is_delivered_again():
         pytest.fail("the swallowed SIGTERM was not delivered again")
     assert ref() is None
     assert time.monotonic() - started < 4, "delivered again promptly, not at the end of the sleep"
+
+
+def test_an_interruption_a_library_swallows_stops_at_the_next_safe_point():
+    from salesml.runtime.interrupt import checkpoint, requested
+
+    with pytest.raises(KeyboardInterrupt), interruptible():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except BaseException:  # what a library catching everything does
+            pass
+        assert requested() == signal.SIGINT
+        checkpoint()
+        pytest.fail("the recorded Ctrl-C did not stop at the safe point")
+    assert requested() is None  # forgotten once the block is left
+    checkpoint()  # outside a run it never raises
+
+
+_SLOW_CLEANUP = """
+import sys, time
+from salesml.runtime.interrupt import interruptible
+with interruptible():
+    try:
+        print("ready", flush=True)
+        time.sleep(30)
+    except KeyboardInterrupt:
+        print("cleaning up", flush=True)
+        time.sleep(30)  # a cleanup that hangs (a tracking server that does not answer)
+"""
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_second_signal_exits_at_once(sig: signal.Signals, code: int):
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SLOW_CLEANUP],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline().strip() == "ready"
+    started = time.monotonic()
+    proc.send_signal(sig)
+    assert proc.stdout.readline().strip() == "cleaning up"
+    proc.send_signal(sig)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == code
+    assert time.monotonic() - started < 5, "not at once"
+    assert "second" in stderr and "stopping at once" in stderr
+    assert "Traceback" not in stderr
+
+
+_BUSY = """
+import gc, os, signal, sys, threading, time, weakref
+import numpy as np
+from salesml.runtime.interrupt import checkpoint, exit_code, interruptible
+
+class Node:
+    def __del__(self):  # a finalizer with work in it: signals land here too
+        sum(range(200))
+
+def callback(_):
+    sum(range(200))
+
+try:
+    with interruptible():
+        print("ready", flush=True)
+        while True:
+            things = [Node() for _ in range(200)]
+            refs = [weakref.ref(t, callback) for t in things]
+            del things
+            gc.collect()
+            np.linalg.svd(np.ones((40, 40)))
+            time.sleep(0.001)
+            checkpoint()
+except KeyboardInterrupt as exc:
+    sys.exit(exit_code(exc))
+"""
+
+
+@pytest.mark.slow
+def test_a_signal_at_a_random_moment_always_stops():
+    """Thirty signals at seeded random moments in a loop full of finalizers and weakref
+    callbacks (where Python swallows exceptions): every one stops the process promptly."""
+    import random
+
+    rng = random.Random(19)
+    for trial in range(30):
+        sig, code = rng.choice([(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+        proc = subprocess.Popen(
+            [sys.executable, "-c", _BUSY], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        time.sleep(rng.uniform(0.0, 0.4))
+        sent = time.monotonic()
+        proc.send_signal(sig)
+        try:
+            _, stderr = proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"trial {trial}: {sig.name} was lost")
+        assert proc.returncode == code, (trial, stderr)
+        assert time.monotonic() - sent < 3, f"trial {trial}: stopped late"
+        assert "Traceback" not in stderr
+
+
+@pytest.mark.slow
+def test_salesml_run_stops_cleanly_at_random_moments(tmp_path: Path):
+    """The real command, signalled at seeded random moments from start-up to the last fit:
+    always exit code 130 or 143 with one line, no traceback, no summary; or, when the
+    signal comes after the end, a finished run."""
+    import random
+
+    config = {
+        "name": "random-moments",
+        "task": "lead_conversion",
+        "data": {
+            "path": "leads.csv",
+            "generate": {"kind": "leads", "rows": 2000, "seed": 1},
+            "target": "converted",
+            "drop": ["last_stage_reached"],
+        },
+        "baselines": ["prior", "control_points"],
+        "models": ["logistic", {"type": "lightgbm", "params": {"n_estimators": 60}}],
+        "evaluation": {"bootstrap": 200},
+    }
+    path = tmp_path / "experiment.yaml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    env = {**os.environ, "MLFLOW_TRACKING_URI": f"sqlite:///{tmp_path / 'mlflow.db'}"}
+    rng = random.Random(7)
+    outcomes = []
+    for trial in range(5):
+        sig, code = rng.choice([(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+        out = tmp_path / f"out{trial}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "salesml", "run", str(path), "-o", str(out)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        time.sleep(rng.uniform(0.5, 9.0))
+        proc.send_signal(sig)
+        try:
+            stdout, stderr = proc.communicate(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            pytest.fail(f"trial {trial}: {sig.name} was lost")
+        assert "Traceback" not in stdout + stderr, (trial, stderr)
+        if proc.returncode == 0:
+            assert (out / "summary.json").exists()
+        else:
+            assert proc.returncode == code, (trial, proc.returncode, stderr)
+            assert stderr.strip().splitlines()[-1].startswith("error:"), stderr
+            assert not (out / "summary.json").exists()
+        outcomes.append(proc.returncode)
+    assert set(outcomes) - {0}, "no signal landed during a run: make the run longer"

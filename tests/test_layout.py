@@ -32,6 +32,8 @@ MLFLOW_ALLOWED = {
     "salesml.tracking.store",
     "salesml.tracking.models",
     "salesml.tracking.sync",
+    "salesml.tracking.sync_checks",
+    "salesml.tracking.serving",
     "salesml.forecast.export",
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
@@ -181,7 +183,11 @@ def _task_words() -> set[str]:
     return words
 
 
-SHARED = [PKG / "runner.py", PKG / "cli.py", *sorted((PKG / "report").rglob("*.py"))]
+SHARED = [
+    PKG / "runner.py",
+    *sorted((PKG / "cli").rglob("*.py")),
+    *sorted((PKG / "report").rglob("*.py")),
+]
 SHARED += [*sorted((PKG / "scoring").rglob("*.py")), *sorted((PKG / "report").rglob("*.j2"))]
 
 

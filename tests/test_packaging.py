@@ -1,10 +1,14 @@
-"""pyproject.toml and environment.yml must list the same runtime dependencies."""
+"""pyproject.toml and environment.yml must list the same runtime dependencies; the build is quiet."""
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import ROOT
@@ -46,3 +50,23 @@ def test_environment_installs_the_package_and_python():
     python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     assert python.removeprefix("python") == requires
+
+
+@pytest.mark.slow
+def test_building_the_package_prints_no_warning(tmp_path: Path):
+    """``pip install`` builds the package: the build backend must not warn (a deprecated
+    licence table printed a deadline on every install)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", str(ROOT), "-w", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    noise = [
+        line
+        for line in (out.stdout + out.stderr).splitlines()
+        if "arning" in line or "deprecat" in line
+    ]
+    assert noise == []
+    assert list(tmp_path.glob("salesml-*.whl"))

@@ -141,3 +141,29 @@ def test_cli_sync_refuses_a_folder_without_offline_runs_then_syncs_once(
     done = CliRunner().invoke(app, ["sync", str(offline_run["folder"] / "out")])
     assert done.exit_code == 0, done.output
     assert "already synced" in done.output  # the API test above synced it
+
+
+def test_an_offline_folder_moved_elsewhere_syncs_with_its_files(offline_run: dict, tmp_path: Path):
+    """The store records absolute paths; a folder carried to another place (the machine that
+    can reach the server) must sync its artifacts and models from where it is now."""
+    import shutil
+
+    from mlflow import MlflowClient
+
+    from salesml.tracking import sync_offline
+
+    moved = tmp_path / "carried" / "out"
+    shutil.copytree(offline_run["folder"] / "out", moved)
+    (moved / "offline" / "synced.json").unlink(missing_ok=True)
+    original = offline_run["folder"] / "out" / "offline" / "mlruns"
+    hidden = original.with_name("mlruns-away")
+    original.rename(hidden)  # the recorded paths now lead nowhere
+    try:
+        target = f"sqlite:///{tmp_path / 'target.db'}"
+        result = sync_offline(moved, target)
+    finally:
+        hidden.rename(original)
+    dst = MlflowClient(target)
+    parent = result.runs[offline_run["summary"].experiment.mlflow_run_id]
+    assert {a.path for a in dst.list_artifacts(parent)} >= {"config.yaml", "summary.json"}
+    assert len(result.models) >= 1

@@ -21,7 +21,14 @@ from salesml.errors import EngineError
 from salesml.experiment.candidates import CandidateConfig
 from salesml.experiment.config import ExperimentConfig
 from salesml.experiment.progress import Progress, RunFiles
-from salesml.experiment.results import PREDICTIONS, Champion, ExperimentInfo, Summary, ci_label
+from salesml.experiment.results import (
+    PREDICTIONS,
+    Champion,
+    ExperimentInfo,
+    Summary,
+    ci_label,
+    decide,
+)
 from salesml.experiment.task import Outcome, Task
 from salesml.experiment.tasks import MetricSpec, make_task, task_spec
 from salesml.screen import make_console, mlflow_ui_hint, print_notes
@@ -183,12 +190,13 @@ def run_experiment(
         On Ctrl-C, or :class:`salesml.runtime.interrupt.Terminated` on SIGTERM: the open
         MLflow runs are marked KILLED and no summary is written.
     """
+    from salesml.experiment.progress import Checkpointed
     from salesml.io.paths import safe_name
-    from salesml.runtime.interrupt import interruptible
+    from salesml.runtime.interrupt import checkpoint, interruptible
     from salesml.runtime.logfile import library_log
     from salesml.tracking import load_mlflow, open_store, resolve_tracking_uri
 
-    listener = _listener(progress, console, quiet)
+    listener = Checkpointed(_listener(progress, console, quiet), checkpoint)
     output_dir = Path(output_dir or Path("reports") / safe_name(config.name))
     artifact_root = None
     if offline:
@@ -213,6 +221,7 @@ def _run(
     artifact_root: Path | None = None,
 ) -> Summary:
     from salesml.io.paths import safe_names
+    from salesml.runtime.interrupt import checkpoint
     from salesml.tracking import ROLE_TAG, Tracker, git_commit, redact_uri
 
     spec = task_spec(config.task)
@@ -274,10 +283,11 @@ def _run(
         champion = _champion(task, tracker, outcomes, metric, confidence)
         if champion:
             tracker.set_tags({"salesml.champion": champion.name})
+            if champion.verdict:
+                tracker.set_tags({"salesml.verdict": champion.verdict})
             if champion.delta is not None:
-                tracker.log_metrics(
-                    {f"delta_{metric.name}": champion.delta, "delta_ci": champion.delta_ci}
-                )
+                ci = {"delta_ci": champion.delta_ci} if champion.delta_ci else {}
+                tracker.log_metrics({f"delta_{metric.name}": champion.delta, **ci})
         ev = config.evaluation
         summary = Summary(
             experiment=ExperimentInfo(
@@ -301,6 +311,7 @@ def _run(
             champion=champion,
             plots=[str(p) for p in comparison],
         )
+        checkpoint()  # a stop asked for and swallowed since the last candidate: no summary
         summary.write(output_dir / "summary.json")
         tracker.log_dict(summary.to_dict(), "summary.json")
     return summary
@@ -336,9 +347,18 @@ def _champion(
     )
     if baseline is None:
         return champ
-    delta, ci = task.difference(model, baseline)
-    champ.baseline, champ.delta, champ.delta_ci = baseline.name, float(delta), list(ci)
-    champ.beats_baseline = bool(ci[1] < 0 if metric.lower_is_better else ci[0] > 0)
+    from salesml.experiment.evaluation import NotEnoughData
+
+    champ.baseline = baseline.name
+    try:
+        delta, ci = task.difference(model, baseline)
+    except NotEnoughData as exc:  # a point difference, no interval: nothing is registered
+        champ.verdict, champ.reason = "insufficient", exc.reason
+        champ.delta = None if exc.point is None else float(exc.point)
+        return champ
+    champ.delta, champ.delta_ci = float(delta), list(ci)
+    champ.verdict = decide(champ.delta_ci, metric.lower_is_better)
+    champ.beats_baseline = champ.verdict == "model"
     if champ.beats_baseline and model.model_uri:
         champ.registered_version = tracker.register_champion(model.model_uri)
     return champ

@@ -60,7 +60,7 @@ FORECAST = {
     "task": "forecast",
     "data": {
         "path": "sales.csv",
-        "generate": {"kind": "sales", "rows": 8, "seed": 5},
+        "generate": {"kind": "sales", "rows": 12, "seed": 5},
         "id": "unique_id",
         "time": "ds",
         "target": "y",

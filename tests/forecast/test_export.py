@@ -68,12 +68,14 @@ def test_exported_signature_is_explicit_and_metadata_plain(daily_long) -> None:
     example = pd.DataFrame({"unique_id": ["A", "B"], "h": [3, 3]})
     exported = ExportedForecaster(wrapper, example)
     sig = exported.signature()
-    kinds = {c.name: c.type.name for c in sig.inputs.inputs}
-    assert kinds == {"unique_id": "string", "h": "long"}  # declared, not inferred
+    # declared by name, typed "any" so a frame read from a file is taken as it comes
+    assert sig.inputs.input_names() == ["unique_id", "h"]
+    assert sig.inputs.required_input_names() == ["unique_id"]
     outputs = {c.name: c.type.name for c in sig.outputs.inputs}
     assert outputs["ds"] == "datetime" and outputs["naive-hi-95"] == "double"
     facts = exported.metadata()["salesml"]
     assert facts["kind"] == "forecast" and facts["horizon"] == 3
+    assert facts["input_types"] == {"unique_id": "string", "h": "long"}  # what training saw
     json.dumps(facts)  # plain data for the MLmodel file
 
 

@@ -146,7 +146,15 @@ def test_cli_funnel_on_the_real_olist_funnel(tmp_path: Path):
     assert headline["won"] == closed["mql_id"].isin(mqls["mql_id"]).sum()
     joined = mqls.merge(closed, on="mql_id")
     days = pd.to_datetime(joined["won_date"]) - pd.to_datetime(joined["first_contact_date"])
-    assert headline["cycle_days_median"] == pytest.approx(days.dt.total_seconds().median() / 86400)
+    days = days.dt.total_seconds() / 86400
+    # real exports hold deals won before their first contact: flagged, left out of the cycle
+    assert (days < 0).sum() > 0
+    assert headline["cycle_days_median"] == pytest.approx(days[days >= 0].median())
+    n = int((days < 0).sum())
+    assert (
+        f"{n:,} {'row' if n == 1 else 'rows'} with won_date before first_contact_date"
+        in " ".join(result.stdout.split())
+    )
     assert "won" in result.stdout and "Deals stall most after" in result.stdout
     for name in ("funnel.png", "stages.csv", "by_segment.csv", "by_cohort.csv"):
         assert (tmp_path / name).stat().st_size > 0
@@ -167,3 +175,49 @@ def test_cli_funnel_on_an_export_and_bad_configs(tmp_path: Path, write_yaml):
         from salesml.funnel.source import load_funnel_config
 
         load_funnel_config(write_yaml({"name": "x"}, "f.yaml"))
+
+
+def test_impossible_timelines_are_flagged_and_left_out_of_durations():
+    """A deal closing before it was created, a demo before the lead: counted with examples,
+    and never a negative cycle length or time in stage."""
+    frame = _tiny()
+    t = pd.Timestamp("2024-01-01")
+    frame.loc[1, "closed_at"] = t - pd.Timedelta(days=5)  # won, closed before created
+    frame.loc[2, "demo_at"] = t - pd.Timedelta(days=3)  # demo before the lead stage
+    report = analyse_funnel(frame, SPEC)
+    flags = {(f.earlier, f.later): f for f in report.timeline}
+    assert set(flags) == {
+        ("created_at", "closed_at"),
+        ("created_at", "demo_at"),
+        ("lead_at", "demo_at"),
+    }
+    closing = flags[("created_at", "closed_at")]
+    assert closing.rows == 1 and closing.examples[0].startswith("data row 2: closed_at 2023-12-27")
+    assert "closed_at before created_at" in closing.line()
+    assert report.cycle_days.tolist() == [30.0]  # the other won deal is left out
+    assert (report.stages[["days_median", "days_p90"]].dropna() >= 0).all().all()
+    st = report.stages.set_index("stage")
+    assert st.loc["lead", "days_median"] == pytest.approx(np.median([2, 4, 2]))
+    assert analyse_funnel(_tiny(), SPEC).timeline == []
+
+
+def test_cli_funnel_shows_impossible_timelines(tmp_path: Path):
+    from salesml.synthetic import generate_opportunities
+
+    frame = generate_opportunities(300, seed=4)
+    created = next(c for c in frame.columns if c.startswith("created"))
+    closed = next(c for c in frame.columns if c.startswith("closed"))
+    rows = frame.index[frame[closed].notna()][:7]
+    frame.loc[rows, closed] = "2000-01-01"
+    src = tmp_path / "opps.csv"
+    frame.to_csv(src, index=False)
+    result = CliRunner().invoke(app, ["funnel", str(src), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert f"7 rows with {closed} before {created}" in text
+    saved = json.loads((tmp_path / "out" / "timeline.json").read_text())
+    assert {"earlier": created, "later": closed, "rows": 7} == {
+        k: saved[0][k] for k in ("earlier", "later", "rows")
+    }
+    headline = json.loads((tmp_path / "out" / "headline.json").read_text())
+    assert headline["cycle_days_median"] >= 0

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -48,6 +49,83 @@ def not_a_boolean(d: Path, leads: pd.DataFrame, uri: str):
     frame.loc[0, "demo_requested"] = "perhaps"
     src = _csv(d, frame)
     return _args(uri, src, d), ["in.csv", "'demo_requested'", "true/false", "'perhaps'"]
+
+
+def inf_in_a_number_column(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"hours_to_first_contact": float})
+    frame.loc[5, "hours_to_first_contact"] = np.inf  # written as "inf"
+    src = _csv(d, frame)
+    return _args(uri, src, d), [
+        "in.csv",
+        "'hours_to_first_contact'",
+        "finite",
+        "inf in data row 6",
+    ]
+
+
+def minus_inf_in_an_integer_column(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"email_opens": float})  # trained as whole numbers
+    frame.loc[0, "email_opens"] = -np.inf
+    src = _csv(d, frame)
+    return _args(uri, src, d), ["in.csv", "'email_opens'", "finite", "-inf in data row 1"]
+
+
+def infinity_as_text(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"web_visits": object})
+    frame.loc[7, "web_visits"] = "Infinity"
+    src = _csv(d, frame)
+    return _args(uri, src, d), [
+        "in.csv",
+        "'web_visits'",
+        "finite",
+        "inf in data row 8",
+    ]  # read as a number
+
+
+def inf_in_parquet(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"noise_score": float})
+    frame.loc[11, "noise_score"] = np.inf
+    frame.to_parquet(d / "in.parquet", index=False)
+    args = _args(uri, d / "in.parquet", d, "out.parquet")
+    return args, ["in.parquet", "'noise_score'", "finite", "inf in data row 12"]
+
+
+def inf_after_the_first_chunks(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"hours_to_first_contact": float})
+    frame.loc[45, "hours_to_first_contact"] = -np.inf  # chunks of 10 rows: the fifth
+    src = _csv(d, frame)
+    return [*_args(uri, src, d), "--chunk-size", "10"], [
+        "in.csv",
+        "'hours_to_first_contact'",
+        "-inf in data row 46",
+    ]
+
+
+def number_too_large(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"pricing_page_visits": object})
+    frame.loc[2, "pricing_page_visits"] = "1e999"  # overflows a double
+    src = _csv(d, frame)
+    return _args(uri, src, d), ["in.csv", "'pricing_page_visits'", "data row 3"]
+
+
+def not_a_date(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"created_at": object})
+    frame.loc[4, "created_at"] = "last tuesday"
+    src = _csv(d, frame)
+    return _args(uri, src, d), ["in.csv", "'created_at'", "dates", "'last tuesday' in data row 5"]
+
+
+def number_in_a_boolean_column(d: Path, leads: pd.DataFrame, uri: str):
+    frame = leads.astype({"email_subscribed": object})
+    frame.loc[9, "email_subscribed"] = 2
+    src = _csv(d, frame)
+    return _args(uri, src, d), ["in.csv", "'email_subscribed'", "true/false", "data row 10"]
+
+
+def required_columns_missing_from_parquet(d: Path, leads: pd.DataFrame, uri: str):
+    leads.drop(columns=["web_visits", "need"]).to_parquet(d / "in.parquet", index=False)
+    args = _args(uri, d / "in.parquet", d, "out.parquet")
+    return args, ["in.parquet", "'need', 'web_visits'", "required by model", uri]
 
 
 def empty_file(d: Path, leads: pd.DataFrame, uri: str):
@@ -117,7 +195,7 @@ def output_type_unsupported(d: Path, leads: pd.DataFrame, uri: str):
 
 def chunk_size_zero(d: Path, leads: pd.DataFrame, uri: str):
     src = _csv(d, leads)
-    return [*_args(uri, src, d), "--chunk-size", "0"], ["--chunk-size", "got 0"]
+    return [*_args(uri, src, d), "--chunk-size", "0"], ["--chunk-size", "at least 1"]
 
 
 CASES: dict[str, Case] = {
@@ -126,6 +204,15 @@ CASES: dict[str, Case] = {
         missing_column,
         text_in_a_number_column,
         not_a_boolean,
+        inf_in_a_number_column,
+        minus_inf_in_an_integer_column,
+        infinity_as_text,
+        inf_in_parquet,
+        inf_after_the_first_chunks,
+        number_too_large,
+        not_a_date,
+        number_in_a_boolean_column,
+        required_columns_missing_from_parquet,
         empty_file,
         header_only,
         empty_parquet,

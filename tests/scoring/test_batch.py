@@ -148,7 +148,7 @@ def test_cli_score_and_its_errors(trained_leads, leads, tmp_path: Path, monkeypa
     assert "scored 100 rows (classifier)" in ok.stdout
     cases = [
         (["-m", "models:/nope@champion", "-i", str(src)], "cannot be loaded"),
-        (["-m", uri, "-i", str(tmp_path / "none.csv")], "input file not found"),
+        (["-m", uri, "-i", str(tmp_path / "none.csv")], "not found"),
         (["-m", uri, "-i", str(tmp_path)], "a folder, not a file"),
         (["-m", uri, "-i", str(src), "--engine", "dask"], "choose pandas or spark"),
     ]

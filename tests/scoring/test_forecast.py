@@ -102,6 +102,71 @@ def test_forecast_models_are_from_code_with_an_explicit_schema(forecast_run, tmp
     from mlflow.models import Model
 
     model = Model.load(str(path / "MLmodel"))
-    kinds = {c.name: c.type.name for c in model.get_input_schema().inputs}
-    assert kinds == {"unique_id": "string", "h": "long"}
+    schema = model.get_input_schema()
+    # the columns are named (``h`` optional); their types are the card's, coerced by predict
+    assert schema.input_names() == ["unique_id", "h"]
+    assert schema.required_input_names() == ["unique_id"]
+    assert model.metadata["salesml"]["input_types"] == {"unique_id": "string", "h": "long"}
     assert model.metadata["salesml"]["kind"] == "forecast"
+
+
+def _pyfunc(run: dict, name: str):
+    import mlflow
+
+    mlflow.set_tracking_uri(run["store"])
+    return mlflow.pyfunc.load_model(run["summary"].candidate(name).model_uri)
+
+
+def test_forecasters_take_frames_read_from_csv(forecast_run, tmp_path: Path):
+    """``h`` as int64 or decimals, dates as text, int64 promos and prices: all taken."""
+    from salesml import future_frame
+
+    hist = forecast_run["history"]
+    ids = sorted(hist["unique_id"].unique())[:2]
+    src = tmp_path / "ask.csv"
+    pd.DataFrame({"unique_id": ids, "h": [6, 6]}).to_csv(src, index=False)
+    ask = pd.read_csv(src)
+    naive = _pyfunc(forecast_run, "seasonal_naive")
+    out = naive.predict(ask)
+    assert out.groupby("unique_id").size().tolist() == [6, 6]
+    pd.testing.assert_frame_equal(naive.predict(ask.astype({"h": float})), out)
+    assert len(naive.predict(ask[["unique_id"]])) == 2 * 14  # h is optional: the stored horizon
+
+    future = future_frame(hist, ids, 14, "D", ["price", "promo"])
+    future.to_csv(src, index=False)
+    raw = pd.read_csv(src)  # ds as text, promo as int64, price as float64
+    assert raw["ds"].dtype == object
+    lgb = _pyfunc(forecast_run, "lightgbm_global")
+    got = lgb.predict(raw)
+    pd.testing.assert_frame_equal(got, lgb.predict(future))
+    assert len(got) == 2 * 14 and got["lightgbm_global"].notna().all()
+    whole = raw.assign(price=raw["price"].round().astype("int64"))  # prices without cents
+    assert lgb.predict(whole)["lightgbm_global"].notna().all()
+
+
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), "Infinity"])
+def test_forecasters_refuse_non_finite_exogenous_values(forecast_run, value):
+    from mlflow.exceptions import MlflowException
+
+    from salesml import future_frame
+
+    hist = forecast_run["history"]
+    ids = sorted(hist["unique_id"].unique())[:2]
+    future = future_frame(hist, ids, 14, "D", ["price", "promo"]).astype({"price": object})
+    future.loc[future.index[3], "price"] = value
+    with pytest.raises(DataError) as info:
+        _pyfunc(forecast_run, "lightgbm_global").predict(future)
+    assert "'price'" in str(info.value) and "finite" in str(info.value)
+    assert "data row 4" in str(info.value)
+    assert isinstance(info.value, MlflowException) and info.value.get_http_status_code() == 400
+
+
+def test_forecaster_refusals_are_input_errors(forecast_run):
+    from mlflow.exceptions import MlflowException
+
+    naive = _pyfunc(forecast_run, "seasonal_naive")
+    with pytest.raises(MlflowException, match="unknown series: nowhere") as info:
+        naive.predict(pd.DataFrame({"unique_id": ["nowhere"], "h": [3]}))
+    assert info.value.get_http_status_code() == 400 and isinstance(info.value, DataError)
+    with pytest.raises(DataError, match="'h' must hold whole numbers"):
+        naive.predict(pd.DataFrame({"unique_id": ["x"], "h": [2.5]}))

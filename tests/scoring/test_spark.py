@@ -46,3 +46,53 @@ def test_spark_refuses_missing_columns(trained_leads, tmp_path: Path):
             master="local[1]",
         )
     assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.slow
+def test_spark_refuses_non_finite_numbers_naming_column_value_and_row(
+    trained_leads, tmp_path: Path
+):
+    src = tmp_path / "leads.csv"
+    rows = generate_leads(40, seed=5).astype({"web_visits": object})
+    rows.loc[17, "web_visits"] = "Infinity"
+    rows.to_csv(src, index=False)
+    with pytest.raises(DataError) as info:
+        score_file_spark(
+            trained_leads["uris"]["logistic"],
+            src,
+            tmp_path / "out.csv",
+            tracking_uri=trained_leads["store"],
+            master="local[1]",
+        )
+    message = str(info.value)
+    assert "'web_visits' must hold finite numbers" in message and "'Infinity'" in message
+    assert f"lead_id={rows.loc[17, 'lead_id']!r}" in message
+    assert not (tmp_path / "out.csv").exists()
+
+
+@pytest.mark.slow
+def test_mlflow_spark_udf_takes_a_frame_read_from_csv(trained_leads):
+    """``mlflow.pyfunc.spark_udf`` on rows as ``pd.read_csv`` gives them: bigint, text dates."""
+    import mlflow
+    from pyspark.sql import functions as F
+
+    from salesml.runtime.spark import spark_session
+
+    uri, store = trained_leads["uris"]["lightgbm"], trained_leads["store"]
+    raw = pd.read_csv(trained_leads["data"]).head(300)
+    features = trained_leads["summary"].data.features
+    spark = spark_session("local[1]")
+    df = spark.createDataFrame(raw[["lead_id", *features]])
+    assert dict(df.dtypes)["email_opens"] == "bigint" and dict(df.dtypes)["created_at"] == "string"
+    mlflow.set_tracking_uri(store)
+    udf = mlflow.pyfunc.spark_udf(
+        spark, uri, result_type="struct<probability double, tier string>", env_manager="local"
+    )
+    scored = df.withColumn("s", udf(F.struct(*[F.col(f"`{c}`") for c in features])))
+    got = scored.select("lead_id", "s.probability", "s.tier").toPandas().set_index("lead_id")
+    want = mlflow.pyfunc.load_model(uri).predict(raw, params={"reasons": False})
+    want.index = raw["lead_id"]
+    pd.testing.assert_series_equal(
+        got.loc[want.index, "probability"], want["probability"], check_names=False, rtol=1e-12
+    )
+    assert (got.loc[want.index, "tier"] == want["tier"]).all()

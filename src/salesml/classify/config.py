@@ -2,12 +2,21 @@
 
 Validated once at the edge by :func:`salesml.experiment.config.load_experiment`
 (the task registry names :class:`ClassificationExperiment` for both tasks).
+
+The outcome comes from ``data.target``: ``data.positive`` names the value (or
+values) that count as 1; ``data.negative``, when given, the values that count
+as 0, and rows with any other value (open deals: ``Engaging``, ``Prospecting``)
+are left out of training and evaluation (:mod:`salesml.classify.labels`).
+Values compare as :func:`label_key` says: as text, or as numbers when both read
+as numbers (``1``, ``"1"`` and ``true`` are the same label).
 """
 
 from __future__ import annotations
 
+import math
+import numbers
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 
@@ -26,16 +35,91 @@ class LabelFrom(_Strict):
     key: str
 
 
-class ClassificationDataConfig(DataConfigBase):
-    """Where the rows are and which column is the outcome."""
+# One value of a target column as a config names it (YAML keeps its type).
+Label = str | int | float | bool
 
-    positive: str | int | float | bool | None = None
+
+def label_key(value: Any) -> str | float:
+    """What a target value or a configured label is compared by.
+
+    Booleans, numbers and text that reads as a finite number (``"1"``, ``"1.0"``)
+    or as ``true``/``false`` (any case) compare as numbers (``True`` is 1); any
+    other value compares as its text, exactly (case and spaces count).
+    """
+    if hasattr(value, "item") and not isinstance(value, str):  # a numpy scalar
+        value = value.item()
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, numbers.Real):
+        return float(value)
+    text = str(value)
+    if text.lower() in ("true", "false"):
+        return float(text.lower() == "true")
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    return number if math.isfinite(number) else text
+
+
+def as_labels(value: Label | list[Label] | None) -> tuple[Label, ...] | None:
+    """A configured ``positive``/``negative`` as a tuple of values (None when not given)."""
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+class ClassificationDataConfig(DataConfigBase):
+    """Where the rows are and which column is the outcome.
+
+    ``positive``: the value, or list of values, of ``target`` that count as 1
+    (may be omitted when the column holds 0/1 or booleans). ``negative``: the
+    value(s) that count as 0; when given, rows with any other value (or none)
+    are open, left out and counted; when not, every other row is 0 and the
+    column must then hold exactly one value besides the positive ones.
+    """
+
+    positive: Label | list[Label] | None = None
+    negative: Label | list[Label] | None = None
     id: str | list[str] | None = None
     time: str | None = None
     drop: list[str] = Field(default_factory=list)
     label_from: LabelFrom | None = None
     # When a row is scored: date columns later than this leak (default: ``time``).
     label_time: str | None = None
+
+    @model_validator(mode="after")
+    def _check_labels(self) -> ClassificationDataConfig:
+        for key in ("positive", "negative"):
+            values = as_labels(getattr(self, key))
+            if values is None:
+                continue
+            if not values:
+                raise ValueError(f"{key}: the list is empty; name at least one value")
+            keys = [label_key(v) for v in values]
+            repeated = [v for v, k in zip(values, keys, strict=True) if keys.count(k) > 1]
+            if repeated:
+                raise ValueError(f"{key}: {repeated[0]!r} is named more than once")
+        if self.negative is not None:
+            if self.positive is None:
+                raise ValueError(
+                    f"negative is {self.negative!r} but positive is not given; "
+                    "name the value(s) that count as 1 in data.positive"
+                )
+            if self.label_from is not None:
+                raise ValueError(
+                    "negative does not apply with label_from, which labels every row 1 or 0"
+                )
+            negatives = {label_key(v): v for v in as_labels(self.negative) or ()}
+            for value in as_labels(self.positive) or ():
+                other = negatives.get(label_key(value))
+                if other is not None:
+                    same = "" if repr(other) == repr(value) else f" (as {other!r} in negative)"
+                    raise ValueError(
+                        f"positive and negative both name {value!r}{same}; "
+                        "a value counts as 1 or as 0, not both"
+                    )
+        return self
 
 
 class LeakageConfig(_Strict):
@@ -60,7 +144,7 @@ class ReportConfig(_Strict):
 class SplitConfig(_Strict):
     method: Literal["stratified", "time", "random"] = "stratified"
     test_size: float = Field(default=0.25, gt=0, lt=1)
-    seed: int = 42
+    seed: int = Field(default=42, ge=0, le=2**32 - 1)
 
 
 class ClassificationExperiment(ExperimentBase):

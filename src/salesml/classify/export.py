@@ -22,8 +22,10 @@ from mlflow.pyfunc import PythonModel
 
 from salesml.classify.scorer import OUTPUT_COLUMNS, LeadScorer
 from salesml.experiment.card import ModelCard
+from salesml.io.coerce import INPUT_TYPES
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+INPUT = "model input"  # where refused rows come from, in messages
 SALESML_TYPES = [
     "salesml.classify.scorer.LeadScorer",
     "salesml.classify.reasons.Explainer",
@@ -101,11 +103,19 @@ def load_scorer(path: str | Path) -> LeadScorer:
 
 
 def signature(scorer: LeadScorer) -> Any:
-    """Input columns typed as at training time (integers as doubles), output columns fixed."""
+    """The feature columns (MLflow ``any``, coerced by ``predict``), output columns fixed.
+
+    The trained types (integers as doubles) are the card's ``input_types`` fact:
+    declared as such, MLflow would refuse int64 columns where doubles were
+    trained, which is what ``pd.read_csv`` gives (see
+    :func:`salesml.tracking.serving.input_schema`).
+    """
     from mlflow.models import ModelSignature
     from mlflow.types.schema import ColSpec, ParamSchema, ParamSpec, Schema
 
-    inputs = Schema([ColSpec(kind, name) for name, kind in scorer.kinds.items()])
+    from salesml.tracking.serving import input_schema
+
+    inputs = input_schema(scorer.kinds)
     kinds = {"probability": "double", "score": "double"}
     outputs = Schema([ColSpec(kinds.get(c, "string"), c) for c in OUTPUT_COLUMNS])
     params = ParamSchema(
@@ -127,9 +137,27 @@ class LeadScorerModel(PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
+        """Scores of ``model_input``'s rows, its columns coerced to their trained types first.
+
+        Raises
+        ------
+        ModelInputError
+            (a :class:`~salesml.errors.DataError` and an ``MlflowException``) for a
+            missing column or a value that cannot be coerced, ``inf`` included,
+            naming the column, the value and its row.
+        """
+        from salesml.errors import DataError
+        from salesml.io.coerce import conform_columns
+
         params = params or {}
+        try:
+            X = conform_columns(pd.DataFrame(model_input), self.scorer.kinds.items(), INPUT)
+        except DataError as exc:
+            from salesml.tracking.serving import refuse_input
+
+            raise refuse_input(exc) from None
         return self.scorer.score(
-            pd.DataFrame(model_input),
+            X,
             reasons=bool(params.get("reasons", True)),
             exact=bool(params.get("exact_reasons", False)),
         )
@@ -170,9 +198,11 @@ def export_classifier(
         facts={
             "target": config.data.target,
             "positive": config.data.positive,
+            "negative": config.data.negative,  # None: every value not positive is 0
             "train_window": list(data.train_window) if data.train_window else None,
             "dropped": config.data.drop,
             "features": scorer.kinds,
+            INPUT_TYPES: scorer.kinds,
             "score": "rule points (0-100)" if scorer.points_based else "100 x probability",
             "tier_shares": TIER_SHARES,
             "tier_cuts": scorer.cuts,

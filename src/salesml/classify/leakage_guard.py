@@ -1,8 +1,9 @@
 """The leakage guard of a classification experiment: find, then warn, fail or drop.
 
-:func:`guard_features` runs :func:`salesml.classify.leakage.find_leaks` on the
-training rows of the candidate features, before anything is fitted, and
-applies the config's ``leakage`` block:
+:func:`guard_features` runs :func:`salesml.classify.leakage_scan.scan_leaks` (the
+value checks of :mod:`salesml.classify.leakage`, then the quick-model check of
+:mod:`salesml.classify.leakage_model`) on the training rows of the candidate
+features, before anything is fitted, and applies the config's ``leakage`` block:
 
 - ``on_flag: warn`` (default): one line per flag on screen; training goes on.
 - ``on_flag: fail``: a :class:`~salesml.errors.DataError` listing the flags
@@ -15,7 +16,10 @@ applies the config's ``leakage`` block:
 The label's time (when a row is scored) is ``data.label_time``, else
 ``data.time`` when it holds dates. The guard's record (``data.leakage`` in
 ``summary.json``, ``leakage.json`` in MLflow) holds every flag with the
-action taken.
+action taken (a flag from the model check also holds ``model``: the quick
+model's ROC-AUC with and without the column) and, under ``model_check``, what
+the model check measured in its first round, with the number of ``rounds``
+(None when it did not run).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.classify.config import ClassificationExperiment
-from salesml.classify.leakage import find_leaks
+from salesml.classify.leakage_scan import scan_leaks
 from salesml.errors import DataError
 from salesml.io.data import require_columns
 
@@ -98,6 +102,9 @@ def _lines(record: dict[str, Any]) -> list[str]:
     allowed = sorted({f["column"] for f in record["flags"] if f["action"] == "allowed"})
     tail = f"; allowed by leakage.allow: {', '.join(allowed)}" if allowed else ""
     checked = f"{record['columns_checked']} columns in {record['seconds']:.2f} s"
+    model = record.get("model_check")
+    if model:
+        checked += f"; quick model ROC-AUC {model['roc_auc']:.2f} on {model['rows']:,} rows"
     if not active:
         return [f"leakage guard: no flags ({checked}{tail})"]
     lines = [
@@ -166,7 +173,7 @@ def guard_features(
     scan = frame.iloc[train][[*features, *([label_time] if label_time else [])]]
     scan = scan.loc[:, ~scan.columns.duplicated()].assign(**{target: y.iloc[train].to_numpy()})
     started = time.perf_counter()
-    found = find_leaks(
+    found = scan_leaks(
         scan, target, label_time, kinds, lc.auc_threshold, config.split.seed, columns=features
     )
     seconds = time.perf_counter() - started
@@ -175,7 +182,7 @@ def guard_features(
             **f.to_dict(),
             "action": "allowed" if f.column in map(str, lc.allow) else ACTIONS[lc.on_flag],
         }
-        for f in found
+        for f in found.flags
     ]
     record = {
         "on_flag": lc.on_flag,
@@ -184,6 +191,9 @@ def guard_features(
         "columns_checked": len(features),
         "seconds": round(seconds, 3),
         "flags": flags,
+        "model_check": None
+        if found.model is None
+        else {**found.model.to_dict(), "rounds": len(found.rounds)},
     }
     active = [f for f in flags if f["action"] != "allowed"]
     if active and lc.on_flag == "fail":

@@ -26,6 +26,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
 
+from salesml.classify.registry import CALIBRATION_FOLDS
 from salesml.experiment.evaluation import resolve_jobs
 
 MISSING = "__missing__"
@@ -256,7 +257,8 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         The unfitted pipeline.
     method : {"isotonic", "sigmoid", "none"}
     cv : int
-        Folds of :class:`~sklearn.calibration.CalibratedClassifierCV`.
+        Folds of :class:`~sklearn.calibration.CalibratedClassifierCV`
+        (default :data:`~salesml.classify.registry.CALIBRATION_FOLDS`).
     seed : int
     n_jobs : int
         Threads for the calibration folds (-1: every core); each fold's fit is
@@ -267,7 +269,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         self,
         estimator: Any = None,
         method: str = "isotonic",
-        cv: int = 5,
+        cv: int = CALIBRATION_FOLDS,
         seed: int = 0,
         n_jobs: int = 1,
     ) -> None:

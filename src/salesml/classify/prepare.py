@@ -1,9 +1,11 @@
 """Rows in, a split out: the data half of a lead-conversion or churn experiment.
 
-:func:`prepare_rows` loads and validates the file, chooses the features, splits
-train and test and runs the leakage guard, and returns everything the fits need
-in one frozen :class:`ClassificationPrepared`. Documented handling of awkward
-input is in :mod:`salesml.classify.task`.
+:func:`prepare_rows` loads and validates the file, maps the target to labels
+(leaving open rows out, :mod:`salesml.classify.labels`), chooses the features,
+splits train and test, checks each class has enough rows for the run's folds
+and CIs (:mod:`salesml.classify.class_counts`) and runs the leakage guard, and
+returns everything the fits need in one frozen :class:`ClassificationPrepared`.
+Documented handling of awkward input is in :mod:`salesml.classify.task`.
 """
 
 from __future__ import annotations
@@ -13,12 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from salesml.classify.class_counts import check_class_counts, class_rows, small_data_warnings
 from salesml.classify.config import ClassificationExperiment
+from salesml.classify.labels import map_labels
 from salesml.classify.leakage_guard import guard_features
 from salesml.errors import DataError
 from salesml.experiment.results import ClassificationData
 from salesml.io.data import (
-    binary_target,
     check_unique_ids,
     ensure_data,
     load_table,
@@ -46,8 +49,11 @@ class ClassificationPrepared:
     """What every candidate of a classification run is fitted and judged on.
 
     ``info`` is the summary's data block; ``test_keys`` the test rows' positions
-    (``row``) and ids, the keys of every candidate's predictions; ``guard_lines``
-    the leakage guard's one-line verdicts.
+    in the file (``row``) and ids, the keys of every candidate's predictions;
+    ``notes`` the one-line verdicts on the data for the screen, in order: the
+    labels (when rows were left out as open or a class has several values), the
+    small-data warning, the leakage guard's (``guard_lines`` holds them all too,
+    for :meth:`ClassificationTask.notes`).
     """
 
     info: ClassificationData
@@ -57,7 +63,12 @@ class ClassificationPrepared:
     y_test: np.ndarray
     test_keys: pd.DataFrame
     train_window: tuple[str, str] | None
-    guard_lines: tuple[str, ...]
+    notes: tuple[str, ...]
+
+    @property
+    def guard_lines(self) -> tuple[str, ...]:
+        """Every one-line verdict on the data (:attr:`notes`), under the name the task reads."""
+        return self.notes
 
 
 def prepare_rows(cfg: ClassificationExperiment) -> ClassificationPrepared:
@@ -93,9 +104,12 @@ def prepare_rows(cfg: ClassificationExperiment) -> ClassificationPrepared:
     require_columns(frame, dc.drop, where, "drop")
     if dc.time:
         require_columns(frame, [dc.time], where, "time")
-    y = binary_target(frame[dc.target], dc.positive, where)
+    labels = map_labels(frame[dc.target], dc.positive, dc.negative, where)
     if dc.id_columns:
         check_unique_ids(frame, dc.id_columns, where)
+    if labels.open_rows:  # open deals: neither positive nor negative, left out
+        frame = frame.iloc[labels.kept].reset_index(drop=True)
+    y = pd.Series(labels.y, name=dc.target)
     kinds = table.schema.to_dict()
     notes = table.schema.notes
     excluded: dict[str, str] = {}
@@ -120,12 +134,18 @@ def prepare_rows(cfg: ClassificationExperiment) -> ClassificationPrepared:
             + (f" (left out: {why})" if why else "")
         )
     train, test = _split(cfg, frame, y, where, notes)
-    for part, idx in (("train", train), ("test", test)):
-        if y.iloc[idx].nunique() < 2:
+    rows = class_rows(y.iloc[train].to_numpy(), y.iloc[test].to_numpy())
+    for part in ("train", "test"):
+        if min(rows[part].values()) == 0:
+            there = ", ".join(f"{n:,} {w}" for w, n in rows[part].items())
             raise DataError(
                 f"{where}: target column {dc.target!r} has one class only in the {part} part "
-                "of the split; use more data or another split"
+                f"of the split ({there} rows there; {labels.positive_rows:,} positive "
+                f"({labels.describe(1)}) and {labels.negative_rows:,} negative in all); "
+                "use more data or another split"
             )
+    check_class_counts(labels, rows, cfg, where)
+    warnings = small_data_warnings(labels, rows, cfg)
     guard = guard_features(frame, y, train, features, kinds, cfg, where)
     features = guard.features
     excluded.update(guard.dropped)
@@ -148,16 +168,22 @@ def prepare_rows(cfg: ClassificationExperiment) -> ClassificationPrepared:
         split=cfg.split.method,
         features=features,
         leakage=guard.record,
+        labels=labels.record(),
+        open_rows=labels.open_rows,
+        open_values=labels.open_values,
+        class_rows=rows,
+        warnings=warnings,
     )
+    label_line = labels.line()
     return ClassificationPrepared(
         info=info,
         X_train=X.iloc[train],
         X_test=X.iloc[test],
         y_train=y.iloc[train].to_numpy(),
         y_test=y.iloc[test].to_numpy(),
-        test_keys=keys.assign(row=np.asarray(test, dtype="int64")),
+        test_keys=keys.assign(row=labels.kept[test].astype("int64")),
         train_window=train_window,
-        guard_lines=tuple(guard.lines),
+        notes=(*([label_line] if label_line else []), *warnings, *guard.lines),
     )
 
 

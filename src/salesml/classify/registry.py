@@ -17,6 +17,10 @@ from salesml.experiment.tasks import MetricSpec, ScoringSpec, TaskSpec
 
 _MODELS = "salesml.classify.models:estimator_pipeline"
 
+# Folds of every model's probability calibration (CalibratedModel; none with
+# ``calibration: none``). Each class needs at least this many training rows.
+CALIBRATION_FOLDS = 5
+
 # What a classification candidate's tags mean (shown by `salesml candidates`).
 TAGS: dict[str, str] = {
     "rules": "scores rows by rules written in the config (rules:)",

@@ -16,6 +16,10 @@ Documented handling of awkward input:
 - The leakage guard (:mod:`salesml.classify.leakage_guard`) checks the
   features on the training rows before anything is fitted and warns, fails
   or drops per ``leakage.on_flag``.
+- A test part with fewer than ten rows of either class
+  (:data:`salesml.experiment.evaluation.MIN_UNITS`) gets point metrics without
+  CIs, and the comparison with the rules says "not enough data to tell": no
+  champion is registered.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ import pandas as pd
 
 from salesml.classify.config import ClassificationExperiment
 from salesml.classify.prepare import ClassificationPrepared, feature_frame, prepare_rows
+from salesml.classify.registry import CALIBRATION_FOLDS
 from salesml.experiment.candidates import CandidateConfig
 from salesml.experiment.results import ClassificationData
 from salesml.experiment.task import ExportedModel, Outcome, ParentRecord, TaskBase
@@ -133,7 +138,7 @@ class ClassificationTask(TaskBase):
                 params.update({f"best.{k}": v for k, v in best.items()})
                 params["search.cv_roc_auc"] = round(cv_auc, 4)
             est = CalibratedModel(
-                est, method=candidate.calibration, cv=5, seed=seed, n_jobs=ev.n_jobs
+                est, method=candidate.calibration, cv=CALIBRATION_FOLDS, seed=seed, n_jobs=ev.n_jobs
             )
             params["calibration"] = candidate.calibration
         elif "rules" in candidate.spec.options:
@@ -219,6 +224,13 @@ class ClassificationTask(TaskBase):
         return np.sort(rng.choice(n, size=limit, replace=False))
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
+        """Primary metric of ``a`` minus ``b`` on the test rows, paired bootstrap CI.
+
+        Raises
+        ------
+        NotEnoughData
+            When the test part has fewer than ``MIN_UNITS`` rows of either class.
+        """
         from salesml.experiment.evaluation import metric_difference
 
         ev = self.config.evaluation
@@ -235,9 +247,10 @@ class ClassificationTask(TaskBase):
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
         from salesml.classify.plots import comparison_figure
+        from salesml.classify.view import with_ci
 
         preds = {o.name: o.predictions["probability"].to_numpy() for o in outcomes}
-        metrics = {o.name: o.metrics for o in outcomes}
+        metrics = {o.name: with_ci(o.metrics, self.primary_metric) for o in outcomes}
         return [
             comparison_figure(
                 self.prepared.y_test,

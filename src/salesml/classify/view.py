@@ -15,7 +15,9 @@ import numpy as np
 
 from salesml.experiment.card import ModelCard
 from salesml.experiment.evaluation import (
+    MIN_UNITS,
     bootstrap_map,
+    class_units,
     interval,
     paired_difference,
     ranked_groups,
@@ -50,6 +52,13 @@ def weighted_top(
         return {"capture": found / pos, "lift": (found / (share * total)) / (pos / total)}
 
 
+def with_ci(metrics: dict[str, Any], name: str) -> dict[str, Any]:
+    """``metrics`` with NaN bounds for ``<name>_ci`` when too few rows gave none (drawn bare)."""
+    if f"{name}_ci" in metrics:
+        return metrics
+    return {**metrics, f"{name}_ci": [float("nan"), float("nan")]}
+
+
 def _statistic(name: str, y: np.ndarray, p: np.ndarray):  # -> Callable
     top = _TOP.match(name)
     if top:
@@ -73,22 +82,33 @@ class ClassificationView:
         self.spec = spec
 
     def metric(self, predictions: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
-        """Metric ``name`` of one candidate's test predictions, with its bootstrap CI."""
+        """Metric ``name`` of one candidate's test predictions, with its bootstrap CI.
+
+        The CI is NaN, as in the run (which stores none), when the test rows have
+        fewer than ``MIN_UNITS`` of either class.
+        """
         y = predictions["label"].to_numpy()
         p = predictions["probability"].to_numpy(float)
         stat = _statistic(name, y, p)
         point = float(stat(None)[0])
+        if class_units(y) < MIN_UNITS:
+            return point, [float("nan"), float("nan")]
         reps = np.concatenate(bootstrap_map(stat, len(y), rs.bootstrap, rs.seed, rs.n_jobs))
         return point, interval(reps, rs.confidence)
 
     def paired(self, a: Any, b: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
-        """Metric ``name`` of ``a`` minus ``b`` on the same test rows (paired bootstrap)."""
+        """Metric ``name`` of ``a`` minus ``b`` on the same test rows (paired bootstrap).
+
+        The CI is NaN when the test rows have fewer than ``MIN_UNITS`` of either class.
+        """
         a, b = a.sort_values("row"), b.sort_values("row")
         if not np.array_equal(a["row"].to_numpy(), b["row"].to_numpy()):
             raise ValueError("the two candidates were not scored on the same test rows")
         y = a["label"].to_numpy()
         sa = _statistic(name, y, a["probability"].to_numpy(float))
         sb = _statistic(name, y, b["probability"].to_numpy(float))
+        if class_units(y) < MIN_UNITS:
+            return float(sa(None)[0] - sb(None)[0]), [float("nan"), float("nan")]
         return paired_difference(
             lambda w: sa(w) - sb(w), len(y), rs.bootstrap, rs.seed, rs.confidence, rs.n_jobs
         )
@@ -103,7 +123,7 @@ class ClassificationView:
             preds = {n: run.predictions_of(n) for n in ok}
             y = preds[ok[0]].sort_values("row")["label"].to_numpy()
             probs = {n: f.sort_values("row")["probability"].to_numpy() for n, f in preds.items()}
-            metrics = {n: run.summary.candidate(n).metrics for n in ok}
+            metrics = {n: with_ci(run.summary.candidate(n).metrics, exp.primary_metric) for n in ok}
             return comparison_figure(y, probs, metrics, path, exp.primary_metric, exp.confidence)
         if name == "evaluation":
             frame = run.predictions_of(candidate)

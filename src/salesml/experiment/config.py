@@ -34,7 +34,7 @@ class GenerateConfig(_Strict):
 
     kind: Literal["leads", "customers", "sales", "opportunities", "weekly_sales"]
     rows: int = Field(ge=1)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     # weekly_sales only: weeks of history, or [shortest, longest] for mixed lengths.
     weeks: int | tuple[int, int] | None = None
 
@@ -72,7 +72,7 @@ class DataConfigBase(_Strict):
 
 class EvaluationConfig(_Strict):
     bootstrap: int = Field(default=1000, ge=50, le=20000)
-    seed: int = 0
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
     confidence: float = Field(default=0.95, gt=0.5, lt=1)
     # threads for the bootstrap replicates, the search and calibration fits; -1: every
     # core (results do not depend on it)
@@ -175,8 +175,36 @@ def _format_validation(exc: ValidationError, family: str, task: str) -> str:
 
 
 def resolve_path(base: Path, p: Path) -> Path:
-    """``p`` as an absolute path, relative to ``base`` when it is relative."""
-    return p if p.is_absolute() else (base / p).resolve()
+    """``p`` as an absolute path, relative to ``base`` when it is relative.
+
+    Raises
+    ------
+    ConfigError
+        When the path is a symbolic link loop.
+    """
+    if p.is_absolute():
+        return p
+    try:
+        return (base / p).resolve()
+    except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
+        raise ConfigError(f"{base / p}: {LOOP}") from None
+
+
+LOOP = "a symbolic link that points to itself (a loop)"
+
+
+def missing_reason(path: Path, noun: str) -> str:
+    """Why ``path`` cannot be opened as a ``noun``: a folder, a link loop, or not found."""
+    import errno
+
+    if path.is_dir():
+        return f"is a folder, not a {noun}"
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return LOOP
+    return f"{noun} not found"
 
 
 def parse_experiment(raw: dict[str, Any], where: str = "config") -> ExperimentConfig:
@@ -221,8 +249,7 @@ def load_experiment(path: str | Path, overrides: list[str] | None = None) -> Exp
     """
     path = Path(path)
     if not path.is_file():
-        what = "is a folder, not a config file" if path.is_dir() else "config file not found"
-        raise ConfigError(f"{path}: {what}")
+        raise ConfigError(f"{path}: {missing_reason(path, 'config file')}")
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:

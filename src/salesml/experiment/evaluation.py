@@ -13,6 +13,24 @@ Ties in scores are handled exactly: tied rows are treated as one group, as
 scikit-learn does for ROC-AUC and average precision, and the top-k metrics
 (lift, capture) take the expected value under random tie-breaking, so a
 constant score gets lift 1.0 rather than whatever the row order gives.
+
+How many units an interval needs
+--------------------------------
+A bootstrap resamples *units*: test rows of a classifier, series of a
+forecast, or, for a forecast of fewer series than the minimum, blocks of
+consecutive backtest periods (a circular block bootstrap,
+:func:`circular_block_weights`; the block is the forecast horizon, see
+:mod:`salesml.forecast.metrics`). Below :data:`MIN_UNITS` units (10) there is
+no interval and no verdict: the comparison says "not enough data to tell"
+(:class:`NotEnoughData`) and no champion is registered. Why 10: even in the
+best case (independent, normal units) a percentile bootstrap interval of a
+mean is ``mean +/- z * s * sqrt((n - 1) / n) / sqrt(n)``, so a nominal 95 %
+interval covers ``P(|t_{n-1}| < 1.96 sqrt((n - 1) / n))``: 0.85 at 5 units,
+0.89 at 8, 0.90 at 10, 0.93 at 20. Ten is the smallest count at which the
+interval still covers nine times in ten; a single unit (one series) gives an
+interval of zero width, which is no interval at all. For a classifier the
+count is the smaller class of the test rows (ROC-AUC and PR-AUC average over
+positive-negative pairs, so the rarer class bounds what they can tell).
 """
 
 from __future__ import annotations
@@ -29,6 +47,44 @@ CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10"
 LOWER_IS_BETTER = {"brier", "log_loss", "mase", "wape", "smape", "rmsse", "abs_bias"}
 _EPS = 1e-15
 _LOG_EPS = float(np.finfo(float).eps)
+# Fewer resampling units than this: no interval, no verdict (see the module docstring).
+MIN_UNITS = 10
+
+
+class NotEnoughData(ValueError):
+    """Too few resampling units for a confidence interval.
+
+    Parameters
+    ----------
+    reason : str
+        What was counted and what is needed, in words for the verdict line.
+    point : float, optional
+        The point estimate, which exists even when its interval does not.
+    """
+
+    def __init__(self, reason: str, point: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.point = point
+
+
+def class_units(y: np.ndarray) -> int:
+    """Resampling units of a classifier's test rows: the count of the smaller class."""
+    y = np.asarray(y).astype(bool)
+    return int(min(y.sum(), (~y).sum()))
+
+
+def class_shortfall(y: np.ndarray, confidence: float, minimum: int = MIN_UNITS) -> str | None:
+    """Why ``y`` is too few test rows for an interval, or None when it is enough."""
+    y = np.asarray(y).astype(bool)
+    if class_units(y) >= minimum:
+        return None
+    from salesml.experiment.results import ci_label
+
+    return (
+        f"the test part has {int(y.sum())} positive and {int((~y).sum())} negative rows; "
+        f"a {ci_label(confidence)} needs at least {minimum} of each"
+    )
 
 
 # Replicates per chunk: at most 100, fewer for long test sets so a (chunk, n) block of
@@ -76,17 +132,53 @@ def resolve_jobs(n_jobs: int | None) -> int:
     return max(1, n_jobs)
 
 
+def circular_block_weights(
+    n: int, block: int, n_boot: int, seed: int, chunk: int | None = None
+) -> Iterator[np.ndarray]:
+    """Yield ``(chunk, n)`` frequency weights of a circular block bootstrap, deterministically.
+
+    Each replicate joins ``ceil(n / block)`` blocks of ``block`` consecutive
+    units (``n`` of them, in time order), each starting at a uniformly drawn
+    unit and wrapping from the last to the first (Politis and Romano's circular
+    bootstrap: every unit is drawn equally often on average), and keeps the
+    first ``n`` units. Neighbours stay together, so their dependence (errors of
+    one forecast origin) is kept. ``n_boot``, ``seed``, ``chunk``: as in
+    :func:`bootstrap_weights`.
+    """
+    block = max(1, min(int(block), n))
+    k = -(-n // block)
+    chunk = chunk or chunk_size(n)
+    rng = np.random.default_rng(seed)
+    done = 0
+    while done < n_boot:
+        b = min(chunk, n_boot - done)
+        starts = rng.integers(0, n, size=(b, k))
+        idx = ((starts[:, :, None] + np.arange(block)) % n).reshape(b, k * block)[:, :n]
+        flat = (idx + np.arange(b)[:, None] * n).ravel()
+        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+        done += b
+
+
 def bootstrap_map(
-    statistic: Callable[[np.ndarray], T], n: int, n_boot: int, seed: int, n_jobs: int | None = None
+    statistic: Callable[[np.ndarray], T],
+    n: int,
+    n_boot: int,
+    seed: int,
+    n_jobs: int | None = None,
+    block: int | None = None,
 ) -> list[T]:
     """``statistic`` of every chunk of :func:`bootstrap_weights`, in order, on ``n_jobs`` threads.
 
     The weights are drawn in this thread, in order, and at most ``2 * n_jobs``
     chunks are held at once, so memory stays bounded and the results equal a
-    serial loop's.
+    serial loop's. With ``block`` the weights are those of
+    :func:`circular_block_weights` (units in time order, blocks of ``block``).
     """
     jobs = resolve_jobs(n_jobs)
-    chunks = bootstrap_weights(n, n_boot, seed)
+    if block is None:
+        chunks = bootstrap_weights(n, n_boot, seed)
+    else:
+        chunks = circular_block_weights(n, block, n_boot, seed)
     if jobs == 1:
         return [statistic(w) for w in chunks]
     from collections import deque
@@ -179,7 +271,11 @@ def weighted_classification_metrics(
 
 
 def interval(values: np.ndarray, confidence: float) -> list[float]:
-    """The central ``confidence`` percentile interval of bootstrap ``values``."""
+    """The central ``confidence`` percentile interval of bootstrap ``values``.
+
+    Count the units first (:data:`MIN_UNITS`): the interval of too few units is
+    too narrow, and that of one unit has zero width.
+    """
     alpha = (1 - confidence) / 2
     lo, hi = np.nanquantile(values, [alpha, 1 - alpha])
     return [float(lo), float(hi)]
@@ -192,10 +288,13 @@ def classification_report(
     seed: int = 0,
     confidence: float = 0.95,
     n_jobs: int | None = None,
+    min_units: int = MIN_UNITS,
 ) -> dict[str, float | list[float]]:
     """Point estimates and percentile bootstrap CIs of every classification metric.
 
-    ``n_jobs`` threads evaluate the replicates (default every core).
+    ``n_jobs`` threads evaluate the replicates (default every core). With fewer
+    than ``min_units`` rows of either class (:func:`class_units`) there are
+    point estimates only, no ``<metric>_ci``.
 
     Returns
     -------
@@ -203,6 +302,8 @@ def classification_report(
         ``{"roc_auc": 0.81, "roc_auc_ci": [0.79, 0.83], ...}``
     """
     point = weighted_classification_metrics(y, p)
+    if class_units(y) < min_units:
+        return {k: float(v[0]) for k, v in point.items()}
     reps: dict[str, list[np.ndarray]] = {k: [] for k in point}
 
     def metrics(w: np.ndarray) -> dict[str, np.ndarray]:
@@ -225,6 +326,7 @@ def paired_difference(
     seed: int = 0,
     confidence: float = 0.95,
     n_jobs: int | None = None,
+    block: int | None = None,
 ) -> tuple[float, list[float]]:
     """Point value and bootstrap CI of a statistic of paired data.
 
@@ -238,9 +340,12 @@ def paired_difference(
         Number of resampled units (rows, or series for forecasts).
     n_jobs : int, optional
         Threads evaluating the replicates (default every core).
+    block : int, optional
+        Resample blocks of ``block`` consecutive units (circular block bootstrap,
+        :func:`circular_block_weights`) instead of single units.
     """
     point = float(np.asarray(statistic(None)).ravel()[0])
-    reps = np.concatenate(bootstrap_map(statistic, n, n_boot, seed, n_jobs))
+    reps = np.concatenate(bootstrap_map(statistic, n, n_boot, seed, n_jobs, block))
     return point, interval(reps, confidence)
 
 
@@ -253,8 +358,16 @@ def metric_difference(
     seed: int = 0,
     confidence: float = 0.95,
     n_jobs: int | None = None,
+    min_units: int = MIN_UNITS,
 ) -> tuple[float, list[float]]:
-    """``metric(A) - metric(B)`` on the same test rows, with a paired bootstrap CI."""
+    """``metric(A) - metric(B)`` on the same test rows, with a paired bootstrap CI.
+
+    Raises
+    ------
+    NotEnoughData
+        With fewer than ``min_units`` test rows of either class (the point
+        difference is on the exception).
+    """
 
     def stat(w: np.ndarray | None) -> np.ndarray:
         return (
@@ -262,6 +375,9 @@ def metric_difference(
             - weighted_classification_metrics(y, p_b, w)[metric]
         )
 
+    short = class_shortfall(y, confidence, min_units)
+    if short is not None:
+        raise NotEnoughData(short, float(stat(None)[0]))
     return paired_difference(stat, len(y), n_boot, seed, confidence, n_jobs)
 
 

@@ -10,6 +10,7 @@ and tables (:class:`salesml.screen.RichProgress`), a notebook gets
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -94,6 +95,40 @@ class PlainProgress(QuietProgress):
             if line:
                 self._say(line)
         self._say(f"summary: {where.summary}")
+
+
+class Checkpointed:
+    """A listener that passes every event on after a safe-point check.
+
+    ``check`` raises when the run must stop (the runner passes
+    :func:`salesml.runtime.interrupt.checkpoint`): an interruption a library
+    swallowed stops the run at the next candidate or progress event.
+    """
+
+    def __init__(self, inner: Progress, check: Callable[[], None]) -> None:
+        self.inner, self.check = inner, check
+
+    def plan(self, name: str, candidates: list[tuple[str, str]]) -> None:
+        self.check()
+        self.inner.plan(name, candidates)
+
+    def candidate(self, name: str, role: str) -> None:
+        self.check()
+        self.inner.candidate(name, role)
+
+    def candidate_done(self, name: str, status: str, seconds: float) -> None:
+        self.inner.candidate_done(name, status, seconds)
+        self.check()
+
+    def failed(self, name: str, message: str) -> None:
+        self.inner.failed(name, message)
+        self.check()
+
+    def close(self) -> None:
+        self.inner.close()  # also on the way out of an interruption: no check here
+
+    def finished(self, summary: Any, notes: list[str], where: RunFiles) -> None:
+        self.inner.finished(summary, notes, where)
 
 
 def in_notebook() -> bool:

@@ -43,7 +43,10 @@ _FIGURES: list[Path] = []
 
 @dataclass(frozen=True)
 class MetricValue:
-    """A metric of one candidate (or its difference from ``against``) with its bootstrap CI."""
+    """A metric of one candidate (or its difference from ``against``) with its bootstrap CI.
+
+    ``ci`` is NaN when the run had too few units for one (``MIN_UNITS``).
+    """
 
     metric: str
     candidate: str
@@ -55,6 +58,11 @@ class MetricValue:
     def __str__(self) -> str:
         who = self.candidate if self.against is None else f"{self.candidate} minus {self.against}"
         lo, hi = self.ci
+        if lo != lo or hi != hi:  # NaN: too few units for an interval (evaluation.MIN_UNITS)
+            return (
+                f"{self.metric} of {who}: {_num(self.value)} "
+                f"(no {ci_label(self.confidence)}: not enough data to tell)"
+            )
         return (
             f"{self.metric} of {who}: {_num(self.value)} "
             f"({ci_label(self.confidence)} {_num(lo)} to {_num(hi)})"

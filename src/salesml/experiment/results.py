@@ -5,9 +5,13 @@ level, MLflow ids, provenance), the data block of its task
 (:class:`ClassificationData` or :class:`ForecastData`), one
 :class:`CandidateResult` per baseline and model, and the :class:`Champion`:
 the best model against the best baseline, with the difference of the primary
-metric under the fixed key ``delta`` and its name under ``metric``.
+metric under the fixed key ``delta`` and its name under ``metric``, and the
+verdict (:data:`Verdict`): the model beats the best rule, the rule beats every
+model, no significant difference, or not enough data to tell.
 ``summary.json`` carries ``schema_version``; :func:`load_summary` refuses a
-version it does not know.
+version it does not know. Fields added within a version have defaults, so
+summaries written before them still load (a champion without ``verdict`` gets
+it from ``beats_baseline`` and its CI: :meth:`Champion.outcome`).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from salesml.errors import DataError
 
@@ -56,13 +60,32 @@ class CandidateResult:
     error: str | None = None
 
 
+# What the comparison of the champion with the best rule found:
+#   model         the whole CI lies on the model's side of 0: the model beats the rules
+#   rule          the whole CI lies on the rule's side: the best rule beats every model
+#   tie           the CI straddles 0: no significant difference
+#   insufficient  too few units for a CI (salesml.experiment.evaluation.MIN_UNITS)
+Verdict = Literal["model", "rule", "tie", "insufficient"]
+
+
+def decide(ci: list[float], lower_is_better: bool) -> Verdict:
+    """The verdict of a CI of *model minus rule*: ``model``, ``rule`` or ``tie``."""
+    lo, hi = ci
+    better, worse = (hi < 0, lo > 0) if lower_is_better else (lo > 0, hi < 0)
+    return "model" if better else "rule" if worse else "tie"
+
+
 @dataclass
 class Champion:
     """The best model by the primary metric, compared with the best baseline.
 
     ``delta`` is model minus baseline on ``metric`` (paired bootstrap CI
-    ``delta_ci`` at ``confidence``); ``beats_baseline`` is true when the whole
-    CI lies on the better side of 0. Only then is the model registered.
+    ``delta_ci`` at ``confidence``). ``verdict`` says which side the CI lies on
+    (:data:`Verdict`); ``insufficient`` has a point ``delta``, no ``delta_ci``,
+    and ``reason`` says what was too few. ``beats_baseline`` (kept for readers)
+    is ``verdict == "model"``, and only then is the model registered.
+    ``verdict`` is None without a baseline, and in summaries written before it
+    existed (:meth:`outcome` derives it then).
     """
 
     name: str
@@ -75,6 +98,19 @@ class Champion:
     delta_ci: list[float] | None = None
     beats_baseline: bool = False
     registered_version: str | None = None
+    verdict: Verdict | None = None
+    reason: str | None = None
+
+    def outcome(self, lower_is_better: bool) -> Verdict | None:
+        """``verdict``, or for an older summary the one its ``beats_baseline`` and CI give."""
+        if self.verdict is not None or self.baseline is None:
+            return self.verdict
+        if self.beats_baseline:
+            return "model"
+        if self.delta_ci is None:
+            return None
+        # not beating it while the CI says otherwise is a tie: beats_baseline was recorded
+        return "rule" if decide(self.delta_ci, lower_is_better) == "rule" else "tie"
 
 
 @dataclass
@@ -98,6 +134,14 @@ class ClassificationData(DataInfo):
     features: list[str] = field(default_factory=list)
     # The leakage guard's record: on_flag, threshold, columns checked, flags with actions.
     leakage: dict[str, Any] | None = None
+    # The labels: target column, values counted positive/negative, rows of each; rows left
+    # out as open (neither), per value; positive/negative rows in each part; small-data
+    # warnings (salesml.classify.labels, salesml.classify.class_counts).
+    labels: dict[str, Any] = field(default_factory=dict)
+    open_rows: int = 0
+    open_values: dict[str, int] = field(default_factory=dict)
+    class_rows: dict[str, dict[str, int]] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,6 +219,12 @@ class Summary:
             if c.name == name:
                 return c
         raise KeyError(f"no candidate {name!r} in {self.experiment.name}")
+
+    @property
+    def verdict(self) -> Verdict | None:
+        """The champion against the best rule (:data:`Verdict`); None without a comparison."""
+        champ = self.champion
+        return champ.outcome(self.experiment.lower_is_better) if champ is not None else None
 
     @property
     def failed(self) -> list[str]:
@@ -300,20 +350,31 @@ def candidates_frame(summary: Summary) -> Any:
 
 
 def champion_verdict(summary: Summary) -> str:
-    """One sentence: does the champion beat the best baseline, by how much, how sure.
+    """One sentence: does the champion beat the best rule, by how much, how sure.
 
-    Empty when no model succeeded or there is no baseline to compare with.
+    The screen, the report and the model card all show this sentence. Empty
+    when no model succeeded or there is no baseline to compare with.
     """
     champ = summary.champion
-    if champ is None or champ.baseline is None or champ.delta_ci is None:
+    if champ is None or champ.baseline is None:
+        return ""
+    verdict = champ.outcome(summary.experiment.lower_is_better)
+    label = ci_label(champ.confidence)
+    if verdict == "insufficient":
+        delta = "" if champ.delta is None else f"{champ.metric} {champ.delta:+.4f}, "
+        why = f": {champ.reason}" if champ.reason else ""
+        return (
+            f"Not enough data to tell whether {champ.name} beats {champ.baseline} "
+            f"({delta}no {label}){why}; no champion registered"
+        )
+    if champ.delta is None or champ.delta_ci is None:
         return ""
     lo, hi = champ.delta_ci
-    head = (
-        f"{champ.name} beats {champ.baseline}"
-        if champ.beats_baseline
-        else f"No model beats the rules: {champ.name} vs {champ.baseline} is not significant"
+    head = {
+        "model": f"{champ.name} beats {champ.baseline}",
+        "rule": f"No model beats the rules: {champ.baseline} beats the best model, {champ.name}",
+    }.get(
+        verdict or "tie",
+        f"No model beats the rules: {champ.name} vs {champ.baseline} is not significant",
     )
-    return (
-        f"{head}: {champ.metric} {champ.delta:+.4f} "
-        f"({ci_label(champ.confidence)} {lo:+.4f} to {hi:+.4f})"
-    )
+    return f"{head}: {champ.metric} {champ.delta:+.4f} ({label} {lo:+.4f} to {hi:+.4f})"

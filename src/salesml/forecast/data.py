@@ -13,6 +13,7 @@ import pandas as pd
 
 from salesml.errors import DataError
 from salesml.io.data import require_columns
+from salesml.io.timestamps import naive, parse_dates
 
 
 def _example(values: pd.Series, mask: pd.Series) -> tuple[Any, Any]:
@@ -41,9 +42,18 @@ def to_long(
     ids : str or list of str
         Series key column(s); several are joined with ``/``.
     date_format : str, optional
-        strftime format of ``time`` (default ISO 8601).
+        strftime format of ``time`` (default ISO 8601). Dates with UTC offsets
+        are read in one zone (:mod:`salesml.io.timestamps`): period stamps all at
+        one local time of day (e.g. midnight) keep their local dates, across a
+        daylight-saving change too; other timestamps are converted to UTC.
     where : str
         File name used in error messages.
+
+    Raises
+    ------
+    DataError
+        For a missing column, id or date, a date mixing offsets and none, or a
+        target or exog value that is not a number.
     """
     ids = [ids] if isinstance(ids, str) else list(ids)
     for cols, role in ((ids, "id"), ([time], "time"), ([target], "target"), (list(exog), "exog")):
@@ -57,10 +67,11 @@ def to_long(
     for col in ids[1:]:
         key = key + "/" + frame[col].astype(str)
     raw = frame[time]
+    # UTC offsets (across a daylight-saving change, say): one zone, see salesml.io.timestamps
     if pd.api.types.is_datetime64_any_dtype(raw):
-        ds = raw.dt.tz_localize(None) if getattr(raw.dt, "tz", None) is not None else raw
+        ds = naive(raw)
     else:
-        ds = pd.to_datetime(raw.astype("string"), format=date_format or "ISO8601", errors="coerce")
+        ds = parse_dates(raw, date_format or "ISO8601", where, time)[0]
     if ds.isna().any():
         value, row = _example(raw, ds.isna())
         hint = "" if date_format else "; set data.date_format (e.g. '%d-%m-%Y')"

@@ -5,7 +5,10 @@ levels, conformal quantiles and per-series scales; it needs no MLflow.
 :class:`ExportedForecaster` is what the runner logs: an MLflow model from code
 (``salesml/forecast/pyfunc_entry.py``) whose state is ``predictor.pkl``,
 written with cloudpickle (statsforecast and mlforecast objects are not
-skops-serialisable), and an explicit signature (no inferred integer columns).
+skops-serialisable), and an explicit signature: its input columns are declared
+MLflow ``any`` and coerced by ``predict`` to the types of the input example
+(kept as the card's ``input_types`` fact), so a frame read from a file, with
+integer ids or ``h`` as a decimal, is taken as it comes.
 """
 
 from __future__ import annotations
@@ -55,6 +58,8 @@ class ForecastPredictor:
         self.levels, self.quantiles, self.scales = list(levels), quantiles, scales
         self.id_col, self.time_col = id_col, time_col
         self.card = card or ModelCard(kind="forecast", candidate=name)
+        # the input columns' types; set by ExportedForecaster (None: taken as given)
+        self.input_types: dict[str, str] | None = None
 
     def metadata(self) -> dict[str, Any]:
         """The model card's facts, as plain data for the MLmodel file."""
@@ -70,7 +75,16 @@ class ForecastPredictor:
     def predict(
         self, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        frame = pd.DataFrame(model_input)
+        """Forecasts of the series in ``model_input`` (see the class docstring).
+
+        Raises
+        ------
+        ValueError
+            For unknown series, a bad horizon or missing future values;
+            :class:`~salesml.errors.DataError` for a value that cannot be
+            coerced to its column's type (``inf`` included), naming it.
+        """
+        frame = self._conform(pd.DataFrame(model_input))
         if self.id_col not in frame.columns:
             raise ValueError(f"model_input needs a {self.id_col!r} column")
         frame[self.id_col] = frame[self.id_col].astype(str)
@@ -114,6 +128,17 @@ class ForecastPredictor:
             out[f"{self.name}-hi-{lv}"] = point + half
         return out
 
+    def _conform(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its known input columns coerced to their types (others kept)."""
+        from salesml.io.coerce import conform_columns
+
+        types = getattr(self, "input_types", None)  # predictors pickled before it was added
+        if not types:
+            return frame
+        optional = [c for c in types if c != self.id_col]  # predict names the missing ones
+        typed = conform_columns(frame, types.items(), "model input", optional=optional)
+        return frame.assign(**{str(c): typed[c] for c in typed.columns})
+
 
 @dataclass
 class ExportedForecaster:
@@ -122,6 +147,16 @@ class ExportedForecaster:
     predictor: ForecastPredictor
     input_example: pd.DataFrame
     code_path: Path = ENTRY
+
+    def __post_init__(self) -> None:
+        self.predictor.input_types = self.input_types()
+
+    def input_types(self) -> dict[str, str]:
+        """The input example's column types (integers as ``long``)."""
+        from salesml.io.schema import column_type
+
+        ex = self.input_example
+        return {str(c): column_type(ex[c], "long") for c in ex.columns}
 
     def write_artifacts(self, folder: Path) -> dict[str, str]:
         import cloudpickle
@@ -132,15 +167,23 @@ class ExportedForecaster:
         return {"predictor": str(path)}
 
     def signature(self) -> Any:
+        """Input columns declared ``any`` (``h`` optional), output columns typed."""
         from mlflow.models import ModelSignature
 
         from salesml.tracking import frame_schema
+        from salesml.tracking.serving import input_schema
 
         output = self.predictor.predict(self.input_example)
-        return ModelSignature(inputs=frame_schema(self.input_example), outputs=frame_schema(output))
+        inputs = input_schema(self.input_types(), optional=("h",))
+        return ModelSignature(inputs=inputs, outputs=frame_schema(output))
 
     def metadata(self) -> dict[str, Any]:
-        return self.predictor.metadata()
+        """The model card, with the trained input types (``input_types``)."""
+        from salesml.io.coerce import INPUT_TYPES
+
+        meta = self.predictor.metadata()
+        meta["salesml"][INPUT_TYPES] = self.input_types()
+        return meta
 
 
 def export_candidate(

@@ -1,9 +1,22 @@
-"""Forecast accuracy: MASE, RMSSE, WAPE, sMAPE, bias, coverage; conformal intervals."""
+"""Forecast accuracy: MASE, RMSSE, WAPE, sMAPE, bias, coverage; conformal intervals.
+
+And what their bootstrap resamples (:class:`ForecastUnits`): series when there
+are at least :data:`~salesml.experiment.evaluation.MIN_UNITS` (10) of them;
+otherwise blocks of consecutive scored periods, one horizon long, in a circular
+block bootstrap over the backtest's time positions (:class:`TimeGrid`); with
+fewer than 10 series and fewer than 10 blocks, no interval at all.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import pandas as pd
+
+from salesml.experiment.evaluation import MIN_UNITS
 
 
 def seasonal_scales(
@@ -154,3 +167,190 @@ def evaluate_forecasts(
         .mean()
     )
     return metrics, per_series, by_step
+
+
+# ----------------------------------------------------------------- resampling units
+
+
+@dataclass(frozen=True)
+class ForecastUnits:
+    """What a forecast's bootstrap can resample, and which way it does.
+
+    Series are the units when there are at least ``minimum`` of them (each
+    series drawn whole, so its own errors stay together). With fewer series the
+    units are blocks of ``block`` consecutive scored periods (the horizon; a
+    circular block bootstrap over the backtest's time positions, every series
+    of a period drawn together): one origin's errors are correlated over the
+    horizon, so a block keeps a window's dependence intact. With fewer than
+    ``minimum`` series *and* fewer than ``minimum`` blocks there is no interval.
+
+    Parameters
+    ----------
+    series : int
+        Series scored (for a difference: scored by both candidates).
+    periods : int
+        Distinct dates scored over the backtest windows.
+    block : int
+        Periods per block: the horizon.
+    minimum : int
+        :data:`salesml.experiment.evaluation.MIN_UNITS`.
+    """
+
+    series: int
+    periods: int
+    block: int
+    minimum: int = MIN_UNITS
+
+    @property
+    def blocks(self) -> int:
+        """Whole blocks in the scored periods (the backtest windows, at the default step)."""
+        return self.periods // max(self.block, 1)
+
+    @property
+    def kind(self) -> str | None:
+        """``series``, ``blocks`` or None (too few of both: no interval)."""
+        if self.series >= self.minimum:
+            return "series"
+        return "blocks" if self.blocks >= self.minimum else None
+
+    def shortfall(self, confidence: float) -> str:
+        """Why there is no interval, and what would give one."""
+        from salesml.experiment.results import ci_label
+
+        return (
+            f"{self.series} series and {self.periods} scored periods, {self.blocks} "
+            f"block{'' if self.blocks == 1 else 's'} of the {self.block}-period horizon; a "
+            f"{ci_label(confidence)} needs at least {self.minimum} series or {self.minimum} "
+            f"blocks (backtest.windows: {self.minimum} at the default step)"
+        )
+
+
+def point_terms(fc: pd.DataFrame, id_col: str = "unique_id", target_col: str = "y") -> pd.DataFrame:
+    """Per scored point: its series, window, step and date, and every metric's term.
+
+    ``a`` (absolute error / MASE scale), ``r`` (squared error / RMSSE scale),
+    ``ae``, ``ay``, ``err`` (forecast minus actual), ``sm`` (sMAPE term), ``n``
+    (1) and ``in-<level>`` (actual inside the interval) for the levels of ``fc``.
+    """
+    y, yhat = fc[target_col].to_numpy(float), fc["yhat"].to_numpy(float)
+    e = yhat - y
+    den = np.abs(y) + np.abs(yhat)
+    out = {
+        id_col: fc[id_col].to_numpy(),
+        "window": fc["window"].to_numpy(),
+        "step": fc["step"].to_numpy(),
+        "ds": fc["ds"].to_numpy() if "ds" in fc else fc["step"].to_numpy(),
+        "a": np.abs(e) / fc["scale"].to_numpy(float),
+        "r": e**2 / fc["scale2"].to_numpy(float),
+        "ae": np.abs(e),
+        "ay": np.abs(y),
+        "err": e,
+        "sm": np.where(den > 0, 2 * np.abs(e) / np.where(den > 0, den, 1), 0.0),
+        "n": np.ones(len(fc)),
+    }
+    for col in fc.columns:
+        if str(col).startswith("lo-") and f"hi-{str(col)[3:]}" in fc:
+            lo, hi = fc[col].to_numpy(float), fc[f"hi-{str(col)[3:]}"].to_numpy(float)
+            out[f"in-{str(col)[3:]}"] = ((y >= lo) & (y <= hi)).astype(float)
+    return pd.DataFrame(out)
+
+
+@dataclass(frozen=True)
+class TimeGrid:
+    """Point terms laid out by series (rows) and time position (columns, oldest first).
+
+    A position is one (window, step) of the backtest; ``present`` is 1 where the
+    series was scored there, and every term is 0 where it was not.
+    """
+
+    ids: np.ndarray
+    window: np.ndarray
+    present: np.ndarray
+    terms: dict[str, np.ndarray]
+
+    @property
+    def positions(self) -> int:
+        """Time positions: the units a block bootstrap resamples, in blocks."""
+        return len(self.window)
+
+
+def time_grid(points: pd.DataFrame, ids: Any = None, id_col: str = "unique_id") -> TimeGrid:
+    """:func:`point_terms` as a :class:`TimeGrid`, over ``ids`` (default: every series)."""
+    if ids is not None:
+        points = points[points[id_col].isin(ids)]
+    sids = np.sort(points[id_col].unique())
+    pos = points[["window", "step"]].drop_duplicates().sort_values(["window", "step"])
+    col = pd.MultiIndex.from_frame(pos).get_indexer(
+        pd.MultiIndex.from_frame(points[["window", "step"]])
+    )
+    row = np.searchsorted(sids, points[id_col].to_numpy())
+    shape = (len(sids), len(pos))
+    present = np.zeros(shape)
+    present[row, col] = 1.0
+    terms = {}
+    for name in points.columns.drop([id_col, "window", "step", "ds"]):
+        grid = np.zeros(shape)
+        grid[row, col] = points[name].to_numpy(float)
+        terms[name] = grid
+    return TimeGrid(sids, pos["window"].to_numpy(), present, terms)
+
+
+def _weighted(grid: TimeGrid, w: np.ndarray | None) -> np.ndarray:
+    return np.ones((1, grid.positions)) if w is None else np.atleast_2d(w)
+
+
+def _series_mean(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """Mean over series (axis 1) of ``num / den``, leaving out series of zero weight."""
+    ok = den > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        per = np.where(ok, num / np.where(ok, den, 1.0), 0.0)
+        return per.sum(1) / ok.sum(1)
+
+
+def grid_mase(grid: TimeGrid) -> Callable[[np.ndarray | None], np.ndarray]:
+    """MASE of each row of weights over positions: per series the weighted mean, then the mean.
+
+    All weights 1 give :func:`evaluate_forecasts`' MASE (a series is scored at
+    every step of a window it is in, so its mean over points is its mean over windows).
+    """
+    a, p = grid.terms["a"].T, grid.present.T
+    return lambda w: _series_mean(_weighted(grid, w) @ a, _weighted(grid, w) @ p)
+
+
+def grid_rmsse(grid: TimeGrid) -> Callable[[np.ndarray | None], np.ndarray]:
+    """RMSSE per row of weights: the root of each window's weighted mean, averaged as in the run."""
+    r, p = grid.terms["r"], grid.present
+
+    def stat(w: np.ndarray | None) -> np.ndarray:
+        w = _weighted(grid, w)
+        total, count = 0.0, 0.0
+        for k in np.unique(grid.window):
+            cols = grid.window == k
+            num, den = w[:, cols] @ r[:, cols].T, w[:, cols] @ p[:, cols].T
+            ok = den > 0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                total = total + np.where(ok, np.sqrt(num / np.where(ok, den, 1.0)), 0.0)
+            count = count + ok
+        return _series_mean(total, count)
+
+    return stat
+
+
+def grid_ratio(
+    grid: TimeGrid, num: str, den: str, absolute: bool = False
+) -> Callable[[np.ndarray | None], np.ndarray]:
+    """``sum(num) / sum(den)`` over the weighted positions (WAPE, sMAPE, bias, coverage)."""
+    a, b = grid.terms[num].sum(0), grid.terms[den].sum(0)
+
+    def stat(w: np.ndarray | None) -> np.ndarray:
+        w = _weighted(grid, w)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            value = (w @ a) / (w @ b)
+        return np.abs(value) if absolute else value
+
+    return stat
+
+
+def units_of(fc: pd.DataFrame, series: int) -> ForecastUnits:
+    """The :class:`ForecastUnits` of scored backtest rows ``fc`` with ``series`` series."""
+    return ForecastUnits(series, int(fc["ds"].nunique()), int(fc["step"].max()))

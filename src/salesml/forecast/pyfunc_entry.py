@@ -12,7 +12,11 @@ from mlflow.pyfunc import PythonModel
 
 
 class ForecastPyfunc(PythonModel):
-    """``predict`` takes ``unique_id`` (plus ``h``, or future exogenous rows) and forecasts."""
+    """``predict`` takes ``unique_id`` (plus ``h``, or future exogenous rows) and forecasts.
+
+    Columns are coerced to their trained types (a frame read from a file is
+    taken as it comes); refused rows raise an error naming the column and value.
+    """
 
     def load_context(self, context: Any) -> None:
         import cloudpickle
@@ -23,7 +27,13 @@ class ForecastPyfunc(PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        return self.predictor.predict(model_input, params)
+        """Forecasts; rows the predictor refuses raise ``ModelInputError`` (HTTP 400 served)."""
+        from salesml.tracking.serving import refuse_input
+
+        try:
+            return self.predictor.predict(model_input, params)
+        except ValueError as exc:  # unknown series, bad horizon, a value that is not a number
+            raise refuse_input(exc) from None
 
 
 mlflow.models.set_model(ForecastPyfunc())

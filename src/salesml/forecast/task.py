@@ -43,7 +43,12 @@ Backtest: ``backtest.windows`` forecast origins ``step`` periods apart (default
 model is trained only on dates before it. Intervals are split-conformal:
 absolute errors scaled by each series' MASE scale, pooled over series per
 horizon step, from the origins whose forecast window ended before the origin
-being evaluated. Metrics use the ``windows`` evaluation origins only. A
+being evaluated. Metrics use the ``windows`` evaluation origins only; their
+bootstrap CIs resample series when there are at least 10, else blocks of
+``horizon`` consecutive scored periods (a circular block bootstrap), and do not
+exist with fewer than 10 of both: the comparison with the rules then says "not
+enough data to tell" and no champion is registered
+(:class:`~salesml.forecast.metrics.ForecastUnits`). A
 candidate with ``params: {refit: false}`` is fitted at the first origin only
 and moved forward without re-estimation (the candidates tagged ``refit_free``).
 Each candidate's exported model is refitted on all data; its intervals use the
@@ -84,6 +89,10 @@ from salesml.forecast.fallback import (
 from salesml.forecast.metrics import (
     add_intervals,
     evaluate_forecasts,
+    grid_mase,
+    point_terms,
+    time_grid,
+    units_of,
 )
 from salesml.forecast.models import ForecastContext, stl_season
 from salesml.forecast.prepare import ForecastPrepared, prepare_series
@@ -135,6 +144,7 @@ class ForecastTask(TaskBase):
             raise RuntimeError("call prepare() before fitting")
         return self.data
 
+    cols_yx = property(lambda self: (self.id_col, self.target_col))
     # read-only views of the prepared series
     data_info = property(lambda self: self.prepared.info)
     df = property(lambda self: self.prepared.df)
@@ -214,8 +224,6 @@ class ForecastTask(TaskBase):
         return fc, final.fit(self.df).settle()
 
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
-        from salesml.experiment.evaluation import mean_difference
-
         params = dict(candidate.params)
         refit = bool(params.pop("refit", True))
         t0 = time.perf_counter()
@@ -230,16 +238,9 @@ class ForecastTask(TaskBase):
         metrics, per_series, by_step = evaluate_forecasts(
             evaluated, self.levels, self.id_col, self.target_col
         )
-        ev = self.config.evaluation
-        _, ci = mean_difference(
-            per_series["mase"],
-            np.zeros(len(per_series)),
-            ev.bootstrap,
-            ev.seed,
-            ev.confidence,
-            ev.n_jobs,
-        )
-        metrics["mase_ci"] = ci
+        ci = self._mase_ci(evaluated, per_series["mase"])
+        if ci is not None:
+            metrics["mase_ci"] = ci
         self.fits[candidate.name] = CandidateFit(
             backtest=raw,
             final=final,
@@ -321,20 +322,73 @@ class ForecastTask(TaskBase):
         exog = list(forecaster.exog) if forecaster.uses_exog else []
         return future_frame(self.df, ids, self.horizon, self.freq, exog, self.id_col, self.time_col)
 
+    def _mase_ci(self, scored: pd.DataFrame, per_series: pd.Series) -> list[float] | None:
+        """The CI of MASE over series or horizon blocks (:class:`ForecastUnits`); None: too few."""
+        from salesml.experiment.evaluation import bootstrap_map, interval, mean_difference
+
+        ev, units = self.config.evaluation, units_of(scored, len(per_series))
+        if units.kind == "series":
+            zero = np.zeros(len(per_series))
+            return mean_difference(
+                per_series, zero, ev.bootstrap, ev.seed, ev.confidence, ev.n_jobs
+            )[1]
+        if units.kind is None:
+            return None
+        grid = time_grid(point_terms(scored, *self.cols_yx), id_col=self.id_col)
+        reps = bootstrap_map(
+            grid_mase(grid), grid.positions, ev.bootstrap, ev.seed, ev.n_jobs, units.block
+        )
+        return interval(np.concatenate(reps), ev.confidence)
+
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
-        from salesml.experiment.evaluation import mean_difference
+        """MASE of ``a`` minus ``b`` over the series both scored, paired bootstrap CI.
+
+        Series are resampled when there are at least ``MIN_UNITS`` of them, else
+        horizon-long blocks of the backtest's periods (:class:`ForecastUnits`).
+
+        Raises
+        ------
+        NotEnoughData
+            With fewer than ``MIN_UNITS`` series and fewer than ``MIN_UNITS`` blocks.
+        """
+        from salesml.experiment.evaluation import NotEnoughData, mean_difference, paired_difference
 
         ev = self.config.evaluation
         pa, pb = self.fits[a.name].per_series, self.fits[b.name].per_series
         common = pa.index.intersection(pb.index)
-        return mean_difference(
-            pa.loc[common].to_numpy(),
-            pb.loc[common].to_numpy(),
+        scored = a.predictions[a.predictions["window"] > 0]
+        units = units_of(scored[scored[self.id_col].isin(common)], len(common))
+        if units.kind == "series":
+            return mean_difference(
+                pa.loc[common].to_numpy(),
+                pb.loc[common].to_numpy(),
+                ev.bootstrap,
+                ev.seed,
+                ev.confidence,
+                ev.n_jobs,
+            )
+        point = float((pa.loc[common] - pb.loc[common]).mean())
+        if units.kind is None:
+            raise NotEnoughData(units.shortfall(ev.confidence), point)
+        ga, gb = (
+            time_grid(
+                point_terms(o.predictions[o.predictions["window"] > 0], *self.cols_yx),
+                common,
+                self.id_col,
+            )
+            for o in (a, b)
+        )
+        sa, sb = grid_mase(ga), grid_mase(gb)
+        _, ci = paired_difference(
+            lambda w: sa(w) - sb(w),
+            ga.positions,
             ev.bootstrap,
             ev.seed,
             ev.confidence,
             ev.n_jobs,
+            units.block,
         )
+        return point, ci
 
     def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
         from salesml.forecast.plots import comparison_figure

@@ -7,7 +7,11 @@ refitted. Rows of window 0 (the calibration origin) are never scored.
 
 Every metric is a ratio of per-series sums, so one weighted product gives the
 point value (all weights 1) and every bootstrap replicate (weights = how often
-each series was drawn): series are the resampled units, as in the run.
+each series was drawn): series are the resampled units, as in the run. With
+fewer than ten series the units are horizon-long blocks of scored periods
+(circular block bootstrap over the time positions of the backtest), and with
+fewer than ten of those too the CI is NaN: not enough data to tell
+(:class:`~salesml.forecast.metrics.ForecastUnits`).
 """
 
 from __future__ import annotations
@@ -27,7 +31,16 @@ from salesml.experiment.evaluation import (
     paired_difference,
 )
 from salesml.experiment.task import Resampling, Section
-from salesml.forecast.metrics import evaluate_forecasts
+from salesml.forecast.metrics import (
+    TimeGrid,
+    evaluate_forecasts,
+    grid_mase,
+    grid_ratio,
+    grid_rmsse,
+    point_terms,
+    time_grid,
+    units_of,
+)
 
 ID = "unique_id"
 _COVERAGE = re.compile(r"^coverage_(\d+)$")
@@ -127,28 +140,52 @@ class ForecastView:
         self.spec = spec
 
     def metric(self, predictions: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
-        """Metric ``name`` of one candidate's backtest, with its bootstrap CI over series."""
+        """Metric ``name`` of one candidate's backtest, with its bootstrap CI (series or blocks)."""
         table = series_table(predictions)
         num, den = _parts(table, name)
-        if name in _MEANS:  # exactly the run's mase_ci: the mean difference from 0
+        units = units_of(_scored(predictions), len(table))
+        if units.kind == "series" and name in _MEANS:  # the run's mase_ci: mean difference from 0
             return mean_difference(num, np.zeros(len(num)), *_args(rs))
-        stat = _ratio(name, num, den)
-        point = float(stat(None)[0])
-        reps = np.concatenate(bootstrap_map(stat, len(num), rs.bootstrap, rs.seed, rs.n_jobs))
-        return point, interval(reps, rs.confidence)
+        if units.kind == "series":
+            stat = _ratio(name, num, den)
+            reps = np.concatenate(bootstrap_map(stat, len(num), rs.bootstrap, rs.seed, rs.n_jobs))
+            return float(stat(None)[0]), interval(reps, rs.confidence)
+        point = float(_ratio(name, num, den)(None)[0])
+        if units.kind is None:
+            return point, [float("nan"), float("nan")]
+        grid = time_grid(point_terms(_scored(predictions)))
+        stat = _grid_statistic(grid, name)
+        reps = bootstrap_map(stat, grid.positions, rs.bootstrap, rs.seed, rs.n_jobs, units.block)
+        return point, interval(np.concatenate(reps), rs.confidence)
 
     def paired(self, a: Any, b: Any, name: str, rs: Resampling) -> tuple[float, list[float]]:
-        """Metric ``name`` of ``a`` minus ``b`` over the series both scored (paired bootstrap)."""
+        """Metric ``name`` of ``a`` minus ``b`` over the series both scored (paired bootstrap).
+
+        The CI is NaN when there are too few series and blocks (the run's verdict
+        is then "not enough data to tell").
+        """
         ta, tb = series_table(a), series_table(b)
         common = ta.index.intersection(tb.index).sort_values()
         if common.empty:
             raise ValueError("the two candidates scored no series in common")
         na, da = _parts(ta.loc[common], name)
         nb, db = _parts(tb.loc[common], name)
-        if name in _MEANS:  # what the runner's champion delta is
+        scored = _scored(a)
+        units = units_of(scored[scored[ID].isin(common)], len(common))
+        if units.kind == "series" and name in _MEANS:  # what the runner's champion delta is
             return mean_difference(na, nb, *_args(rs))
         sa, sb = _ratio(name, na, da), _ratio(name, nb, db)
-        return paired_difference(lambda w: sa(w) - sb(w), len(common), *_args(rs))
+        if units.kind == "series":
+            return paired_difference(lambda w: sa(w) - sb(w), len(common), *_args(rs))
+        point = float(sa(None)[0] - sb(None)[0])
+        if units.kind is None:
+            return point, [float("nan"), float("nan")]
+        ga, gb = (time_grid(point_terms(_scored(f)), common) for f in (a, b))
+        ga_stat, gb_stat = _grid_statistic(ga, name), _grid_statistic(gb, name)
+        _, ci = paired_difference(
+            lambda w: ga_stat(w) - gb_stat(w), ga.positions, *_args(rs), units.block
+        )
+        return point, ci
 
     def figure(self, name: str, run: Any, candidate: str | None, path: Path) -> Path:
         """``comparison`` (every candidate), ``errors`` or ``fan_chart`` (one candidate)."""
@@ -234,6 +271,23 @@ class ForecastView:
         if card.facts.get("short_series"):
             lines.append(f"- Short series: {card.facts['short_series']}.")
         return lines
+
+
+def _scored(predictions: pd.DataFrame) -> pd.DataFrame:
+    return predictions[predictions["window"] > 0]
+
+
+def _grid_statistic(grid: TimeGrid, name: str):  # -> Callable
+    """Metric ``name`` of each row of weights over the time positions of ``grid``."""
+    if name == "mase":
+        return grid_mase(grid)
+    if name == "rmsse":
+        return grid_rmsse(grid)
+    if name in _RATIOS:
+        num, den = _RATIOS[name]
+        return grid_ratio(grid, num, den, absolute=name == "abs_bias")
+    level = name.split("_")[1]  # coverage_<level>; _parts has checked it exists
+    return grid_ratio(grid, f"in-{level}", "n")
 
 
 def _ok(summary: Any) -> list[str]:

@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.funnel.timeline import TimelineFlag, check_timeline
 
 RESPONSE_BANDS = [0, 1, 4, 24, 72, np.inf]
 RESPONSE_LABELS = ["< 1 h", "1-4 h", "4-24 h", "1-3 days", "> 3 days"]
@@ -132,7 +133,7 @@ def _stage_table(df: pd.DataFrame, spec: FunnelSpec) -> pd.DataFrame:
         step = None
         if i + 1 < len(spec.stages):
             days = (df[spec.stages[i + 1]] - df[stage]).dt.total_seconds() / 86400
-            step = days[reached & nxt]
+            step = days[reached & nxt & (days >= 0)]  # a negative time in stage is impossible
         rows.append(
             {
                 "stage": spec.label(stage),
@@ -148,10 +149,11 @@ def _stage_table(df: pd.DataFrame, spec: FunnelSpec) -> pd.DataFrame:
 
 
 def _cycle_days(df: pd.DataFrame, spec: FunnelSpec) -> pd.Series:
-    """Days from created to closed of every won row."""
+    """Days from created to closed of every won row (closing before creation left out)."""
     won = df["_won"]
     closed = spec.closed or spec.stages[-1]
-    return ((df.loc[won, closed] - df.loc[won, spec.created]).dt.total_seconds() / 86400).dropna()
+    days = (df.loc[won, closed] - df.loc[won, spec.created]).dt.total_seconds() / 86400
+    return days[days >= 0]
 
 
 def _headline(df: pd.DataFrame, spec: FunnelSpec) -> dict[str, float]:
@@ -200,6 +202,7 @@ class FunnelReport:
     speed_to_lead: pd.DataFrame | None
     spec: FunnelSpec
     cycle_days: pd.Series
+    timeline: list[TimelineFlag] = field(default_factory=list)
 
 
 def analyse_funnel(frame: pd.DataFrame, spec: FunnelSpec, where: str = "data") -> FunnelReport:
@@ -227,7 +230,17 @@ def analyse_funnel(frame: pd.DataFrame, spec: FunnelSpec, where: str = "data") -
         speed_to_lead=_speed_to_lead(df, spec),
         spec=spec,
         cycle_days=_cycle_days(df, spec),
+        timeline=check_timeline(df, timeline_pairs(spec)),
     )
+
+
+def timeline_pairs(spec: FunnelSpec) -> list[tuple[str, str]]:
+    """The timestamp columns that must come in order: created first, then each stage."""
+    closed = spec.closed or spec.stages[-1]
+    pairs = [(spec.created, closed)]
+    pairs += [(spec.created, s) for s in spec.stages if s != spec.created]
+    pairs += list(zip(spec.stages, spec.stages[1:], strict=False))
+    return [(a, b) for a, b in pairs if a != b]
 
 
 def retention_curves(

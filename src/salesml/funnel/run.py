@@ -28,7 +28,8 @@ def run_funnel(
 ) -> FunnelRun:
     """Analyse a funnel YAML config or an opportunities CSV/Parquet file.
 
-    Writes ``headline.json``, ``stages.csv``, ``by_segment.csv``, ``by_cohort.csv``,
+    Writes ``headline.json``, ``timeline.json`` (impossible timelines: counts and
+    examples), ``stages.csv``, ``by_segment.csv``, ``by_cohort.csv``,
     ``speed_to_lead.csv``, ``retention.csv`` (when there is a customers table) and
     ``funnel.png`` to ``out_dir`` (default ``reports/funnel-<name>/``).
     """
@@ -60,6 +61,8 @@ def run_funnel(
     folder = Path(out_dir or Path("reports") / f"funnel-{safe_name(name)}")
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "headline.json").write_text(json.dumps(report.headline, indent=2), encoding="utf-8")
+    timeline = [f.to_dict() for f in report.timeline]
+    (folder / "timeline.json").write_text(json.dumps(timeline, indent=2), encoding="utf-8")
     report.stages.to_csv(folder / "stages.csv", index=False)
     report.by_cohort.to_csv(folder / "by_cohort.csv")
     if report.by_segment is not None:
@@ -75,6 +78,7 @@ def run_funnel(
 
 def print_funnel(report: FunnelReport, name: str, console: Any) -> None:
     """The headline and stage tables, and one line per finding."""
+    from rich.markup import escape
     from rich.table import Table
 
     h = report.headline
@@ -101,6 +105,8 @@ def print_funnel(report: FunnelReport, name: str, console: Any) -> None:
             row.stage, f"{row.reached:,}", f"{row.to_next:.1%}", f"{row.drop_off:.1%}", days
         )
     console.print(stages)
+    for flag in report.timeline:
+        console.print(f"[bold yellow]warning:[/] {escape(flag.line())}", highlight=False)
     worst = report.stages.iloc[:-1].sort_values("drop_off", ascending=False).head(1)
     if len(worst):
         w = worst.iloc[0]

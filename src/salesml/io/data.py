@@ -4,6 +4,23 @@
 returns a :class:`Table`: the frame, a printable :class:`~salesml.io.schema.Schema`
 of inferred column kinds (numeric, categorical, datetime, boolean, id, text)
 and the file's sha256 fingerprint.
+
+Every reader (``run``, ``data inspect``, ``funnel``, forecast scoring) goes
+through :func:`read_frame`, which reads files as people write them:
+
+- the CSV dialect is sniffed (:mod:`salesml.io.dialect`);
+- a header repeating a name and nested Parquet columns are refused, and
+  codes with leading zeros stay text (:mod:`salesml.io.columns`);
+- numbers with thousands separators (``1,234.56``, ``1.234,56``, ``1 234,56``,
+  ``1'234.56``), decimal commas, currencies and percent signs (``12.5%`` is
+  0.125) are read as numbers, ambiguous columns decided by the file's decimal
+  mark or refused (:mod:`salesml.io.numbers`);
+- dates with UTC offsets, even across a daylight-saving change, are read in
+  one zone, UTC (period stamps at one local time of day keep it), by
+  :func:`load_table` and the forecast (:mod:`salesml.io.timestamps`).
+
+pandas' warnings about these never reach the screen: each decision is a note
+of the :class:`~salesml.io.schema.Schema` that ``data inspect`` prints.
 """
 
 from __future__ import annotations
@@ -16,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
@@ -49,23 +67,32 @@ def file_sha256(path: str | Path) -> str:
 def read_frame(
     path: str | Path, columns: list[str] | None = None, read: Any = None
 ) -> pd.DataFrame:
-    """Read a CSV or Parquet file (by suffix) into a DataFrame, never modifying it.
+    """Read a CSV, Excel or Parquet file (by suffix) into a DataFrame, never modifying it.
 
     A CSV's delimiter, decimal mark and encoding are sniffed
     (:func:`salesml.io.dialect.sniff_csv`) unless ``read`` (``data.read`` of a
-    config: ``sep``, ``decimal``, ``encoding``) gives them.
+    config: ``sep``, ``decimal``, ``encoding``) gives them. Numbers written with
+    thousands separators, currencies or percent signs are read as numbers
+    (:mod:`salesml.io.numbers`); codes with leading zeros stay text
+    (:mod:`salesml.io.columns`).
 
     Raises
     ------
     DataError
-        If the file is missing, has another suffix, is empty or cannot be parsed.
+        If the file is missing, has another suffix, is empty or cannot be parsed;
+        if its header repeats a name; if a Parquet column is nested; if a column
+        of formatted numbers is ambiguous or mixes currencies.
     """
     return _read(Path(path), columns, read)[0]
 
 
-def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFrame, Any]:
+def _read(
+    path: Path, columns: list[str] | None, read: Any
+) -> tuple[pd.DataFrame, Any, dict[str, str]]:
+    from salesml.io.columns import check_parquet, csv_header, keep_zero_codes, refuse_duplicates
     from salesml.io.dialect import sniff_csv
     from salesml.io.filecheck import encoding_problem, scan_csv
+    from salesml.io.numbers import read_numbers, refuse_ambiguous_points
 
     if not path.is_file():
         raise DataError(
@@ -75,15 +102,22 @@ def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFram
     if suffix not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
         # Outside the try: DataError is a ValueError, which is re-wrapped below.
         raise DataError(f"{path}: unsupported file type {suffix!r}; use .csv, .parquet or .xlsx")
+    given = getattr(read, "decimal", None)
     if suffix in (".xlsx", ".xlsm"):
-        return _read_excel(path, columns, getattr(read, "sheet", None)), None
+        frame = _read_excel(path, columns, getattr(read, "sheet", None))
+        frame, notes = read_numbers(frame, str(path), given, given is not None)
+        return frame, None, notes
     dialect = None
+    notes: dict[str, str] = {}
     huge = suffix == ".csv" and scan_csv(path)  # outside the try, as above
+    if suffix != ".csv":
+        check_parquet(path, columns)
     try:
         if suffix == ".csv":
-            given = {k: getattr(read, k, None) for k in ("sep", "decimal", "encoding")}
-            dialect = sniff_csv(path, **given)
+            asked = {k: getattr(read, k, None) for k in ("sep", "decimal", "encoding")}
+            dialect = sniff_csv(path, **asked)
             opts = {"sep": dialect.sep, "decimal": dialect.decimal, "encoding": dialect.encoding}
+            header = csv_header(path, dialect.sep, dialect.encoding)
         if suffix == ".csv" and huge:
             frame = _typed_columns(pd.read_csv(path, usecols=columns, dtype=str, **opts))
         elif suffix == ".csv":
@@ -93,17 +127,28 @@ def _read(path: Path, columns: list[str] | None, read: Any) -> tuple[pd.DataFram
     except pd.errors.EmptyDataError as exc:
         raise DataError(f"{path}: the file is empty") from exc
     except UnicodeDecodeError as exc:
-        given = getattr(read, "encoding", None) is not None
+        enc_given = getattr(read, "encoding", None) is not None
         raise DataError(
-            encoding_problem(path, dialect.encoding if dialect else "utf-8", given)
+            encoding_problem(path, dialect.encoding if dialect else "utf-8", enc_given)
         ) from exc
     except (pd.errors.ParserError, OSError) as exc:
         raise DataError(f"{path}: cannot be parsed ({' '.join(str(exc).split())})") from exc
     except ValueError as exc:  # usecols not found, corrupt parquet
         raise DataError(f"{path}: {exc}") from exc
+    if dialect is not None:
+        refuse_duplicates(header, str(path))
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError(f"{path}: the file has no data rows")
-    return frame, dialect
+    if dialect is not None and not huge:
+        frame, notes = keep_zero_codes(frame, path, opts)
+        if not dialect.decimal_shown:
+            refuse_ambiguous_points(frame, path, opts)
+    if dialect is not None and dialect.decimal == ",":  # pandas read them with decimal commas
+        floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+        notes.update({str(c): "numbers with decimal ','" for c in floats})
+    known = dialect.decimal if dialect is not None and dialect.decimal_shown else None
+    frame, number_notes = read_numbers(frame, str(path), given or known, given is not None)
+    return frame, dialect, {**notes, **number_notes}
 
 
 def _read_excel(path: Path, columns: list[str] | None, sheet: str | int | None) -> pd.DataFrame:
@@ -124,7 +169,13 @@ def _read_excel(path: Path, columns: list[str] | None, sheet: str | int | None) 
         raise DataError(
             f"{path}: sheet {sheet} does not exist; the workbook has {len(names)} sheet(s)"
         )
-    frame = pd.read_excel(path, sheet_name=sheet or 0, usecols=columns, engine="openpyxl")
+    from salesml.io.columns import excel_header, refuse_duplicates
+
+    refuse_duplicates(excel_header(path, sheet), str(path))
+    # Cells as stored (dtype=object): pandas would read text cells such as "01067" as numbers.
+    frame = pd.read_excel(
+        path, sheet_name=sheet or 0, usecols=columns, engine="openpyxl", dtype=object
+    ).infer_objects()
     if frame.shape[1] == 0 or len(frame) == 0:
         raise DataError(f"{path}: sheet {sheet or names[0]!r} has no data rows")
     return frame
@@ -189,12 +240,15 @@ def write_frame(frame: pd.DataFrame, path: str | Path) -> Path:
 # ever handed to it.
 _NUMBER = NUMBER
 _INTEGER = r"[+-]?\d{1,18}"
+_ZERO_CODE = r"[+-]?0\d+"
 
 
 def _typed_column(values: pd.Series) -> pd.Series:
     nonnull = values.dropna()
     if nonnull.empty:
         return values.astype(float)
+    if nonnull.str.strip().str.fullmatch(_ZERO_CODE).any():
+        return values  # codes with leading zeros (zip codes, ids): text
     if nonnull.str.fullmatch(_INTEGER).all():
         return pd.to_numeric(values)
     if nonnull.str.fullmatch(_NUMBER).all():
@@ -226,11 +280,22 @@ def load_table(path: str | Path, date_format: str | None = None, read: Any = Non
     Returns
     -------
     Table
-        ``frame`` (numeric-like text and dates converted), ``schema``, ``sha256``
-        and, for a CSV, the ``dialect`` it was read with.
+        ``frame`` (numeric-like text and dates converted), ``schema`` (whose notes
+        say how each odd column was read: formatted numbers, codes kept as text,
+        dates with UTC offsets), ``sha256`` and, for a CSV, the ``dialect`` it
+        was read with.
+
+    Raises
+    ------
+    DataError
+        As :func:`read_frame`; also for a date column mixing values with and
+        without a UTC offset (:mod:`salesml.io.timestamps`).
     """
-    frame, dialect = _read(Path(path), None, read)
-    frame, schema = infer_schema(frame, date_format)
+    frame, dialect, notes = _read(Path(path), None, read)
+    frame, schema = infer_schema(frame, date_format, where=str(path))
+    for name, note in schema.notes.items():
+        notes[name] = f"{notes[name]}; {note}" if name in notes else note
+    schema = Schema(schema.columns, notes)
     return Table(frame, schema, Path(path), file_sha256(path), dialect)
 
 
@@ -280,50 +345,19 @@ def require_columns(frame: pd.DataFrame, columns: list[str], where: str, role: s
         )
 
 
-def binary_target(values: pd.Series, positive: object, where: str) -> pd.Series:
-    """Map a two-valued target column to 0/1 with ``positive`` as 1.
-
-    ``positive`` may be omitted when the values are already 0/1 or booleans.
-    Missing target values are an error.
-    """
-    name = values.name
-    if values.isna().any():
-        raise DataError(
-            f"{where}: target column {name!r} has {int(values.isna().sum())} missing values; "
-            "drop or fill those rows first"
-        )
-    distinct = pd.unique(values)
-    if len(distinct) == 1:
-        raise DataError(
-            f"{where}: target column {name!r} has one class only ({scalar(distinct[0])!r} in all "
-            f"{len(values)} rows); a classification target needs both outcomes"
-        )
-    if len(distinct) > 2:
-        shown = ", ".join(map(repr, list(distinct)[:6]))
-        raise DataError(
-            f"{where}: target column {name!r} has {len(distinct)} distinct values ({shown}); "
-            "a classification target must be binary"
-        )
-    if positive is None:
-        if set(distinct) <= {0, 1}:
-            positive = 1
-        else:
-            raise DataError(
-                f"{where}: target column {name!r} has values {sorted(map(str, distinct))}; "
-                "set data.positive to the value that counts as 1"
-            )
-    as_text = values.astype(str)
-    hits = (values == positive) | (as_text == str(positive))
-    if not hits.any():
-        raise DataError(
-            f"{where}: positive label {positive!r} never occurs in target column {name!r} "
-            f"(values: {sorted(map(str, distinct))})"
-        )
-    return hits.astype(int).rename(name)
-
-
 def check_unique_ids(frame: pd.DataFrame, ids: list[str], where: str) -> None:
-    """Raise a DataError when the id column(s) repeat, showing an example."""
+    """Raise a DataError when an id is blank or the id column(s) repeat, showing examples."""
+    part = frame[ids]
+    blank = part.isna() | part.apply(lambda c: c.astype(str).str.strip().eq(""))
+    if blank.to_numpy().any():
+        rows = np.flatnonzero(blank.any(axis=1).to_numpy())
+        column = next(c for c in ids if blank[c].any())
+        shown = ", ".join(str(r + 1) for r in rows[:5])
+        raise DataError(
+            f"{where}: id column {column!r} is blank in {len(rows):,} row(s) (data row "
+            f"{shown}{' ...' if len(rows) > 5 else ''}); every row needs an id to be scored "
+            "and traced, or leave data.id out"
+        )
     dup = frame.duplicated(subset=ids, keep=False)
     if dup.any():
         example = frame.loc[dup, ids].iloc[0].tolist()

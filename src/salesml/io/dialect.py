@@ -8,8 +8,14 @@ looks at the first lines and decides:
   a superset of latin-1 for printable text), else latin-1;
 - delimiter: the one of ``,`` ``;`` tab ``|`` that splits the lines into the
   same number (more than one) of fields most consistently;
-- decimal mark: ``,`` when the delimiter is not a comma and numbers written
-  like ``12,5`` outnumber those like ``12.5``.
+- decimal mark: ``,`` when the delimiter is not a comma and numbers that show
+  a decimal comma beyond doubt (``12,5``, ``1.234,56``, ``1 234,5 €``) outnumber
+  those that show a decimal point (``12.5``, ``1,234.56``); ``1,234`` and
+  ``1.234`` count for neither, as either mark may separate thousands
+  (:func:`salesml.io.numbers.decimal_evidence`). :attr:`CsvDialect.decimal_shown`
+  says whether the guess rests on such numbers (a comma-delimited file always
+  writes decimal points); if not, ambiguous columns are decided by the other
+  columns or refused (:mod:`salesml.io.numbers`).
 
 Anything given explicitly (``data.read: {sep, decimal, encoding}``) is used
 as given; what was guessed is listed in :attr:`CsvDialect.guessed`.
@@ -19,23 +25,25 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DELIMITERS = (",", ";", "\t", "|")
-_COMMA_NUMBER = re.compile(r"^-?\d+,\d+$")
-_DOT_NUMBER = re.compile(r"^-?\d+\.\d+$")
 
 
 @dataclass(frozen=True)
 class CsvDialect:
-    """What :func:`sniff_csv` decided; ``guessed`` names the settings it inferred."""
+    """What :func:`sniff_csv` decided; ``guessed`` names the settings it inferred.
+
+    ``decimal_shown`` is True when the decimal mark is known: given, implied by
+    a comma delimiter, or shown beyond doubt by numbers in the sample.
+    """
 
     sep: str = ","
     decimal: str = "."
     encoding: str = "utf-8"
     guessed: tuple[str, ...] = field(default_factory=tuple)
+    decimal_shown: bool = True
 
     def describe(self) -> str:
         sep = {"\t": "tab"}.get(self.sep, repr(self.sep))
@@ -76,16 +84,19 @@ def _delimiter(lines: list[str]) -> str:
     return best
 
 
-def _decimal(lines: list[str], sep: str) -> str:
+def _decimal(lines: list[str], sep: str) -> tuple[str, bool]:
+    """The decimal mark and whether the sample showed it beyond doubt."""
+    from salesml.io.numbers import decimal_evidence
+
     if sep == ",":
-        return "."
-    comma = dot = 0
+        return ".", True
+    votes = {",": 0, ".": 0}
     for row in csv.reader(lines[1:], delimiter=sep):
         for cell in row:
-            cell = cell.strip()
-            comma += bool(_COMMA_NUMBER.match(cell))
-            dot += bool(_DOT_NUMBER.match(cell))
-    return "," if comma > dot else "."
+            mark = decimal_evidence(cell) if any(c.isdigit() for c in cell) else None
+            if mark is not None:
+                votes[mark] += 1
+    return ("," if votes[","] > votes["."] else "."), votes[","] + votes["."] > 0
 
 
 def sniff_csv(
@@ -95,7 +106,19 @@ def sniff_csv(
     encoding: str | None = None,
     sample_bytes: int = 1 << 16,
 ) -> CsvDialect:
-    """Decide delimiter, decimal mark and encoding of ``path`` (given values win)."""
+    """Decide delimiter, decimal mark and encoding of ``path`` (given values win).
+
+    Parameters
+    ----------
+    path : str or Path
+        A CSV file; only its first ``sample_bytes`` (at most 200 lines) are read.
+    sep, decimal, encoding : str, optional
+        Given settings, used as given.
+
+    Returns
+    -------
+    CsvDialect
+    """
     with open(path, "rb") as fh:
         sample = fh.read(sample_bytes)
     guessed = []
@@ -107,7 +130,8 @@ def sniff_csv(
         lines = lines[:-1]  # the last line may be cut by the sample
     if sep is None:
         sep, guessed = _delimiter(lines), [*guessed, "sep"]
+    shown = True
     if decimal is None:
-        decimal, guessed = _decimal(lines, sep), [*guessed, "decimal"]
+        (decimal, shown), guessed = _decimal(lines, sep), [*guessed, "decimal"]
     order = ("sep", "decimal", "encoding")
-    return CsvDialect(sep, decimal, encoding, tuple(k for k in order if k in guessed))
+    return CsvDialect(sep, decimal, encoding, tuple(k for k in order if k in guessed), shown)

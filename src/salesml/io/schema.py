@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from salesml.io.timestamps import parse_dates
+
 KINDS = ("numeric", "categorical", "datetime", "boolean", "id", "text")
 _BOOL_WORDS = {"yes", "no", "true", "false", "y", "n", "t", "f", "0", "1"}
 # A number as text; exponents are bounded (see salesml.io.data on pandas' parser).
@@ -80,6 +82,8 @@ def _numeric_like(values: pd.Series) -> pd.Series | None:
     is_number = stripped.str.fullmatch(NUMBER)
     if blank.all() or is_number[~blank].mean() < 0.98:
         return None
+    if stripped[~blank].str.match(r"[+-]?0\d").any():
+        return None  # codes with leading zeros (zip codes, ids) stay text
     out = pd.Series(np.nan, index=values.index, dtype=float)
     out[is_number] = stripped[is_number].astype(float)
     return out
@@ -94,7 +98,10 @@ DATE_FORMATS = (
 )  # fmt: skip
 
 
-def _datetime_like(values: pd.Series, date_format: str | None) -> tuple[pd.Series, str] | None:
+def _datetime_like(
+    values: pd.Series, date_format: str | None, where: str, name: str
+) -> tuple[pd.Series, str, str | None] | None:
+    """Dates, the format they were read with and a note on UTC offsets (None if none)."""
     nonnull = values.dropna().astype(str)
     if nonnull.empty or nonnull.str.len().median() < 6:
         return None
@@ -102,8 +109,9 @@ def _datetime_like(values: pd.Series, date_format: str | None) -> tuple[pd.Serie
     # ``date_format`` is for the non-ISO columns; ISO 8601 columns are still dates.
     formats = (date_format, "ISO8601") if date_format else ("ISO8601", *DATE_FORMATS)
     for fmt in formats:
-        if pd.to_datetime(sample, format=fmt, errors="coerce").notna().mean() >= 0.95:
-            return pd.to_datetime(values, format=fmt, errors="coerce"), fmt
+        if parse_dates(sample, fmt, where, name)[0].notna().mean() >= 0.95:
+            dates, note = parse_dates(values, fmt, where, name)
+            return dates, fmt, note
     return None
 
 
@@ -122,13 +130,20 @@ def _note_lost(
 
 
 def infer_schema(
-    frame: pd.DataFrame, date_format: str | None = None
+    frame: pd.DataFrame, date_format: str | None = None, where: str = "data"
 ) -> tuple[pd.DataFrame, Schema]:
     """Infer each column's kind, converting numeric-like text and date-like text.
 
     Text columns whose non-blank values are all numbers become numeric (blanks
-    become missing); ISO dates (or ``date_format``) become datetimes. The input
-    frame is not modified.
+    become missing), except codes with leading zeros; ISO dates (or
+    ``date_format``) become datetimes, those with UTC offsets read in one zone
+    (:func:`salesml.io.timestamps.parse_dates`). The input frame is not
+    modified; ``where`` (the file) is named in errors.
+
+    Raises
+    ------
+    DataError
+        For a date column mixing values with and without a UTC offset.
 
     Returns
     -------
@@ -161,18 +176,24 @@ def infer_schema(
                 kind = "numeric"
         else:
             as_num = _numeric_like(col)
-            as_dt = None if as_num is not None else _datetime_like(col, date_format)
+            as_dt = (
+                None if as_num is not None else _datetime_like(col, date_format, where, str(name))
+            )
             if as_num is not None:
                 out[name] = as_num
                 kind = "numeric"
                 _note_lost(notes, str(name), col, as_num, "numbers")
                 col = as_num
             elif as_dt is not None:
-                converted, fmt = as_dt
+                converted, fmt, offsets = as_dt
                 out[name] = converted
                 kind = "datetime"
                 if fmt != "ISO8601":
                     notes[str(name)] = f"dates {fmt}"
+                if offsets:
+                    notes[str(name)] = (
+                        f"{notes[str(name)]}; {offsets}" if name in notes else offsets
+                    )
                 _note_lost(notes, str(name), col, converted, "dates")
                 col = converted
             else:

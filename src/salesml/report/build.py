@@ -144,6 +144,9 @@ def build_context(
         "description": exp.description,
         "headline": headline(summary),
         "verdict": verdict(summary),
+        # model, rule, tie or insufficient ("" without a comparison): the page's colour
+        "verdict_kind": summary.verdict or "",
+        "champion_word": "champion" if summary.verdict in (None, "model") else "best model",
         "label": ci_label(exp.confidence),
         "metric": spec.metric(exp.primary_metric).label,
         "columns": columns,

@@ -1,11 +1,19 @@
 """Interruptions that close cleanly: Ctrl-C and SIGTERM end runs as KILLED.
 
-Python turns Ctrl-C (SIGINT) into :class:`KeyboardInterrupt`, so ``finally``
-blocks and context managers run. SIGTERM (what ``kill``, Docker, Kubernetes and
-batch schedulers send) kills the process without either; :func:`interruptible`
-turns it into :class:`Terminated`, a ``KeyboardInterrupt``, for the duration of
-a run. The tracker then marks the open MLflow runs KILLED, and nothing half
-written is left, because every file salesml writes is written atomically.
+Inside :func:`interruptible` (the duration of a run), salesml's own handler
+takes Ctrl-C (SIGINT) and SIGTERM (what ``kill``, Docker, Kubernetes and batch
+schedulers send). The first signal is recorded and raised at once as
+:class:`KeyboardInterrupt` (:class:`Terminated` for SIGTERM), so ``finally``
+blocks and context managers run; the tracker marks the open MLflow runs
+KILLED, and nothing half written is left, because every file salesml writes is
+written atomically.
+
+Where the signal lands does not matter. If Python swallows the exception (it
+landed in a finalizer or a weakref callback), the unraisable hook sends the
+signal again a moment later; if a library catches it, the recorded request is
+raised again at the next safe point (:func:`checkpoint`, called on every
+progress event). A second Ctrl-C or SIGTERM while the first is being handled
+ends the process at once (exit code 130 or 143).
 """
 
 from __future__ import annotations
@@ -29,8 +37,51 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 
 
-_state = {"inside": False, "hooked": False, "blocked": False}
+_state: dict[str, Any] = {"inside": False, "hooked": False, "blocked": False, "requested": None}
+_state["sigint"] = signal.default_int_handler
 _TERM = {signal.SIGTERM}
+_SECOND = (
+    "salesml: second {what}: stopping at once; runs still open in MLflow stay RUNNING "
+    "and no summary.json was written\n"
+)
+
+
+def requested() -> int | None:
+    """The signal number of a stop asked for inside :func:`interruptible`, else None."""
+    return _state["requested"]
+
+
+def checkpoint() -> None:
+    """A safe point: raise the interruption again if one was asked for and lost.
+
+    The handler raises at once wherever Python is; if that exception was swallowed
+    (a finalizer, a weakref callback, a library catching ``BaseException``), the
+    request is still recorded, and the next safe point (the runner calls this
+    between candidates and on every progress event) stops the run.
+    """
+    signum = _state["requested"]
+    if signum is not None and _state["inside"]:
+        raise _exception(signum)
+
+
+def _exception(signum: int) -> KeyboardInterrupt:
+    if signum == signal.SIGTERM:
+        return Terminated(signal.Signals(signum).name)
+    return KeyboardInterrupt()
+
+
+def _handle(signum: int, frame: FrameType | None) -> None:
+    """Record the request and raise it; a second signal ends the process at once."""
+    if _state.pop("again", False):  # sent again by _redeliver: the same request
+        raise _exception(_state["requested"] or signum)
+    if _state["requested"] is not None:
+        what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
+        os.write(2, _SECOND.format(what=what).encode())
+        os._exit(128 + signum)
+    _state["requested"] = signum
+    if signum == signal.SIGINT:
+        os.write(2, b"salesml: stopping (press Ctrl-C again to stop at once)\n")
+    raise _exception(signum)
 
 
 def _block_before_fork() -> None:
@@ -61,6 +112,8 @@ def _restore_in_child() -> None:
         _state["inside"] = False
         # the default, not the handler salesml replaced: that may be another Python handler
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, _state["sigint"])
+        _state["requested"] = None
         if not _state["blocked"]:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
 
@@ -76,9 +129,6 @@ def interruptible() -> Iterator[None]:
         yield
         return
 
-    def _raise(signum: int, frame: FrameType | None) -> None:
-        raise Terminated(signal.Signals(signum).name)
-
     if not _state["hooked"]:
         os.register_at_fork(
             before=_block_before_fork,
@@ -86,15 +136,17 @@ def interruptible() -> Iterator[None]:
             after_in_child=_restore_in_child,
         )
         _state["hooked"] = True
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = signal.signal(signal.SIGTERM, _handle)
+    _state["sigint"] = signal.signal(signal.SIGINT, _handle)
     hook = sys.unraisablehook
     sys.unraisablehook = _redeliver(hook)
-    _state["inside"] = True
+    _state["inside"], _state["requested"] = True, None
     try:
         yield
     finally:
-        _state["inside"] = False
+        _state["inside"], _state["requested"] = False, None
         sys.unraisablehook = hook
+        signal.signal(signal.SIGINT, _state["sigint"])
         signal.signal(signal.SIGTERM, previous)
 
 
@@ -115,6 +167,7 @@ def _redeliver(previous: Any) -> Any:
             # a moment later the main thread is back in ordinary code. A real signal sent to
             # it (not _thread.interrupt_main) also wakes a sleep or a wait in C.
             main = threading.main_thread().ident
+            _state["again"] = True
             timer = threading.Timer(0.05, signal.pthread_kill, args=(main, signum))
             timer.daemon = True
             timer.start()

@@ -74,15 +74,28 @@ def own_warnings_on_screen(log: bool = False) -> Iterator[None]:
         yield
 
 
+class _LazyFileHandler(logging.FileHandler):
+    """A file handler that makes its folder when it first writes."""
+
+    def _open(self):  # type: ignore[no-untyped-def]
+        Path(self.baseFilename).parent.mkdir(parents=True, exist_ok=True)
+        return super()._open()
+
+
 @contextmanager
-def library_log(path: Path) -> Iterator[Path]:
+def library_log(path: Path, lazy: bool = False) -> Iterator[Path]:
     """Send library log records and warnings to ``path`` for the duration of the block.
 
     salesml's own warnings (:class:`~salesml.errors.SalesmlWarning`) are also shown on
-    screen, in one line. Passwords in URIs are masked in the file.
+    screen, in one line. Passwords in URIs are masked in the file. ``lazy``: the file
+    (and its folder) is created only when there is something to write, so a command
+    refused before its work leaves nothing behind.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(path, encoding="utf-8")
+    if lazy:
+        handler: logging.FileHandler = _LazyFileHandler(path, encoding="utf-8", delay=True)
+    else:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(_RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     saved = []
     for name in (*LIBRARY_LOGGERS, "py.warnings"):

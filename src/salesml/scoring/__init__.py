@@ -9,5 +9,5 @@ tier and reasons; a forecaster returns the point forecast and its intervals.
 - :mod:`salesml.scoring.batch`: ``salesml score`` with pandas, in chunks;
 - :mod:`salesml.scoring.spark`: ``salesml score --engine spark``;
 - :mod:`salesml.scoring.card`: ``salesml export`` and ``MODEL_CARD.md``;
-- :mod:`salesml.scoring.serve`: ``salesml serve``.
+- ``salesml serve``: :func:`salesml.tracking.serve_model` (:mod:`salesml.tracking.serving`: every error a 400 or 500 with one message, no stack trace).
 """

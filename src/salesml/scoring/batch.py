@@ -73,12 +73,15 @@ def read_chunks(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
+    from salesml.io.columns import check_parquet
+
     try:
         pf = pq.ParquetFile(path)
     except (pa.ArrowException, OSError) as exc:
         raise DataError(
             f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})"
         ) from exc
+    check_parquet(path, columns)  # repeated or nested columns: refused, named
     use = [c for c in pf.schema_arrow.names if c in columns]
     total, done = max(pf.metadata.num_rows, 1), 0
     for batch in pf.iter_batches(batch_size=chunk_size, columns=use):
@@ -90,12 +93,14 @@ def read_chunks(
 def _csv_chunks(
     path: Path, columns: list[str], text_columns: list[str], chunk_size: int
 ) -> Iterator[tuple[pd.DataFrame, float]]:
+    from salesml.io.columns import csv_header, refuse_duplicates
     from salesml.io.dialect import sniff_csv
     from salesml.io.filecheck import encoding_problem, scan_csv
 
     scan_csv(path)
     dialect = sniff_csv(path)
     opts = {"sep": dialect.sep, "decimal": dialect.decimal, "encoding": dialect.encoding}
+    refuse_duplicates(csv_header(path, dialect.sep, dialect.encoding), str(path))
     try:
         header = pd.read_csv(path, nrows=0, **opts).columns
         use = [c for c in header if c in columns]
@@ -163,6 +168,9 @@ def _score_rows(
     params: dict[str, Any] | None,
     progress: Any,
 ) -> None:
+    from salesml.tracking.serving import conformed_predict
+
+    predict = conformed_predict(model)
     texts = [c for c, kind in facts.inputs if kind == "string"]
     offset = 0
     for chunk, fraction in read_chunks(
@@ -171,7 +179,7 @@ def _score_rows(
         if chunk.empty:  # a Parquet file without rows still has a batch
             continue
         X = conform(chunk, facts, str(input_path), offset)
-        scores = pd.DataFrame(model.predict(X, params=params)).reset_index(drop=True)
+        scores = pd.DataFrame(predict(X, params=params)).reset_index(drop=True)
         ids = chunk[[c for c in id_columns if c in chunk.columns]].reset_index(drop=True)
         writer.write(pd.concat([ids, scores], axis=1))
         offset += len(chunk)
@@ -201,6 +209,30 @@ def _whole(
     except ValueError as exc:  # the pyfunc names unknown series and bad horizons
         raise DataError(f"{where}: model {facts.uri} cannot score these rows: {exc}") from exc
     writer.write(pd.DataFrame(out))
+
+
+def _require_ids(path: Path, ids: list[str]) -> None:
+    """``--id`` names columns of the input: a missing one is refused, not skipped."""
+    if path.suffix.lower() == ".csv":
+        from salesml.io.columns import csv_header
+        from salesml.io.dialect import sniff_csv
+
+        dialect = sniff_csv(path)
+        header = csv_header(path, dialect.sep, dialect.encoding)
+    else:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        try:
+            header = pq.ParquetFile(path).schema_arrow.names
+        except (pa.ArrowException, OSError):
+            return  # read_chunks refuses the file with what pyarrow says
+    missing = [c for c in ids if c not in header]
+    if missing:
+        raise DataError(
+            f"{path}: --id {', '.join(map(repr, missing))}: no such column; the file has "
+            f"{', '.join(map(str, header[:20]))}{' ...' if len(header) > 20 else ''}"
+        )
 
 
 def score_file(
@@ -243,6 +275,8 @@ def score_file(
 
     input_path, output_path = Path(input_path), Path(output_path)
     _check_paths(input_path, output_path)
+    if id_columns:
+        _require_ids(input_path, list(id_columns))
     if chunk_size < 1:
         raise DataError(f"--chunk-size must be at least 1, got {chunk_size}")
     started = time.perf_counter()

@@ -19,7 +19,7 @@ from typing import Any
 
 from salesml.errors import DataError
 from salesml.experiment.card import ModelCard
-from salesml.experiment.results import Summary, ci_label, ci_text
+from salesml.experiment.results import Summary, champion_verdict, ci_label, ci_text
 
 
 def _comparison(card: ModelCard, summary: Summary | None) -> list[str]:
@@ -32,13 +32,9 @@ def _comparison(card: ModelCard, summary: Summary | None) -> list[str]:
         if c.status == "ok":
             rows.append(f"| {c.name} | {c.role} | {ci_text(c.metrics, metric)} |")
     lines = [f"Test {metric} of every candidate of experiment `{exp.name}`:", "", *rows, ""]
-    if champ is not None and champ.baseline and champ.delta_ci is not None:
-        lo, hi = champ.delta_ci
-        verdict = "beats" if champ.beats_baseline else "does not significantly beat"
-        lines.append(
-            f"The champion `{champ.name}` {verdict} the best baseline `{champ.baseline}`: "
-            f"{metric} {champ.delta:+.4f} ({label} {lo:+.4f} to {hi:+.4f})."
-        )
+    verdict = champion_verdict(summary)  # the very sentence of the screen and the report
+    if verdict:
+        lines.append(f"Verdict against the best rule: {verdict}.")
     if card.candidate != (champ.name if champ else None):
         lines.append(f"This model is `{card.candidate}`, not the champion.")
     return lines
@@ -92,6 +88,14 @@ def render_card(card: ModelCard, summary: Summary | None, model_uri: str) -> str
             else ""
         ),
     ]
+    if data.get("open_rows"):
+        shown = ", ".join(f"{k} ({v:,})" for k, v in list(data.get("open_values", {}).items())[:5])
+        lines.append(
+            f"- left out: {data['open_rows']:,} rows whose outcome is still open "
+            f"(neither positive nor negative: {shown})"
+        )
+    for warning in data.get("warnings") or []:
+        lines.append(f"- small data: {warning}")
     if card.facts.get("train_window"):
         lo, hi = card.facts["train_window"]
         lines.append(f"- training window: {lo} to {hi}")

@@ -1,12 +1,16 @@
-"""A model's input schema, enforced on the rows to score, with errors a user can act on.
+"""A model's input columns, enforced on the rows to score, with errors a user can act on.
 
-- a required column that is missing is an error naming it and the model;
-- extra columns are ignored (an id column is carried through separately);
-- values are coerced to the trained type (numbers written as text, ``yes``/``no``
-  booleans, dates as text); a value that cannot be coerced is an error naming
-  the column, the row and the value;
-- missing values pass through: the model handles them as it did in training;
-- categories never seen in training score (the model pools them).
+:func:`conform` applies :func:`salesml.io.coerce.conform_columns` (the
+coercion the exported models' own ``predict`` uses too) with the model's input
+columns and their trained types; :func:`model_facts` reads those from a loaded
+model. Beyond the coercion's rules: extra columns are ignored (an id column is
+carried through separately), and categories never seen in training score (the
+model pools them).
+
+The trained types are the model card's ``input_types`` fact (salesml models
+declare their inputs as MLflow ``any`` columns, see
+:func:`salesml.tracking.serving.input_schema`); for other models, the types of
+their signature.
 """
 
 from __future__ import annotations
@@ -18,18 +22,18 @@ import pandas as pd
 
 from salesml.errors import DataError
 from salesml.experiment.card import ModelCard
+from salesml.io.coerce import INPUT_TYPES, NUMERIC, conform_columns
 
-NUMERIC = ("double", "float", "long", "integer")
-_TRUE = {"true", "t", "yes", "y", "1", "1.0"}
-_FALSE = {"false", "f", "no", "n", "0", "0.0"}
+__all__ = ["INPUT_TYPES", "NUMERIC", "ModelFacts", "conform", "conform_columns", "model_facts"]
 
 
 @dataclass
 class ModelFacts:
     """What scoring needs to know about a loaded model.
 
-    ``inputs`` are ``(column, type)`` pairs of its signature; ``card`` is the
-    ``salesml`` metadata written at training time (empty for foreign models).
+    ``inputs`` are ``(column, type)`` pairs (the trained types, see the module
+    docstring); ``card`` is the ``salesml`` metadata written at training time
+    (empty for foreign models).
     """
 
     uri: str
@@ -37,6 +41,7 @@ class ModelFacts:
     outputs: list[str]
     card: ModelCard = field(default_factory=ModelCard)
     output_types: dict[str, str] = field(default_factory=dict)
+    optional: list[str] = field(default_factory=list)
 
     @property
     def kind(self) -> str | None:
@@ -48,8 +53,21 @@ class ModelFacts:
         return [name for name, _ in self.inputs]
 
     @property
+    def required(self) -> list[str]:
+        """The input columns a frame must have (the signature's required ones)."""
+        return [name for name, _ in self.inputs if name not in self.optional]
+
+    @property
     def id_columns(self) -> list[str]:
         return [str(c) for c in self.card.id_columns]
+
+
+def _type_name(kind: Any) -> str:
+    """An MLflow column type as text: ``double``, ``string``, ... (``any`` for AnyType)."""
+    name = getattr(kind, "name", None)
+    if isinstance(name, str):
+        return name
+    return str(kind).lower()
 
 
 def model_facts(model: Any, uri: str) -> ModelFacts:
@@ -60,24 +78,22 @@ def model_facts(model: Any, uri: str) -> ModelFacts:
         raise DataError(
             f"model {uri}: it has no named input schema, so salesml cannot score files with it"
         )
-    inputs = [
-        (c.name, str(c.type.name if hasattr(c.type, "name") else c.type)) for c in schema.inputs
-    ]
+    card = ModelCard.from_metadata(meta.metadata)
+    trained = card.facts.get(INPUT_TYPES) or {}
+    inputs = [(c.name, str(trained.get(c.name) or _type_name(c.type))) for c in schema.inputs]
+    optional = [c.name for c in schema.inputs if not getattr(c, "required", True)]
     out_schema = meta.get_output_schema()
     named = out_schema is not None and out_schema.has_input_names()
     outputs = out_schema.input_names() if named else []
-    types = (
-        {c.name: str(c.type.name if hasattr(c.type, "name") else c.type) for c in out_schema.inputs}
-        if named
-        else {}
+    types = {c.name: _type_name(c.type) for c in out_schema.inputs} if named else {}
+    return ModelFacts(
+        uri=uri,
+        inputs=inputs,
+        outputs=list(outputs),
+        card=card,
+        output_types=types,
+        optional=optional,
     )
-    card = ModelCard.from_metadata(meta.metadata)
-    return ModelFacts(uri=uri, inputs=inputs, outputs=list(outputs), card=card, output_types=types)
-
-
-def _first_bad(values: pd.Series, bad: pd.Series, offset: int) -> str:
-    pos = int(bad.to_numpy().nonzero()[0][0])
-    return f"{values.iloc[pos]!r} in data row {offset + pos + 1}"
 
 
 def conform(frame: pd.DataFrame, facts: ModelFacts, where: str, offset: int = 0) -> pd.DataFrame:
@@ -97,58 +113,4 @@ def conform(frame: pd.DataFrame, facts: ModelFacts, where: str, offset: int = 0)
     DataError
         Naming the file, the model and the column (and the value, for a bad one).
     """
-    missing = [c for c in facts.columns if c not in frame.columns]
-    if missing:
-        raise DataError(
-            f"{where}: column(s) {', '.join(map(repr, missing))} required by model {facts.uri} "
-            f"are missing; it needs {', '.join(facts.columns)}"
-        )
-    out: dict[str, pd.Series] = {}
-    for name, kind in facts.inputs:
-        values = frame[name]
-        blank = values.isna() | values.astype(str).str.strip().eq("")
-        if kind in NUMERIC:
-            num = pd.to_numeric(values, errors="coerce")
-            bad = num.isna() & ~blank
-            if bad.any():
-                raise DataError(
-                    f"{where}: column {name!r} must be numeric for model {facts.uri} "
-                    f"(got {_first_bad(values, bad, offset)})"
-                )
-            if kind in ("long", "integer"):
-                fraction = num.notna() & (num % 1 != 0)
-                if blank.any() or fraction.any():
-                    bad = blank | fraction
-                    raise DataError(
-                        f"{where}: column {name!r} must hold whole numbers for model {facts.uri} "
-                        f"(got {_first_bad(values, bad, offset)})"
-                    )
-                out[name] = num.astype("int64")
-            else:
-                out[name] = num.astype(float)
-        elif kind == "boolean":
-            if pd.api.types.is_bool_dtype(values):
-                out[name] = values
-                continue
-            text = values.astype(str).str.strip().str.lower()
-            bad = ~(text.isin(_TRUE) | text.isin(_FALSE)) & ~blank
-            if bad.any():
-                raise DataError(
-                    f"{where}: column {name!r} must be true/false for model {facts.uri} "
-                    f"(got {_first_bad(values, bad, offset)})"
-                )
-            flags = text.isin(_TRUE)
-            out[name] = flags if not blank.any() else flags.astype(object).where(~blank, None)
-        elif kind == "datetime":
-            dates = pd.to_datetime(values.where(~blank), errors="coerce", format="ISO8601")
-            bad = dates.isna() & ~blank
-            if bad.any():
-                raise DataError(
-                    f"{where}: column {name!r} must hold dates for model {facts.uri} "
-                    f"(got {_first_bad(values, bad, offset)})"
-                )
-            out[name] = dates
-        else:
-            text = values if pd.api.types.is_object_dtype(values) else values.astype(str)
-            out[name] = text.astype(object).where(values.notna(), None)
-    return pd.DataFrame(out, index=frame.index)
+    return conform_columns(frame, facts.inputs, where, facts.uri, offset, facts.optional)

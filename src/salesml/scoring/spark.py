@@ -73,7 +73,55 @@ def _cast(df: Any, name: str, kind: str) -> Any:
         if dict(df.dtypes)[name] == "bigint":  # nanoseconds since the epoch (see spark_session)
             return F.timestamp_micros(F.floor(col / 1000)).alias(name)
         return F.to_timestamp(col).alias(name)
-    return col.cast("string").alias(name)
+    if kind == "string":
+        return col.cast("string").alias(name)
+    return col.alias(name)  # "any": the model coerces it
+
+
+def _refuse_bad_numbers(df: Any, facts: Any, ids: list[str], src: str) -> None:
+    """Refuse text that is not a number, and non-finite numbers, in the numeric columns.
+
+    One pass over the input (a ``limit(1)`` job), so the error names the column,
+    the value and the row's id(s), as the pandas path does, rather than failing
+    inside a Spark worker.
+
+    Raises
+    ------
+    DataError
+    """
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    numeric = [n for n, k in facts.inputs if k in NUMERIC]
+    if not numeric:
+        return
+    flags = []
+    for name in numeric:
+        raw = F.col(f"`{name}`")
+        num = raw.cast("double")
+        blank = raw.isNull() | (F.trim(raw.cast("string")) == "")
+        infinite = num.isin(float("inf"), float("-inf"))
+        flags.append(
+            F.when(~blank & num.isNull(), "be numeric").when(infinite, "hold finite numbers")
+        )
+    marked = df.select(
+        *[F.col(f"`{c}`") for c in dict.fromkeys([*ids, *numeric])],
+        *[flag.alias(f"_salesml_bad_{i}") for i, flag in enumerate(flags)],
+    )
+    bad = reduce(
+        lambda a, b: a | b, [F.col(f"_salesml_bad_{i}").isNotNull() for i in range(len(flags))]
+    )
+    row = marked.filter(bad).limit(1).collect()
+    if not row:
+        return
+    found = row[0].asDict()
+    i = next(i for i in range(len(numeric)) if found[f"_salesml_bad_{i}"] is not None)
+    key = ", ".join(f"{c}={found[c]!r}" for c in ids) or "no id column"
+    raise DataError(
+        f"{src}: column {numeric[i]!r} must {found[f'_salesml_bad_{i}']} for model {facts.uri} "
+        f"(got {found[numeric[i]]!r} in the row with {key})"
+    )
 
 
 def score_file_spark(
@@ -111,6 +159,7 @@ def score_file_spark(
             f"are missing; it needs {', '.join(facts.columns)}"
         )
     ids = [c for c in (id_columns or facts.id_columns) if c in df.columns]
+    _refuse_bad_numbers(df, facts, ids, src)
     typed = df.select(*[F.col(f"`{c}`") for c in ids], *[_cast(df, n, k) for n, k in facts.inputs])
     result = ", ".join(
         f"{c} {_SQL.get(facts.output_types.get(c, ''), 'string')}" for c in facts.outputs

@@ -17,6 +17,7 @@ training starts. No message shows the password of the URI (see :func:`redact_uri
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -100,8 +101,36 @@ def open_store(uri: str) -> None:
     else:
         lock = _no_lock(uri)
     with lock:
+        if dialect == "sqlite":
+            _create_sqlite_whole(uri)
         _create_schema(uri)
     _opened.add(uri)
+
+
+def _create_sqlite_whole(uri: str) -> None:
+    """A new sqlite store is built in a temp file and renamed into place.
+
+    MLflow creates some forty tables one migration at a time; a Ctrl-C in the
+    middle would leave a store that every later run refuses. Built aside, the
+    store is there whole or not at all (the caller holds the file lock).
+    """
+    import tempfile
+
+    from sqlalchemy.engine import make_url
+
+    database = make_url(uri).database
+    if not database or database == ":memory:" or Path(database).exists():
+        return
+    path = Path(database).resolve()
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    Path(tmp).unlink()  # MLflow creates the file itself
+    try:
+        _create_schema(f"sqlite:///{tmp}")
+        os.replace(tmp, path)
+    finally:
+        for leftover in (tmp, f"{tmp}-journal", f"{tmp}-wal", f"{tmp}-shm"):
+            Path(leftover).unlink(missing_ok=True)
 
 
 def _create_schema(uri: str) -> None:

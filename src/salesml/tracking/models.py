@@ -102,13 +102,17 @@ def serve_model(
     ``POST /invocations`` takes ``{"dataframe_records": [...]}`` (or
     ``dataframe_split``, CSV) and returns ``{"predictions": [...]}``: for a
     classifier, probability, score, tier and reasons per row. ``GET /ping`` is
-    the health check.
+    the health check. Rows the model refuses (a missing column, a value that is
+    not a number, ``Infinity``) are answered with HTTP 400 and
+    ``{"error_code": ..., "message": ...}``: one paragraph naming the column,
+    the value and its row, no stack trace (see :func:`salesml.tracking.serving.serving_app`).
     """
     import uvicorn
-    from mlflow.pyfunc import scoring_server
+
+    from salesml.tracking.serving import serving_app
 
     model = load_model(model_uri, tracking_uri)
-    uvicorn.run(scoring_server.init(model), host=host, port=port, log_level="warning")
+    uvicorn.run(serving_app(model, model_uri), host=host, port=port, log_level="warning")
 
 
 def spark_udf(
@@ -146,6 +150,33 @@ def download_model(model_uri: str, folder: Path, tracking_uri: str | None = None
     if not (path / "MLmodel").exists():
         raise DataError(f"model {model_uri}: no MLmodel file there; is it an MLflow model?")
     return path
+
+
+def _run_of(client: Any, experiment: str, experiment_id: str, run_id: str, shown: str) -> Any:
+    """Run ``run_id``, refused unless it is a salesml experiment run of ``experiment``."""
+    from mlflow.exceptions import MlflowException
+
+    from salesml.errors import DataError
+
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        raise DataError(f"{shown}: --run {run_id}: no such run (not found)") from None
+    if run.info.experiment_id != experiment_id:
+        other = client.get_experiment(run.info.experiment_id).name
+        raise DataError(
+            f"{shown}: --run {run_id} is a run of experiment {other!r}, not of {experiment!r}; "
+            f"use --experiment {other!r} or a run id of {experiment!r}"
+        )
+    if run.data.tags.get(ROLE_TAG) != "experiment":
+        parent = run.data.tags.get("mlflow.parentRunId")
+        hint = f"; its experiment run is {parent}" if parent else ""
+        raise DataError(f"{shown}: --run {run_id} is a candidate's run, not a salesml run{hint}")
+    if run.info.status != "FINISHED":
+        raise DataError(
+            f"{shown}: --run {run_id} ended {run.info.status}, without a summary to report"
+        )
+    return run
 
 
 def fetch_run(
@@ -186,7 +217,7 @@ def fetch_run(
         if not runs:
             raise DataError(f"{shown}: experiment {experiment!r} has no finished salesml run")
         run_id = runs[0].info.run_id
-    run = client.get_run(run_id)
+    run = _run_of(client, experiment, exp.experiment_id, run_id, shown)
     summary = parse_summary(
         mlflow.artifacts.load_text(f"runs:/{run_id}/summary.json"), f"run {run_id}: summary.json"
     )

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from salesml.errors import DataError, TrackingError
+from salesml.tracking.sync_checks import OFFLINE, artifacts_of, check_offline
 
-OFFLINE = "offline"
 ORIGIN_TAG = "salesml.offline_id"
 _DONE_TAG = "salesml.offline_copied"
 _PARENT = "mlflow.parentRunId"
@@ -86,13 +86,13 @@ def sync_offline(output_dir: Path, tracking_uri: str | None = None) -> SyncResul
     marker = folder / OFFLINE / "synced.json"
     target = tracking_uri or resolve_tracking_uri()
     if marker.is_file():
-        done = json.loads(marker.read_text(encoding="utf-8"))
-        return SyncResult(tracking_uri=done["tracking_uri"], already=True)
+        return SyncResult(tracking_uri=_synced_before(marker), already=True)
     source_uri = f"sqlite:///{db.resolve()}"
     if target == source_uri:
         raise DataError(f"{folder}: the target tracking store is the offline store itself")
     from mlflow.exceptions import MlflowException
 
+    check_offline(folder, db, source_uri)  # everything to copy is read first: nothing half-synced
     result = SyncResult(tracking_uri=redact_uri(target))
     open_store(target)  # unreachable or misconfigured: one clear error, nothing copied
     try:
@@ -111,6 +111,18 @@ def sync_offline(output_dir: Path, tracking_uri: str | None = None) -> SyncResul
     return result
 
 
+def _synced_before(marker: Path) -> str:
+    """The store a finished sync went to, from its ``synced.json``."""
+    try:
+        done = json.loads(marker.read_text(encoding="utf-8"))
+        return str(done["tracking_uri"])
+    except (ValueError, KeyError, TypeError) as exc:
+        raise DataError(
+            f"{marker}: not a record of a finished sync ({type(exc).__name__}); delete it to "
+            "sync again (runs and models already copied are reused, not duplicated)"
+        ) from None
+
+
 def _copy_all(src: Any, dst: Any, folder: Path, target: str, result: SyncResult) -> None:
     from salesml.tracking.store import Tracker
 
@@ -126,8 +138,8 @@ def _copy_all(src: Any, dst: Any, folder: Path, target: str, result: SyncResult)
             r.data.tags[ORIGIN_TAG]: r for r in _all_runs(dst, new_exp) if ORIGIN_TAG in r.data.tags
         }
         for run in sorted(runs, key=lambda r: (_PARENT in r.data.tags, r.info.start_time)):
-            _copy_run(src, dst, run, new_exp, done, result)
-        _copy_models(src, dst, exp.experiment_id, new_exp, result)
+            _copy_run(src, dst, run, new_exp, done, result, folder)
+        _copy_models(src, dst, exp.experiment_id, new_exp, result, folder)
     _copy_registry(src, dst, result)
     _rewrite_summary(folder, result, experiment_ids)
 
@@ -147,7 +159,13 @@ def _all_runs(client: Any, experiment_id: str) -> list[Any]:
 
 
 def _copy_run(
-    src: Any, dst: Any, run: Any, experiment_id: str, done: dict[str, Any], result: SyncResult
+    src: Any,
+    dst: Any,
+    run: Any,
+    experiment_id: str,
+    done: dict[str, Any],
+    result: SyncResult,
+    folder: Path,
 ) -> None:
     old = run.info.run_id
     previous = done.get(old)
@@ -172,16 +190,17 @@ def _copy_run(
         dst.log_batch(new, metrics=metrics[i : i + 100], params=params[i : i + 100])
     if run.inputs and run.inputs.dataset_inputs:
         dst.log_inputs(new, datasets=run.inputs.dataset_inputs)
-    with tempfile.TemporaryDirectory(prefix="salesml-sync-") as tmp:
-        if src.list_artifacts(old):
-            src.download_artifacts(old, "", tmp)
-            dst.log_artifacts(new, tmp)
+    files = artifacts_of(folder, run.info.artifact_uri)
+    if files is not None and files.is_dir() and any(files.iterdir()):
+        dst.log_artifacts(new, str(files))  # read where the offline folder is now
     dst.set_tag(new, _DONE_TAG, "true")
     dst.set_terminated(new, status=run.info.status, end_time=run.info.end_time)
     result.runs[old] = new
 
 
-def _copy_models(src: Any, dst: Any, old_exp: str, new_exp: str, result: SyncResult) -> None:
+def _copy_models(
+    src: Any, dst: Any, old_exp: str, new_exp: str, result: SyncResult, folder: Path
+) -> None:
     import mlflow
     from mlflow.entities import LoggedModelOutput
 
@@ -203,9 +222,14 @@ def _copy_models(src: Any, dst: Any, old_exp: str, new_exp: str, result: SyncRes
             params=model.params,
             model_type=model.model_type,
         )
+        files = artifacts_of(folder, model.artifact_location)
         with tempfile.TemporaryDirectory(prefix="salesml-sync-") as tmp:
-            local = mlflow.artifacts.download_artifacts(
-                artifact_uri=model.artifact_location, dst_path=tmp
+            local = (
+                str(files)
+                if files is not None
+                else mlflow.artifacts.download_artifacts(
+                    artifact_uri=model.artifact_location, dst_path=tmp
+                )
             )
             dst.log_model_artifacts(new.model_id, local)
         dst.finalize_logged_model(new.model_id, "READY")

@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from salesml import __version__
+from salesml.cli.data import data_app
+from salesml.cli.guard import (
+    SEED_MAX,
+    fail,
+    free_port,
+    in_range,
+    input_path,
+    main_guarded,
+    output_file,
+    output_folder,
+    user_errors,
+)
 
 app = typer.Typer(
     name="salesml",
@@ -20,43 +30,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-data_app = typer.Typer(help="Generate and inspect data.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
-
-
-def _fail(message: str, code: int = 2) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-
-    # Escaped: messages quote column names and values, which may contain [brackets].
-    # One paragraph: a library's multi-line text inside a message is joined.
-    Console(stderr=True).print(
-        f"[bold red]error:[/] {escape(' '.join(message.split()))}", highlight=False, soft_wrap=True
-    )
-    raise typer.Exit(code)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    """Bad input (a SalesmlError) becomes one paragraph on stderr and exit code 2.
-
-    An interruption (Ctrl-C, SIGTERM) becomes one line and exit code 130 or 143.
-    """
-    from salesml.errors import SalesmlError
-
-    try:
-        yield
-    except SalesmlError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt as exc:
-        from salesml.runtime.interrupt import exit_code
-
-        what = "terminated (SIGTERM)" if exit_code(exc) == 143 else "interrupted (Ctrl-C)"
-        _fail(
-            f"{what}: the open MLflow runs are marked KILLED; no summary.json or report "
-            "was written for this run",
-            code=exit_code(exc),
-        )
 
 
 def _version(value: bool) -> None:
@@ -110,7 +84,9 @@ def run(
 ) -> None:
     """Run one experiment: data, split, baselines and models, evaluation, MLflow, summary."""
 
-    with _user_errors():
+    if output_dir is not None:
+        output_folder(output_dir, "--output-dir")
+    with user_errors():
         from salesml.experiment.config import load_experiment
         from salesml.runner import dry_run as plan
         from salesml.runner import run_experiment
@@ -123,7 +99,7 @@ def run(
             return
         summary = run_experiment(cfg, output_dir=output_dir, offline=offline)
     if summary.failed:
-        _fail(f"candidate(s) failed: {', '.join(summary.failed)}; see summary.json", code=1)
+        fail(f"candidate(s) failed: {', '.join(summary.failed)}; see summary.json", code=1)
 
 
 def _engine_overrides(
@@ -159,12 +135,13 @@ def sync(
     from rich.console import Console
     from rich.markup import escape
 
-    with _user_errors():
+    input_path(output_dir, "OUTPUT_DIR", folder=True)  # never created here
+    with user_errors():
         from salesml.runtime.logfile import library_log
         from salesml.tracking import load_mlflow, sync_offline
 
         load_mlflow()
-        with library_log(output_dir / "salesml.log"):
+        with library_log(output_dir / "salesml.log", lazy=True):
             result = sync_offline(output_dir)
     console = Console()
     if result.already:
@@ -200,7 +177,7 @@ def candidates(
     from salesml.experiment.tasks import task_names
 
     if task is not None and task not in task_names():
-        _fail(f"--task {task!r}: choose from {', '.join(task_names())}")
+        fail(f"--task {task!r}: choose from {', '.join(task_names())}")
     table = Table(title=f"salesml candidates{f' for {task}' if task else ''}")
     for col in (rows := candidate_table(task))[0]:  # family, role, type, ..., tags, options
         table.add_column(col.replace("options", "options (params: and keys)"), overflow="fold")
@@ -225,10 +202,13 @@ def demo(
     """The whole story: data, every experiment and its HTML report, funnels, where to look."""
     from salesml.demo import DEMO_SIZES, run_demo
 
-    with _user_errors():
+    in_range(seed, "--seed", 0, SEED_MAX)
+    output_folder(out, "--out")
+    input_path(experiments, "--experiments", folder=True)
+    with user_errors():
         failed = run_demo(out=out, seed=seed, sizes=DEMO_SIZES, experiments=experiments, real=real)
     if failed:
-        _fail(f"demo experiment(s) with failures: {', '.join(failed)}", code=1)
+        fail(f"demo experiment(s) with failures: {', '.join(failed)}", code=1)
 
 
 @app.command()
@@ -256,9 +236,16 @@ def score(
     from salesml.tracking import load_mlflow
 
     if engine not in ("pandas", "spark"):
-        _fail(f"--engine {engine!r}: choose pandas or spark")
+        fail(f"--engine {engine!r}: choose pandas or spark")
+    in_range(chunk_size, "--chunk-size", 1)
+    in_range(h, "--h", 1)
+    for column in id_ or []:
+        if not column.strip():
+            fail(f"--id {column!r}: name a column of {input}")
+    input_path(input, "--input")
+    output_file(output, "--output")
     load_mlflow()
-    with _user_errors(), library_log(output.parent / f".{output.name}.salesml.log"):
+    with user_errors(), library_log(output.parent / f".{output.name}.salesml.log", lazy=True):
         report = _score(model, input, output, chunk_size, engine, spark_master, id_, h, reasons)
     typer.echo(
         f"scored {report.rows:,} rows ({report.kind}) in {report.seconds:.1f} s -> {report.output}"
@@ -295,8 +282,10 @@ def serve(
     from salesml.runtime.logfile import own_warnings_on_screen
     from salesml.tracking import serve_model
 
+    in_range(port, "--port", 1, 65535)
+    free_port(host, port)
     typer.echo(f"serving {model} on http://{host}:{port}/invocations (Ctrl-C stops)")
-    with _user_errors(), own_warnings_on_screen():
+    with user_errors(), own_warnings_on_screen():
         serve_model(model, host, port)
 
 
@@ -308,7 +297,8 @@ def export(
     """Export a model as a self-contained folder with pinned requirements and MODEL_CARD.md."""
     from salesml.scoring.card import export_model
 
-    with _user_errors():
+    output_folder(to, "--to", empty=True)
+    with user_errors():
         folder = export_model(model, to)
     typer.echo(f"exported {model} to {folder} (model/, requirements.txt, MODEL_CARD.md)")
 
@@ -325,7 +315,10 @@ def funnel(
     """Sales-funnel analytics: stage conversion, cycle length, win rate, speed to lead, velocity."""
     from salesml.funnel.run import run_funnel
 
-    with _user_errors():
+    input_path(source, "SOURCE")
+    if out is not None:
+        output_folder(out, "--out")
+    with user_errors():
         result = run_funnel(source, out)
     typer.echo(f"tables and figure: {result.folder} ({result.figure.name})")
 
@@ -348,51 +341,15 @@ def report(
 
     load_mlflow()
     target = out or Path("reports") / f"{safe_name(experiment)}.html"
-    with _user_errors(), library_log(target.parent / f".{target.name}.salesml.log"):
+    output_file(target, "--out")
+    with user_errors(), library_log(target.parent / f".{target.name}.salesml.log", lazy=True):
         path = write_report(experiment, run, target)
     typer.echo(f"report: {path}")
 
 
-@data_app.command("generate")
-def data_generate(
-    kind: Annotated[str, typer.Argument(help="leads, customers, sales or opportunities.")],
-    rows: Annotated[int, typer.Option(help="Rows (for sales: number of series).")] = 10_000,
-    seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
-    out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")] = Path(
-        "data/synthetic/out.csv"
-    ),
-) -> None:
-    """Generate a deterministic synthetic CRM dataset."""
-    from salesml.io.data import write_frame
-    from salesml.synthetic import generate
-
-    try:
-        frame = generate(kind, rows, seed)
-        write_frame(frame, out)
-    except ValueError as exc:  # SalesmlError is one; generate() names the valid kinds
-        _fail(str(exc))
-    typer.echo(f"wrote {len(frame):,} rows x {frame.shape[1]} columns of {kind} to {out}")
-
-
-@data_app.command("inspect")
-def data_inspect(
-    path: Annotated[Path, typer.Argument(help="A .csv or .parquet file.")],
-    date_format: Annotated[str | None, typer.Option(help="strftime format of dates.")] = None,
-) -> None:
-    """Print a file's inferred schema (column kinds, missing share, distinct values)."""
-    from salesml.io.data import load_table
-
-    with _user_errors():
-        table = load_table(path, date_format=date_format)
-    typer.echo(f"{path}: {table.rows:,} rows, sha256 {table.sha256[:12]}")
-    if table.dialect is not None:
-        typer.echo(f"read with {table.dialect.describe()}")
-    typer.echo(str(table.schema))
-
-
 def main() -> None:
     """Entry point of the ``salesml`` script."""
-    app(prog_name="salesml")
+    main_guarded(lambda: app(prog_name="salesml"))
 
 
 if __name__ == "__main__":  # pragma: no cover
