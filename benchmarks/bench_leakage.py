@@ -30,7 +30,7 @@ import pandas as pd
 
 from salesml.classify.leakage import find_leaks
 from salesml.classify.leakage_scan import scan_leaks
-from salesml.io.data import binary_target, load_table
+from salesml.io.data import load_table
 from salesml.io.schema import infer_schema
 from salesml.synthetic import generate_leads
 
@@ -46,7 +46,7 @@ def tables() -> dict[str, tuple[pd.DataFrame, str, str | None, dict[str, str]]]:
     out = {}
     telco = load_table(ROOT / "data/external/telco_churn/WA_Fn-UseC_-Telco-Customer-Churn.csv")
     frame = telco.frame.drop(columns=["customerID"])
-    frame["Churn"] = binary_target(frame["Churn"], "Yes", "telco")
+    frame["Churn"] = frame["Churn"].eq("Yes").astype(int)
     out["telco"] = (frame, "Churn", None, telco.schema.to_dict())
     folder = ROOT / "data/external/olist_funnel"
     mqls = pd.read_csv(folder / "olist_marketing_qualified_leads_dataset.csv")

@@ -209,3 +209,19 @@ def test_classification_verdict_names_pycarets_slowest_model() -> None:
     row["pycaret"].update(models=15, slowest={"LightGBM": 28.2, "Logistic Regression": 0.4})
     line = results_md._classification([row])[-2]
     assert line.endswith("PyCaret compared 15 models; the slowest, LightGBM, took 28.2 s per fold.")
+
+
+@pytest.mark.parametrize(
+    "script", sorted(p.name for p in (ROOT / "benchmarks").glob("bench_*.py")), ids=str
+)
+def test_every_benchmark_script_imports(script: str) -> None:
+    """A script that no longer imports (a helper it used was renamed) fails here, not on the
+    day someone runs the benchmarks."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        f"_bench_{script[:-3]}", ROOT / "benchmarks" / script
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)  # module level only: main() runs under __main__
+    assert callable(getattr(module, "main", None)), f"{script} has no main()"
