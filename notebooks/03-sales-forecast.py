@@ -59,10 +59,10 @@ table[[c for c in columns if c in table]].round(3)
 
 # %%
 print(salesml.champion_verdict(run.summary))
-seasonal = table.loc["seasonal_naive", "mase"] if "seasonal_naive" in table.index else None
-if seasonal:
-    best = table.loc[champion.name, "mase"]
-    print(f"Champion MASE is {best / seasonal:.2f} x seasonal naive's.")
+rule = run.summary.champion.baseline  # the best rule: the one the verdict uses
+if rule:
+    ratio = table.loc[champion.name, "mase"] / table.loc[rule, "mase"]
+    print(f"Champion MASE is {ratio:.2f} x the best rule's ({rule}).")
 
 # %% [markdown]
 # ## The champion against the best rule, series by series
@@ -98,18 +98,27 @@ display(Image(filename=str(run.figure("fan_chart"))))
 # %% [markdown]
 # ## Forecast the next horizon with the exported champion
 #
-# The champion is an MLflow pyfunc model. Models that use exogenous columns need their
-# future values; `future_frame` builds a naive scenario (recent values carried forward)
-# to replace with planned prices and promotions.
+# The champion is an MLflow pyfunc model. Models that use exogenous columns need the
+# future values of those known in advance (`data.exog.future`: calendars, planned prices
+# and promotions); `future_frame` builds a naive scenario (recent values carried forward)
+# to replace with the plan. Observed-only columns (`data.exog.past`) come from the
+# history the model keeps.
 
 # %%
 model = salesml.load_model(champion.model_uri, TRACKING_URI)
 dc = config.data
 history = salesml.to_long(
-    salesml.read_frame(dc.path), dc.id, dc.time, dc.target, dc.exog, dc.date_format, str(dc.path)
+    salesml.read_frame(dc.path),
+    dc.id,
+    dc.time,
+    dc.target,
+    dc.exog.future,
+    dc.date_format,
+    str(dc.path),
 )
 ids = sorted(history["unique_id"].unique())[:3]
 uses_exog = "ds" in model.metadata.get_input_schema().input_names()
-future = salesml.future_frame(history, ids, config.horizon, dc.freq, dc.exog if uses_exog else [])
+known = dc.exog.future if uses_exog else []
+future = salesml.future_frame(history, ids, config.horizon, dc.freq, known)
 forecast = model.predict(future)
 forecast.head(10)

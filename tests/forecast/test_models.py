@@ -197,3 +197,13 @@ def test_holiday_feature_counts_holidays_in_each_period() -> None:
     assert HolidayFeature("MS")(pd.DatetimeIndex(["2010-11-01"])).tolist() == [2.0]
     days = pd.DatetimeIndex(["2023-07-03", "2023-07-04"])
     assert HolidayFeature("D")(days).tolist() == [0.0, 1.0]
+
+
+def test_theta_on_a_long_season_fits_the_last_ten_seasons() -> None:
+    from salesml.forecast.models import THETA_SEASONS, ForecastContext, statistical
+
+    weekly = ForecastContext("W", 52)
+    assert statistical(weekly, sf_model="AutoTheta").max_history == THETA_SEASONS * 52
+    assert statistical(weekly, sf_model="AutoTheta", max_history=100).max_history == 100
+    assert statistical(ForecastContext("MS", 12), sf_model="AutoTheta").max_history is None
+    assert statistical(weekly, sf_model="AutoETS").max_history is None

@@ -91,9 +91,13 @@ def test_short_series_are_kept_and_ended_series_listed(make_task, daily_frame) -
     short = frame[(frame["series"] == "A") & (frame["date"] >= "2022-04-25")]  # 8 days
     early = frame[(frame["series"] == "B") & (frame["date"] < "2022-03-01")]
     frame = pd.concat([short, early, frame[frame["series"] == "C"]])
-    info = make_task(frame).prepare().info
+    info = make_task(frame, data={"discontinued_after": 28}).prepare().info
     assert set(info.excluded) == {"B"} and "before the last date" in info.excluded["B"]
     assert info.series == 3 and info.series_used == 2 and info.unscored == {}
+    assert (info.fill, info.discontinued_after) == ("zero", 28)
+    # by default daily data waits half a year: B (silent for 62 days) is live, filled with 0
+    info = make_task(frame).prepare().info
+    assert info.excluded == {} and info.series_used == 3
 
 
 def test_a_series_starting_in_the_last_window_is_listed_as_unscored(make_task, daily_frame):

@@ -138,28 +138,36 @@ class ClassificationView:
         raise KeyError(f"no figure {name!r}; choose from {', '.join(self.figures)}")
 
     def headline(self, summary: Any) -> str:
-        """How many positives the champion finds in the top 20 %, against the best rule."""
+        """How many positives the champion finds in the top 20 %, against the best rule.
+
+        The best rule is the one the verdict compares with (``champion.baseline``,
+        best by the primary metric); a summary without one names the rule (not the
+        no-skill floor) that finds the most.
+        """
         champ = summary.champion
         if champ is None:
             return "No model could be fitted; see the failed candidates below."
         best = summary.candidate(champ.name).metrics
         key = "capture_at_20"
-        from salesml.experiment.registry import spec_for
+        if champ.baseline:
+            rule = summary.candidate(champ.baseline)
+        else:
+            from salesml.experiment.registry import spec_for
 
-        rules = [
-            c
-            for c in summary.candidates
-            if c.status == "ok"
-            and c.role == "baseline"
-            and "floor" not in spec_for(self.spec.family, c.type).tags
-        ]
-        rule = max(rules, key=lambda c: c.metrics[key], default=None)
+            rules = [
+                c
+                for c in summary.candidates
+                if c.status == "ok"
+                and c.role == "baseline"
+                and "floor" not in spec_for(self.spec.family, c.type).tags
+            ]
+            rule = max(rules, key=lambda c: c.metrics[key], default=None)
         words = self.spec.words
         text = (
             f"The model ({champ.name}) finds {best[key]:.0%} of {words['positives']} in the "
             f"top 20 % of {words['rows']}"
         )
-        if rule is not None:
+        if rule is not None and rule.metrics.get(key) is not None:
             name = rule.name.replace("_", " ")
             name = name if rule.type == "scorecard" else f"{name} rule"
             text += f"; the {name} finds {rule.metrics[key]:.0%}"

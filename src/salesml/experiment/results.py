@@ -179,6 +179,10 @@ class ForecastData(DataInfo):
     seasonal: dict[str, int] | None = None
     engine: str = "local"
     spark_master: str | None = None
+    # periods without a row: "zero" (no sale) or "missing" (a series ends at its last
+    # row); and the silence at the end after which a series counts as discontinued
+    fill: str | None = None
+    discontinued_after: int | None = None
 
 
 @dataclass

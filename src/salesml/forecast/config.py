@@ -6,6 +6,7 @@ Validated once at the edge by :func:`salesml.experiment.config.load_experiment`.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -14,15 +15,65 @@ from salesml.experiment.candidates import _Strict, candidate_union
 from salesml.experiment.config import DataConfigBase, ExperimentBase
 
 
+class ExogConfig(_Strict):
+    """Exogenous columns: ``future`` (known when forecasting) and ``past`` (observed only).
+
+    ``data.exog: [a, b]`` (a plain list) means ``{future: [a, b]}``. ``lags``: the
+    lags of the past columns, each at least the horizon (default: the horizon); see
+    :mod:`salesml.forecast.covariates`.
+    """
+
+    future: list[str] = Field(default_factory=list)
+    past: list[str] = Field(default_factory=list)
+    lags: list[int] | None = Field(default=None, min_length=1)
+
+    @model_validator(mode="after")
+    def _distinct(self) -> ExogConfig:
+        seen: set[str] = set()
+        for col in [*self.future, *self.past]:
+            if col in seen:
+                role = (
+                    "both future and past" if col in self.future and col in self.past else "twice"
+                )
+                raise ValueError(f"exog column {col!r} is listed {role}; list it once")
+            seen.add(col)
+        return self
+
+    @property
+    def columns(self) -> list[str]:
+        """Every exogenous column, future then past."""
+        return [*self.future, *self.past]
+
+    def __iter__(self) -> Iterator[str]:  # type: ignore[override]
+        """Every column, as iterating the plain list did (``set(data.exog)``)."""
+        return iter(self.columns)
+
+    def __len__(self) -> int:
+        """How many columns (an empty ``data.exog`` is false, as the empty list was)."""
+        return len(self.columns)
+
+
 class ForecastDataConfig(DataConfigBase):
     """Where the series are: key column(s), date column, target and exogenous columns."""
 
     id: str | list[str]
     time: str
     freq: str | None = None
-    exog: list[str] = Field(default_factory=list)
+    exog: ExogConfig = Field(default_factory=ExogConfig)
     # Returns: keep negative values (default), clip them to 0, or refuse the file.
     negative: Literal["keep", "clip", "error"] = "keep"
+
+    @field_validator("exog", mode="before")
+    @classmethod
+    def _exog_list(cls, value: Any) -> Any:
+        # a plain list: every column known in advance (the shape before future/past)
+        return {"future": value} if isinstance(value, list) else value
+
+    # Periods without a row: no sale (zero, default) or missing (a series ends at its last row);
+    # a series silent for discontinued_after periods at the end (default half a year: 26 weeks,
+    # 6 months, 181 days; at least half a season) is left out as discontinued.
+    fill: Literal["zero", "missing"] = "zero"
+    discontinued_after: int | None = Field(default=None, ge=1)
 
 
 class BacktestConfig(_Strict):
@@ -71,6 +122,18 @@ class ForecastExperiment(ExperimentBase):
             bad = ", ".join(str(lv) for lv in value if not 0 < lv < 100)
             raise ValueError(f"levels are percentages strictly between 0 and 100, got {bad}")
         return sorted(set(value))
+
+    @model_validator(mode="after")
+    def _past_lags(self) -> ForecastExperiment:
+        """A past covariate lagged by less than the horizon would be unknown when forecasting."""
+        short = [lag for lag in self.data.exog.lags or [] if lag < self.horizon]
+        if short:
+            raise ValueError(
+                f"data.exog.lags {', '.join(map(str, short))}: a past covariate must be lagged by at "
+                f"least the horizon ({self.horizon}), since its later values are not known when "
+                "the forecast is made"
+            )
+        return self
 
     @model_validator(mode="after")
     def _combined_after_members(self) -> ForecastExperiment:

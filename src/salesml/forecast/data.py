@@ -6,12 +6,13 @@ The handling of awkward input is documented in :mod:`salesml.forecast.task`.
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.forecast.covariates import MAX_NUMBERS_IN_CATEGORY, categorical
 from salesml.io.data import require_columns
 from salesml.io.timestamps import naive, parse_dates
 
@@ -52,8 +53,12 @@ def to_long(
     Raises
     ------
     DataError
-        For a missing column, id or date, a date mixing offsets and none, or a
-        target or exog value that is not a number.
+        For a missing column, id or date, a date mixing offsets and none, a
+        target value that is not a number or an entirely missing exog column.
+        An exog column with values that are not numbers is categorical
+        (:func:`~salesml.forecast.covariates.categorical`) unless it also holds more than
+        ``MAX_NUMBERS_IN_CATEGORY`` distinct numbers (then it is a number column
+        with a typo, refused).
     """
     ids = [ids] if isinstance(ids, str) else list(ids)
     for cols, role in ((ids, "id"), ([time], "time"), ([target], "target"), (list(exog), "exog")):
@@ -84,13 +89,25 @@ def to_long(
     for col, role in ((target, "target"), *((c, "exog") for c in exog)):
         values = frame[col].astype(float) if pd.api.types.is_bool_dtype(frame[col]) else frame[col]
         num = pd.to_numeric(values, errors="coerce")
-        if (num.isna() & values.notna()).any():
-            value, row = _example(values, num.isna() & values.notna())
-            raise DataError(
-                f"{where}: {role} column {col!r} must be numeric (e.g. {value!r} in data row {row + 1})"
-            )
-        if role == "exog" and num.isna().all():
+        if role == "exog" and values.isna().all():
             raise DataError(f"{where}: exog column {col!r} is entirely missing")
+        text = num.isna() & values.notna()
+        # text among a few numbers is a category (a state holiday coded 0, a, b, c); among
+        # many distinct numbers it is a typo in a number column
+        if role == "exog" and text.any() and num.nunique() <= MAX_NUMBERS_IN_CATEGORY:
+            out[col] = categorical(values).array
+            continue
+        if text.any():
+            value, row = _example(values, text)
+            kind = (
+                f" (text among {num.nunique()} distinct numbers: not taken for a category)"
+                if role == "exog"
+                else ""
+            )
+            raise DataError(
+                f"{where}: {role} column {col!r} must be numeric (e.g. {value!r} in data row "
+                f"{row + 1}){kind}"
+            )
         out[target_col if role == "target" else col] = num.astype(float).to_numpy()
     return out.sort_values([id_col, time_col], kind="mergesort").reset_index(drop=True)
 
@@ -121,8 +138,17 @@ def regularize(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    fill: Literal["zero", "missing"] = "missing",
 ) -> tuple[pd.DataFrame, str, dict[str, int]]:
-    """Validate a long frame and fill the gaps inside each series (see the module docstring).
+    """Validate a long frame and fill the gaps of each series (see the module docstring).
+
+    Parameters
+    ----------
+    fill : {"zero", "missing"}
+        ``data.fill``. Dates without a row inside a series always get 0 sales;
+        with ``zero`` so do the dates after a series' last row, up to the last
+        date of the data (no row means nothing was sold); with ``missing`` a
+        series ends at its last row.
 
     Returns
     -------
@@ -182,6 +208,9 @@ def regularize(
             f"{uniques[best]!r} has only {counts[best]} of its {span[best]} {freq} dates{hint}"
         )
     out = df.reset_index(drop=True)
+    if fill == "zero":  # no row after a series' last one: nothing sold, up to the last date
+        hi = np.full(len(uniques), len(grid) - 1)
+        span = hi - lo + 1
     if (counts < span).any():
         full_codes = np.repeat(np.arange(len(uniques)), span)
         full_pos = lo[full_codes] + np.arange(span.sum()) - np.repeat(np.cumsum(span) - span, span)
@@ -196,24 +225,96 @@ def regularize(
     return out, freq, {str(k): int(v) for k, v in gaps[gaps > 0].items()}
 
 
+_UNITS = {"D": "days", "B": "days", "W": "weeks", "H": "hours"}
+_UNITS |= {k: "months" for k in ("M", "MS", "ME")}
+_UNITS |= {k: "quarters" for k in ("Q", "QS", "QE")}
+_UNITS |= {k: "years" for k in ("Y", "YS", "YE", "A", "AS")}
+
+
+def period_word(freq: str) -> str:
+    """``weeks`` for ``W-FRI``, ``days`` for ``D``, ...; ``periods`` for anything else."""
+    return _UNITS.get(freq.lstrip("0123456789").split("-")[0].upper(), "periods")
+
+
+def silence_default(freq: str, season_length: int) -> int:
+    """Default ``data.discontinued_after``: half a year of ``freq`` periods, at least half a season.
+
+    26 weeks, 6 months, 2 quarters, 181 days: for weekly, monthly and quarterly
+    data that is half the (yearly) season; daily data, whose season is a week,
+    would otherwise call a product discontinued after 3 quiet days.
+    """
+    start = pd.Timestamp("2001-01-01")
+    with warnings.catch_warnings():  # a deprecated alias (M, Q) was accepted by regularize
+        warnings.simplefilter("ignore")
+        half_year = pd.date_range(
+            start, start + pd.DateOffset(months=6), freq=freq, inclusive="left"
+        )
+    return max(1, season_length // 2, len(half_year))
+
+
 def select_series(
     df: pd.DataFrame,
     id_col: str = "unique_id",
     time_col: str = "ds",
+    target_col: str = "y",
+    freq: str | None = None,
+    after: int | None = None,
 ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """Leave out the series that end before the last date; return the rest and ``{series: reason}``.
+    """Leave out the discontinued series; return the rest and ``{series: reason}``.
 
-    A discontinued series has nothing to forecast at the common forecast
-    origin. Short series are kept: they get a simpler model
-    (:mod:`salesml.forecast.fallback`).
+    A series is discontinued when it has not sold (no row, or no positive
+    sale) for at least ``after`` periods of ``freq`` at the end of the data
+    (``data.discontinued_after``); a series that never sold, when it is at least
+    ``after`` periods long. A series whose rows stop before the last date
+    (``data.fill: missing``) has nothing to forecast from at the common forecast
+    origin and is left out too. Without ``after`` (or ``freq``) every series
+    that ends before the last date is left out. Short series are kept: they get
+    a simpler model (:mod:`salesml.forecast.fallback`).
+
+    Parameters
+    ----------
+    df : DataFrame
+        Regular long-format series (:func:`regularize`).
+    freq : str, optional
+        The frequency of the dates.
+    after : int, optional
+        Periods of silence at the end after which a series is discontinued.
     """
-    last = df.groupby(id_col, sort=True)[time_col].max()
     end = df[time_col].max()
-    ended = last[last < end]
-    excluded = {
-        str(uid): f"ends on {when:%Y-%m-%d}, before the last date {end:%Y-%m-%d}"
-        for uid, when in ended.items()
-    }
+    if after is None or freq is None:
+        last = df.groupby(id_col, sort=True)[time_col].max()
+        ended = last[last < end]
+        excluded = {
+            str(uid): f"ends on {when:%Y-%m-%d}, before the last date {end:%Y-%m-%d}"
+            for uid, when in ended.items()
+        }
+        return df[~df[id_col].isin(list(excluded))].reset_index(drop=True), excluded
+    grid = pd.date_range(df[time_col].min(), end, freq=freq)
+    pos = pd.Series(grid.get_indexer(df[time_col]), index=df.index)
+    groups = pos.groupby(df[id_col], sort=True)
+    first, last = groups.min(), groups.max()
+    sold = pos[df[target_col] > 0].groupby(df.loc[df[target_col] > 0, id_col]).max()
+    sold = sold.reindex(first.index)
+    silence = (len(grid) - 1 - sold).fillna(len(grid) - first)
+    unit = period_word(freq)
+    excluded = {}
+    for uid in first.index:
+        quiet = int(silence[uid])
+        if quiet >= after:
+            since = (
+                f"never sold in its {quiet} {unit}"
+                if np.isnan(sold[uid])
+                else f"no sale in the last {quiet} {unit} (last on {grid[int(sold[uid])]:%Y-%m-%d})"
+            )
+            excluded[str(uid)] = (
+                f"discontinued: {since}, before the last date {end:%Y-%m-%d} "
+                f"(data.discontinued_after: {after})"
+            )
+        elif last[uid] < len(grid) - 1:
+            excluded[str(uid)] = (
+                f"ends on {grid[int(last[uid])]:%Y-%m-%d}, before the last date {end:%Y-%m-%d}: "
+                "no rows to forecast from (data.fill: missing; with zero it would be forecast)"
+            )
     return df[~df[id_col].isin(list(excluded))].reset_index(drop=True), excluded
 
 
@@ -256,8 +357,10 @@ def future_frame(
 
     Future exogenous values are a naive scenario: each series' last ``h``
     observed values repeated forward. Replace them with planned prices,
-    promotions and holidays before forecasting for real. Without ``exog`` the
-    frame is ``unique_id`` plus an ``h`` column.
+    promotions and holidays before forecasting for real. Pass the model's
+    future covariates only (its card's ``exog``): past ones are never asked
+    for (:mod:`salesml.forecast.covariates`). Without ``exog`` the frame is
+    ``unique_id`` plus an ``h`` column.
 
     Parameters
     ----------

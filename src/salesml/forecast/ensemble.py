@@ -26,6 +26,7 @@ import pandas as pd
 
 from salesml.forecast.backtest import window_mase
 from salesml.forecast.contract import Forecaster
+from salesml.forecast.intervals import MODEL_FORM
 from salesml.forecast.models import EnsembleForecaster
 
 
@@ -79,6 +80,24 @@ def choose_members(
     return [name for _, name in ranked[:size]]
 
 
+def _combined_form(backtests: list[pd.DataFrame]) -> pd.Series:
+    """Per row, the ensemble's ``member_forms``: ``model`` where every member forecast by
+    its own model, else the members' other forms joined by ``+`` (its intervals calibrate
+    each form on its own errors, :func:`salesml.forecast.metrics.add_intervals`)."""
+    forms = pd.concat(
+        [
+            (b["form"] if "form" in b else pd.Series(MODEL_FORM, index=b.index)).fillna(MODEL_FORM)
+            for b in backtests
+        ],
+        axis=1,
+    ).astype(str)
+    out = pd.Series(MODEL_FORM, index=forms.index, name="member_forms")
+    mixed = (forms != MODEL_FORM).any(axis=1)
+    other = forms[mixed].where(forms[mixed] != MODEL_FORM)
+    out[mixed] = other.apply(lambda r: "+".join(sorted(set(r.dropna()))), axis=1)
+    return out
+
+
 def combine(
     fits: Mapping[str, CandidateFit],
     params: dict[str, Any],
@@ -121,7 +140,8 @@ def combine(
     fcs = [fits[n].backtest.set_index(keys)["yhat"] for n in names]
     fc = fits[names[0]].backtest.drop(columns=["yhat", "form"], errors="ignore")
     fc = fc.set_index(keys)
-    fc = fc.join(pd.concat(fcs, axis=1).mean(axis=1).rename("yhat")).reset_index()
+    fc = fc.join(pd.concat(fcs, axis=1).mean(axis=1).rename("yhat"))
+    fc = fc.join(_combined_form([fits[n].backtest.set_index(keys) for n in names])).reset_index()
     params["members"] = list(names)
     members = [fits[n].final for n in names]
     return fc, EnsembleForecaster(members, id_col, time_col, target_col)

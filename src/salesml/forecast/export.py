@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 
 from salesml.experiment.card import ModelCard
+from salesml.forecast.covariates import PastCovariates
+from salesml.forecast.model_input import from_raw_columns, history_ends
 
 ENTRY = Path(__file__).with_name("pyfunc_entry.py")
 
@@ -30,8 +32,10 @@ class ForecastPredictor:
 
     ``predict`` takes a frame with ``unique_id`` (the series to forecast)
     and either an ``h`` column (or ``params={"h": ...}``; default: the
-    experiment's horizon) or, for models using exogenous columns, one row
-    per series and future date with ``ds`` and those columns. It returns
+    experiment's horizon) or, for models using future covariates, one row
+    per series and future date with ``ds`` and those columns (only them:
+    past covariates are lagged by at least the horizon and read from the
+    history the predictor keeps, ``past``). It returns
     ``unique_id, ds, <name>, <name>-lo-80, <name>-hi-80, ...``.
 
     The forecaster is the candidate wrapped in its fallback ladder
@@ -52,12 +56,15 @@ class ForecastPredictor:
         time_col: str = "ds",
         card: ModelCard | None = None,
         signed: list[str] | None = None,
+        past: PastCovariates | None = None,
     ) -> None:
         self.forecaster, self.name, self.horizon = forecaster, name, int(horizon)
         self.signed = set(signed or ())
         self.levels, self.quantiles, self.scales = list(levels), quantiles, scales
         self.id_col, self.time_col = id_col, time_col
         self.card = card or ModelCard(kind="forecast", candidate=name)
+        self.past = past  # the history of the past covariates (lagged features come from it)
+        self.last_dates = history_ends(forecaster)  # each series' last date (None: unknown)
         # the input columns' types; set by ExportedForecaster (None: taken as given)
         self.input_types: dict[str, str] | None = None
 
@@ -67,7 +74,8 @@ class ForecastPredictor:
             "horizon": self.horizon,
             "levels": self.levels,
             "series": len(self.scales),
-            "exog": list(self.forecaster.exog) if self.forecaster.uses_exog else [],
+            "exog": self.future_exog(),
+            "past_exog": list(self.past.columns) if self.past else [],
             **self.card.facts,
         }
         return replace(self.card, facts=facts).to_metadata()
@@ -93,11 +101,20 @@ class ForecastPredictor:
         if unknown:
             raise ValueError(f"unknown series: {', '.join(map(str, unknown[:5]))}")
         X = None
+        past = getattr(self, "past", None)  # predictors pickled before past covariates
+        future = self.future_exog()
+        if self.forecaster.uses_exog and past is not None and not future:
+            frame = self._future_dates(frame, ids, params, past)  # past covariates only: ids, h
         if self.forecaster.uses_exog:
-            need = [self.time_col, *self.forecaster.exog]
+            need = [self.time_col, *future]
             missing = [c for c in need if c not in frame.columns]
             if missing:
-                raise ValueError(f"model_input needs future values of {', '.join(missing)}")
+                raise ValueError(
+                    f"model_input needs future values of {', '.join(missing)}: this model "
+                    f"forecasts from one row per series and future date, with {self.time_col!r} "
+                    f"and the covariates known in advance ({', '.join(future) or 'none'}); "
+                    "salesml.future_frame makes a naive scenario to start from"
+                )
             sizes = frame.groupby(self.id_col).size()
             if sizes.nunique() != 1:
                 raise ValueError("give the same number of future dates for every series")
@@ -105,6 +122,9 @@ class ForecastPredictor:
             X = frame[[self.id_col, *need]].assign(
                 **{self.time_col: pd.to_datetime(frame[self.time_col])}
             )
+            self._check_dates(X, h)
+            if past is not None:  # lagged by at least the horizon: from the stored history
+                X = past.fill(X)
         elif "h" in frame.columns:
             h = int(frame["h"].max())
         else:
@@ -128,6 +148,48 @@ class ForecastPredictor:
             out[f"{self.name}-hi-{lv}"] = point + half
         return out
 
+    def _check_dates(self, X: pd.DataFrame, h: int) -> None:
+        """Refuse future rows that are not each series' next ``h`` dates (they would be ignored)."""
+        last = getattr(self, "last_dates", None)  # predictors pickled before it was added
+        if last is None:
+            return
+        for uid, part in X.groupby(self.id_col, sort=False):
+            want = pd.date_range(last[uid], periods=h + 1, freq=self.forecaster.freq)[1:]
+            got = pd.DatetimeIndex(part[self.time_col]).sort_values()
+            if not got.equals(want):
+                raise ValueError(
+                    f"series {uid!r}: the future rows must be the {h} dates after its history, "
+                    f"{want[0]:%Y-%m-%d} to {want[-1]:%Y-%m-%d} ({self.forecaster.freq}), one row "
+                    f"each; got {got[0]:%Y-%m-%d} to {got[-1]:%Y-%m-%d}"
+                )
+
+    def future_exog(self) -> list[str]:
+        """The covariates whose future values ``predict`` needs (the past ones are stored)."""
+        if not self.forecaster.uses_exog:
+            return []
+        past = getattr(self, "past", None)
+        derived = set(past.features) if past is not None else set()
+        return [c for c in self.forecaster.exog if c not in derived]
+
+    def _future_dates(
+        self,
+        frame: pd.DataFrame,
+        ids: list[str],
+        params: dict[str, Any] | None,
+        past: PastCovariates,
+    ) -> pd.DataFrame:
+        """Rows ``unique_id, ds`` for the next ``h`` dates of each series (``h`` as without exog)."""
+        from salesml.forecast.data import future_dates
+
+        if self.time_col in frame.columns:
+            return frame
+        if "h" in frame.columns:
+            h = int(frame["h"].max())
+        else:
+            h = int((params or {}).get("h", self.horizon))
+        dates = future_dates(past.last_dates().reindex(ids), h, past.freq)
+        return pd.DataFrame({self.id_col: np.repeat(ids, h), self.time_col: dates})
+
     def _conform(self, frame: pd.DataFrame) -> pd.DataFrame:
         """``frame`` with its known input columns coerced to their types (others kept)."""
         from salesml.io.coerce import conform_columns
@@ -149,6 +211,16 @@ class ExportedForecaster:
     code_path: Path = ENTRY
 
     def __post_init__(self) -> None:
+        past = self.predictor.past
+        if past is not None:  # lagged past covariates come from the stored history
+            self.input_example = self.input_example.drop(
+                columns=[c for c in past.features if c in self.input_example.columns]
+            )
+            if not self.predictor.future_exog() and "ds" in self.input_example.columns:
+                ids = list(pd.unique(self.input_example[self.predictor.id_col]))
+                self.input_example = pd.DataFrame(
+                    {self.predictor.id_col: ids, "h": [self.predictor.horizon] * len(ids)}
+                )
         self.predictor.input_types = self.input_types()
 
     def input_types(self) -> dict[str, str]:
@@ -202,13 +274,14 @@ def export_candidate(
 
     Its intervals are split-conformal on every backtest window's scaled
     absolute errors (``backtest``: the candidate's forecasts with ``y``,
-    ``yhat``, ``scale`` and ``step``).
+    ``yhat``, ``scale`` and ``step``), its own model's rows only when there are
+    enough (:func:`salesml.forecast.intervals.final_quantiles`).
     """
-    from salesml.forecast.metrics import conformal_quantiles
+    from salesml.forecast.intervals import final_quantiles
 
+    past = _past_covariates(forecaster, config)
     h, levels = int(config.horizon), list(config.levels)
-    err = (backtest["y"] - backtest["yhat"]).abs().to_numpy() / backtest["scale"].to_numpy()
-    quantiles = conformal_quantiles(err, backtest["step"].to_numpy(), h, levels)
+    quantiles = final_quantiles(backtest, h, levels)
     return ForecastPredictor(
         forecaster,
         candidate.name,
@@ -217,6 +290,7 @@ def export_candidate(
         quantiles,
         scales,
         signed=signed,
+        past=past,
         card=ModelCard(
             kind="forecast",
             task=config.task,
@@ -231,9 +305,30 @@ def export_candidate(
             facts={
                 "unknown_series": "refused with an error naming them (no fallback)",
                 "short_series": short_series,
+                # the training file's columns: salesml score reads files shaped like it
+                "raw_columns": {
+                    "id": config.data.id_columns,
+                    "time": config.data.time,
+                    "date_format": config.data.date_format,
+                },
             },
         ),
     )
+
+
+def _past_covariates(forecaster: Any, config: Any) -> PastCovariates | None:
+    """The past covariates' recent history, when ``forecaster`` reads their lags.
+
+    The history is the prepared series again (the same pure function of config
+    and file the fits were made on); each series keeps its last ``max(lags)`` periods.
+    """
+    if not config.data.exog.past or not forecaster.uses_exog:
+        return None
+    from salesml.forecast.prepare import prepare_series
+
+    prep = prepare_series(config)
+    past = PastCovariates.from_history(prep.df, list(prep.past), list(prep.past_lags), prep.freq)
+    return past if set(past.features) & set(forecaster.exog) else None
 
 
 def scoring_input(
@@ -247,6 +342,8 @@ def scoring_input(
 
     A model that takes an ``h`` column gets ``--h`` (default its stored horizon);
     one that takes future exogenous rows keeps the first ``h`` rows of each series.
+    A file with the training file's id and date columns (e.g. ``Store, Date``)
+    instead of ``unique_id, ds`` is read like the training file (:func:`~salesml.forecast.model_input.from_raw_columns`).
 
     Raises
     ------
@@ -255,6 +352,7 @@ def scoring_input(
     """
     from salesml.errors import DataError
 
+    frame = from_raw_columns(frame, card.facts.get("raw_columns") or {}, uri)
     h = options.get("h")
     horizon = int(card.facts.get("horizon") or 0)
     if h is not None and horizon and not 1 <= h <= horizon:

@@ -59,7 +59,11 @@ def _default_features(freq: str, season_length: int) -> tuple[list[int], list[in
 class GlobalLightGBM(ForecasterBase):
     """One LightGBM over all series (mlforecast): lags, rolling means, calendar, holidays, exog.
 
-    Each series is standardised by its own mean and deviation before the
+    Exogenous columns (:mod:`salesml.forecast.covariates`: future columns and
+    lagged past ones) are features; categorical ones (pandas categories) are
+    split on natively (``min_data_per_group`` 10 and ``cat_smooth`` 1 rather than
+    LightGBM's 100 and 10, so a code seen a few dozen times is used), a value
+    unseen in training counts as missing. Each series is standardised by its own mean and deviation before the
     global model sees it; forecasts are recursive.
 
     Parameters
@@ -100,6 +104,9 @@ class GlobalLightGBM(ForecasterBase):
             "learning_rate": 0.03,
             "num_leaves": 15,
             "min_child_samples": 10,
+            # categorical columns only: a rare holiday code still gets its own split
+            "min_data_per_group": 10,
+            "cat_smooth": 1.0,
             "subsample": 0.8,
             "subsample_freq": 1,
             "colsample_bytree": 0.8,
@@ -135,6 +142,12 @@ class GlobalLightGBM(ForecasterBase):
             target_transforms=[LocalStandardScaler()],
         )
         cols = [self.id_col, self.time_col, self.target_col, *self.exog]
+        # categorical exog columns (salesml.forecast.data.categorical): LightGBM splits on them
+        self.categories_ = {
+            c: list(df[c].cat.categories)
+            for c in self.exog
+            if isinstance(df[c].dtype, pd.CategoricalDtype)
+        }
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             self.mlf_.fit(
@@ -150,15 +163,26 @@ class GlobalLightGBM(ForecasterBase):
 
     def update(self, df: pd.DataFrame) -> GlobalLightGBM:
         """Keep the trained model, forecast from the end of ``df``."""
-        self.new_df_ = df[[self.id_col, self.time_col, self.target_col, *self.exog]]
+        self.new_df_ = self._categories(
+            df[[self.id_col, self.time_col, self.target_col, *self.exog]]
+        )
         return self
+
+    def _categories(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """``frame`` with its categorical columns on the training categories (others: missing)."""
+        from salesml.forecast.covariates import categorical
+
+        cats = getattr(self, "categories_", {})  # models pickled before categories
+        if not cats:
+            return frame
+        return frame.assign(**{c: categorical(frame[c], v) for c, v in cats.items()})
 
     def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         X, ids = None, None
         if self.exog:
             if X_df is None:
                 raise ValueError(f"lightgbm_global needs future values of {', '.join(self.exog)}")
-            X = X_df[[self.id_col, self.time_col, *self.exog]]
+            X = self._categories(X_df[[self.id_col, self.time_col, *self.exog]])
             ids = list(pd.unique(X[self.id_col]))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -1,4 +1,6 @@
-"""Forecast accuracy: MASE, RMSSE, WAPE, sMAPE, bias, coverage; conformal intervals.
+"""Forecast accuracy: MASE, RMSSE, WAPE, sMAPE, bias, coverage, scaled quantile loss.
+
+Intervals and the quantile loss are in :mod:`salesml.forecast.intervals`.
 
 And what their bootstrap resamples (:class:`ForecastUnits`): series when there
 are at least :data:`~salesml.experiment.evaluation.MIN_UNITS` (10) of them;
@@ -17,6 +19,13 @@ import numpy as np
 import pandas as pd
 
 from salesml.experiment.evaluation import MIN_UNITS
+from salesml.forecast.intervals import (  # noqa: F401  (re-exported: where callers find them)
+    MODEL_FORM,
+    add_intervals,
+    conformal_quantiles,
+    final_quantiles,
+    quantile_loss,
+)
 
 
 def seasonal_scales(
@@ -75,68 +84,16 @@ def coverage(y: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> float:
     return float(np.mean((y >= np.asarray(lo, float)) & (y <= np.asarray(hi, float))))
 
 
-def conformal_quantiles(
-    errors: np.ndarray, steps: np.ndarray, horizon: int, levels: list[int]
-) -> dict[int, np.ndarray]:
-    """Split-conformal quantiles of scaled absolute errors, per horizon step.
-
-    For ``n`` errors at a step the ``level`` quantile is the
-    ``ceil((n + 1) * level / 100)``-th smallest (the largest if that exceeds ``n``).
-    """
-    out = {lv: np.full(horizon, np.nan) for lv in levels}
-    for s in range(1, horizon + 1):
-        vals = np.sort(errors[steps == s])
-        if len(vals) == 0:
-            continue
-        for lv in levels:
-            rank = min(int(np.ceil((len(vals) + 1) * lv / 100)), len(vals))
-            out[lv][s - 1] = vals[rank - 1]
-    return out
-
-
-def add_intervals(
-    fc: pd.DataFrame,
-    horizon: int,
-    levels: list[int],
-    time_col: str = "ds",
-    target_col: str = "y",
-) -> pd.DataFrame:
-    """Add ``lo-<level>`` and ``hi-<level>`` to backtest forecasts (split-conformal).
-
-    Each window is calibrated on the scaled absolute errors of the earlier
-    windows whose last forecast date precedes its origin; windows without such
-    a predecessor (the calibration window) get no intervals. Lower bounds are
-    clipped at 0 except for rows whose ``signed`` column is true.
-    """
-    fc = fc.copy()
-    err = (fc[target_col] - fc["yhat"]).abs().to_numpy() / fc["scale"].to_numpy()
-    window, step = fc["window"].to_numpy(), fc["step"].to_numpy()
-    yhat, scale = fc["yhat"].to_numpy(), fc["scale"].to_numpy()
-    signed = fc["signed"].to_numpy(bool) if "signed" in fc else np.zeros(len(fc), bool)
-    info = fc.groupby("window").agg(cutoff=("cutoff", "first"), last=(time_col, "max"))
-    bounds = {f"{side}-{lv}": np.full(len(fc), np.nan) for lv in levels for side in ("lo", "hi")}
-    for k, row in info.iterrows():
-        usable = info.index[(info.index < k) & (info["last"] < row["cutoff"])]
-        if len(usable) == 0:
-            continue
-        cal, rows = np.isin(window, usable), window == k
-        q = conformal_quantiles(err[cal], step[cal], horizon, levels)
-        for lv in levels:
-            half = q[lv][step[rows] - 1] * scale[rows]
-            lo = yhat[rows] - half
-            bounds[f"lo-{lv}"][rows] = np.where(signed[rows], lo, np.maximum(lo, 0.0))
-            bounds[f"hi-{lv}"][rows] = yhat[rows] + half
-    return fc.assign(**bounds)
-
-
 def evaluate_forecasts(
     fc: pd.DataFrame, levels: list[int], id_col: str = "unique_id", target_col: str = "y"
 ) -> tuple[dict[str, float], pd.DataFrame, pd.Series]:
     """Aggregate metrics, per-series metrics and scaled error by horizon step.
 
-    MASE and RMSSE are computed per series and window (each window scaled by
-    its own training part), averaged over windows, then over series; WAPE,
-    sMAPE, bias and coverage pool all forecast points.
+    MASE, RMSSE and the scaled quantile loss ``qloss`` (:func:`quantile_loss`,
+    when ``fc`` has the bounds of every level) are computed per series and
+    window (each window scaled by its own training part), averaged over
+    windows, then over series; WAPE, sMAPE, bias and coverage pool all
+    forecast points.
     """
     y, yhat = fc[target_col].to_numpy(float), fc["yhat"].to_numpy(float)
     e = yhat - y
@@ -147,7 +104,11 @@ def evaluate_forecasts(
     scales = fc.groupby([id_col, "window"], sort=True)[["scale", "scale2"]].first()
     sw["mase"] = sw["ae"] / scales["scale"]
     sw["rmsse"] = np.sqrt(sw["se"] / scales["scale2"])
-    per_series = sw.groupby(level=0)[["mase", "rmsse"]].mean()
+    bounded = bool(levels) and all(f"lo-{lv}" in fc and f"hi-{lv}" in fc for lv in levels)
+    if bounded:
+        q = pd.Series(quantile_loss(fc, levels, target_col), index=fc.index)
+        sw["qloss"] = q.groupby([fc[id_col], fc["window"]], sort=True).mean()
+    per_series = sw.groupby(level=0)[["mase", "rmsse", *(["qloss"] if bounded else [])]].mean()
     sums = pts.groupby(id_col, sort=True)[["ae", "ay"]].sum()
     per_series["wape"] = sums["ae"] / sums["ay"].where(sums["ay"] > 0)
     metrics = {
@@ -157,6 +118,8 @@ def evaluate_forecasts(
         "bias": bias(y, yhat),
         "rmsse": float(per_series["rmsse"].mean()),
     }
+    if bounded:
+        metrics["qloss"] = float(per_series["qloss"].mean())
     for lv in levels:
         if f"lo-{lv}" in fc.columns:
             metrics[f"coverage_{lv}"] = coverage(y, fc[f"lo-{lv}"], fc[f"hi-{lv}"])
@@ -230,7 +193,8 @@ def point_terms(fc: pd.DataFrame, id_col: str = "unique_id", target_col: str = "
 
     ``a`` (absolute error / MASE scale), ``r`` (squared error / RMSSE scale),
     ``ae``, ``ay``, ``err`` (forecast minus actual), ``sm`` (sMAPE term), ``n``
-    (1) and ``in-<level>`` (actual inside the interval) for the levels of ``fc``.
+    (1) and ``in-<level>`` (actual inside the interval) for the levels of ``fc``;
+    ``q`` (scaled quantile loss, :func:`quantile_loss`) when ``fc`` has bounds.
     """
     y, yhat = fc[target_col].to_numpy(float), fc["yhat"].to_numpy(float)
     e = yhat - y
@@ -248,10 +212,14 @@ def point_terms(fc: pd.DataFrame, id_col: str = "unique_id", target_col: str = "
         "sm": np.where(den > 0, 2 * np.abs(e) / np.where(den > 0, den, 1), 0.0),
         "n": np.ones(len(fc)),
     }
+    levels = []
     for col in fc.columns:
         if str(col).startswith("lo-") and f"hi-{str(col)[3:]}" in fc:
             lo, hi = fc[col].to_numpy(float), fc[f"hi-{str(col)[3:]}"].to_numpy(float)
             out[f"in-{str(col)[3:]}"] = ((y >= lo) & (y <= hi)).astype(float)
+            levels.append(int(str(col)[3:]))
+    if levels:
+        out["q"] = quantile_loss(fc, levels, target_col)
     return pd.DataFrame(out)
 
 
@@ -307,13 +275,14 @@ def _series_mean(num: np.ndarray, den: np.ndarray) -> np.ndarray:
         return per.sum(1) / ok.sum(1)
 
 
-def grid_mase(grid: TimeGrid) -> Callable[[np.ndarray | None], np.ndarray]:
+def grid_mase(grid: TimeGrid, term: str = "a") -> Callable[[np.ndarray | None], np.ndarray]:
     """MASE of each row of weights over positions: per series the weighted mean, then the mean.
 
     All weights 1 give :func:`evaluate_forecasts`' MASE (a series is scored at
-    every step of a window it is in, so its mean over points is its mean over windows).
+    every step of a window it is in, so its mean over points is its mean over
+    windows); ``term="q"`` gives its scaled quantile loss the same way.
     """
-    a, p = grid.terms["a"].T, grid.present.T
+    a, p = grid.terms[term].T, grid.present.T
     return lambda w: _series_mean(_weighted(grid, w) @ a, _weighted(grid, w) @ p)
 
 

@@ -10,14 +10,11 @@ regular dates) and implements :class:`~salesml.forecast.contract.Forecaster`:
 - ``update(df)`` moves the forecast origin to the end of ``df``; models whose
   entry is tagged ``refit_free`` keep their estimated parameters (the backtest
   uses it for candidates with ``refit: false``), the others refit;
-- ``settle()`` and ``describe()`` (defaults from
-  :class:`~salesml.forecast.contract.ForecasterBase`).
+- ``settle()`` and ``describe()`` (defaults from ``ForecasterBase``).
 
-Which forecasters exist, with which options, is declared in
-:mod:`salesml.forecast.registry`; the builders here make them from a
-:class:`ForecastContext`. The global LightGBM lives in
-:mod:`salesml.forecast.global_lgbm`. statsforecast is imported only when a
-model is fitted.
+Which forecasters exist is declared in :mod:`salesml.forecast.registry`; the
+builders here make them from a :class:`ForecastContext`; the global LightGBM lives
+in :mod:`salesml.forecast.global_lgbm`. statsforecast is imported only to fit.
 """
 
 from __future__ import annotations
@@ -64,6 +61,9 @@ def periods_per_year(freq: str) -> int:
 # weekly data): 52 seasonal states cost ~6x the time and forecast worse on weekly sales.
 LONG_SEASON = 24
 DECOMPOSABLE = ("AutoETS", "AutoARIMA")  # their registry entries are tagged "decomposes"
+# Theta on a long season fits the last ten seasons (unless max_history): on 30 synthetic
+# weekly series of 80-2,600 weeks, sMAPE 13.6 in 10.7 s on all history, 11.7 in 1.5 s.
+THETA_SEASONS = 10
 
 
 def stl_season(season_method: str, season_length: int) -> bool:
@@ -351,7 +351,8 @@ def statistical(
 
     ``season_method`` (ETS and ARIMA): ``states`` fits the season inside the model,
     ``stl`` by STL decomposition (:data:`LONG_SEASON`); ``auto`` uses ``stl`` for
-    seasons longer than 24 periods (weekly data) and ``states`` otherwise.
+    seasons longer than 24 periods (weekly data) and ``states`` otherwise; Theta
+    there fits the last :data:`THETA_SEASONS` seasons unless ``max_history`` is given.
     """
     if season_method not in ("auto", "states", "stl"):
         raise ValueError(f"season_method must be auto, states or stl, got {season_method!r}")
@@ -359,6 +360,8 @@ def statistical(
         n_jobs = _default_jobs()
     jobs = n_jobs or (1 if sf_model in _CHEAP else _default_jobs())
     decompose = sf_model in DECOMPOSABLE and stl_season(season_method, ctx.season_length)
+    if sf_model == "AutoTheta" and max_history is None and ctx.season_length > LONG_SEASON:
+        max_history = THETA_SEASONS * ctx.season_length
     return StatsForecaster(
         sf_model,
         ctx.freq,

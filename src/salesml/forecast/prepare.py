@@ -17,7 +17,14 @@ from salesml.errors import DataError
 from salesml.experiment.results import ForecastData
 from salesml.forecast.backtest import backtest_cutoffs
 from salesml.forecast.config import ForecastExperiment
-from salesml.forecast.data import regularize, select_series, to_long, unscored_series
+from salesml.forecast.covariates import add_lagged, lag_name, past_lags
+from salesml.forecast.data import (
+    regularize,
+    select_series,
+    silence_default,
+    to_long,
+    unscored_series,
+)
 from salesml.forecast.metrics import seasonal_scales
 from salesml.forecast.models import season_length_for
 from salesml.forecast.quality import class_counts, demand_classes, handle_negatives
@@ -33,6 +40,8 @@ class ForecastPrepared:
 
     ``info`` is the summary's data block (the run adds fallback and seasonality
     counts to it); ``cutoffs`` the backtest origins, the calibration origin first;
+    ``exog`` the features the exog models read (the future columns, then the
+    ``past`` columns lagged by ``past_lags``, :mod:`salesml.forecast.covariates`);
     ``full_scales`` each series' MASE scale on all its history; ``signed`` the
     series with returns (their forecasts are not clipped at 0).
     """
@@ -47,6 +56,8 @@ class ForecastPrepared:
     levels: tuple[int, ...]
     full_scales: pd.DataFrame
     signed: tuple[str, ...]
+    past: tuple[str, ...] = ()
+    past_lags: tuple[int, ...] = ()
 
 
 def prepare_series(cfg: ForecastExperiment) -> ForecastPrepared:
@@ -65,9 +76,10 @@ def prepare_series(cfg: ForecastExperiment) -> ForecastPrepared:
     where = str(dc.path)
     ensure_data(dc.path, dc.generate, cfg.source)
     raw = read_frame(dc.path, read=dc.read)
-    df = to_long(raw, dc.id_columns, dc.time, dc.target, dc.exog, dc.date_format, where, **COLS)
+    ex = dc.exog
+    df = to_long(raw, dc.id_columns, dc.time, dc.target, ex.columns, dc.date_format, where, **COLS)
     df, neg_values, neg_series = handle_negatives(df, dc.negative, where, **COLS)
-    df, freq, gaps = regularize(df, dc.freq, where, **COLS)
+    df, freq, gaps = regularize(df, dc.freq, where, **COLS, fill=dc.fill)
     m = cfg.season_length or season_length_for(freq)
     h, windows = int(cfg.horizon), cfg.backtest.windows
     step = cfg.backtest.step or h
@@ -82,7 +94,12 @@ def prepare_series(cfg: ForecastExperiment) -> ForecastPrepared:
         cutoffs = backtest_cutoffs(dates, h, windows, step)
     except DataError as exc:
         raise DataError(f"{where}: {exc}") from exc
-    df, excluded = select_series(df, ID, TIME)
+    quiet = dc.discontinued_after or silence_default(freq, m)
+    df, excluded = select_series(df, ID, TIME, TARGET, freq, quiet)
+    lags = past_lags(ex.lags, h) if ex.past else []
+    if ex.past:  # observed only: lagged by at least the horizon (salesml.forecast.covariates)
+        df = add_lagged(df, df, ex.past, lags, freq, ID, TIME)
+    features = (*ex.future, *(lag_name(c, lag) for lag in lags for c in ex.past))
     unscored = unscored_series(df, cutoffs[-1], ID, TIME)
     info = ForecastData(
         path=where,
@@ -98,8 +115,10 @@ def prepare_series(cfg: ForecastExperiment) -> ForecastPrepared:
         end=f"{dates[-1]:%Y-%m-%d}",
         calibration_cutoff=f"{cutoffs[0]:%Y-%m-%d}",
         cutoffs=[f"{c:%Y-%m-%d}" for c in cutoffs[1:]],
-        exog=list(dc.exog),
+        exog=list(features),
         gaps_filled=gaps,
+        fill=dc.fill,
+        discontinued_after=quiet,
         negative=dc.negative,
         negative_values=neg_values,
         negative_series=neg_series,
@@ -113,7 +132,9 @@ def prepare_series(cfg: ForecastExperiment) -> ForecastPrepared:
         season_length=m,
         horizon=h,
         cutoffs=tuple(cutoffs),
-        exog=tuple(dc.exog),
+        exog=features,
+        past=tuple(ex.past),
+        past_lags=tuple(lags),
         levels=tuple(cfg.levels),
         full_scales=seasonal_scales(df, m, ID, TARGET),
         signed=tuple(sorted(df.loc[df[TARGET] < 0, ID].unique())),

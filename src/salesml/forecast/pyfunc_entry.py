@@ -12,7 +12,8 @@ from mlflow.pyfunc import PythonModel
 
 
 class ForecastPyfunc(PythonModel):
-    """``predict`` takes ``unique_id`` (plus ``h``, or future exogenous rows) and forecasts.
+    """``predict`` takes ``unique_id`` (plus ``h``, or future rows of the covariates known in
+    advance: past covariates come from the history the predictor keeps) and forecasts.
 
     Columns are coerced to their trained types (a frame read from a file is
     taken as it comes); refused rows raise an error naming the column and value.

@@ -27,7 +27,7 @@ import pandas as pd
 
 from salesml.errors import DataError
 from salesml.experiment.results import ForecastData
-from salesml.forecast.data import _series_list
+from salesml.forecast.data import _series_list, period_word
 
 ADI_CUT, CV2_CUT = 1.32, 0.49
 DEMAND_CLASSES = ("smooth", "erratic", "intermittent", "lumpy", "zero")
@@ -106,6 +106,22 @@ def class_counts(classes: pd.Series) -> dict[str, int]:
     return {c: int(counts[c]) for c in DEMAND_CLASSES if c in counts.index}
 
 
+def fill_note(gaps: dict[str, int], fill: str, freq: str) -> str:
+    """One line on the periods without a row: how many were filled with 0, and how.
+
+    ``filled 1,234 missing weeks in 56 series with 0 (data.fill: zero)``.
+    """
+    unit, n, k = period_word(freq), sum(gaps.values()), len(gaps)
+    if not n:
+        return f"no missing {unit} (data.fill: {fill})"
+    if fill == "zero":
+        return f"filled {n:,} missing {unit} in {k:,} series with 0 (data.fill: zero)"
+    return (
+        f"filled {n:,} missing {unit} inside {k:,} series with 0; a series ends at its "
+        "last row (data.fill: missing)"
+    )
+
+
 def screen_notes(info: ForecastData) -> list[str]:
     """One-line verdicts for the screen: series, demand classes, returns, left out; fallbacks."""
     demand = ", ".join(f"{n} {c}" for c, n in info.demand.items())
@@ -115,11 +131,22 @@ def screen_notes(info: ForecastData) -> list[str]:
     )
     if info.negative_values:
         head += f" ({'set to 0' if info.negative == 'clip' else 'kept'})"
-    if info.excluded:
-        head += f"; left out (ended early): {_series_list(pd.Series(list(info.excluded)))}"
+    gone = [u for u, why in info.excluded.items() if why.startswith("discontinued")]
+    ended = [u for u in info.excluded if u not in gone]
+    if gone:
+        quiet = info.discontinued_after or 0
+        head += (
+            f"; left out: {len(gone):,} discontinued (no sale in the last "
+            f"{quiet or 'few'} {period_word(info.freq)}): {_series_list(pd.Series(gone))}"
+        )
+    if ended:
+        head += f"; left out (ended early): {_series_list(pd.Series(ended))}"
     if info.unscored:
         head += f"; not scored (too new): {_series_list(pd.Series(list(info.unscored)))}"
     lines = [head]
+    fill = info.fill
+    if fill is not None:
+        lines.append(fill_note(info.gaps_filled, fill, info.freq))
     if info.seasonal is not None:
         n = info.seasonal["seasonal"] + info.seasonal["not_seasonal"]
         lines.append(

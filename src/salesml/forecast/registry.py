@@ -219,6 +219,8 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("wape", "WAPE", lower_is_better=True),
     MetricSpec("smape", "sMAPE", lower_is_better=True),
     MetricSpec("bias", "bias"),
+    # mean pinball loss of the interval bounds, scaled like MASE (forecast.metrics.quantile_loss)
+    MetricSpec("qloss", "scaled quantile loss", lower_is_better=True),
     MetricSpec("coverage_80", "80 % coverage"),
     MetricSpec("coverage_95", "95 % coverage"),
     MetricSpec("rmsse", "RMSSE", lower_is_better=True, shown=False),

@@ -213,12 +213,21 @@ def partition_ids(ids: Any, size: int) -> dict[str, int]:
     return {uid: i // per for i, uid in enumerate(ordered)}
 
 
-def _fit_partition(df: pd.DataFrame, template: Any, cols: list[str]) -> pd.DataFrame:
-    """One Spark task: a global LightGBM on one partition's series (runs in a worker)."""
+def _fit_partition(
+    df: pd.DataFrame, template: Any, cols: list[str], cats: dict[str, list[str]] | None = None
+) -> pd.DataFrame:
+    """One Spark task: a global LightGBM on one partition's series (runs in a worker).
+
+    ``cats``: the categorical exog columns (sent as text) and their categories.
+    """
     import cloudpickle
+
+    from salesml.forecast.covariates import categorical
 
     part = int(df[_KEY].iloc[0])
     data = df[cols].sort_values(cols[:2], kind="mergesort").reset_index(drop=True)
+    for col, categories in (cats or {}).items():
+        data[col] = categorical(data[col], categories)
     try:
         model = copy.deepcopy(template).fit(data)
     except Exception as exc:  # reported to the driver, which raises it (see _raise_errors)
@@ -274,12 +283,19 @@ class PartitionedLightGBM(_LocalWhenPickled, ForecasterBase):
         import cloudpickle
 
         template, schema = self.template, f"{_KEY} long, model binary, _error string"
+        # categorical exog columns travel as text; every partition gets all the categories
+        cats = {
+            c: list(df[c].cat.categories)
+            for c in self.exog
+            if isinstance(df[c].dtype, pd.CategoricalDtype)
+        }
+        sent = df[cols].astype({c: object for c in cats})
         with _spark_job("training lightgbm_global"):
             spark = self.engine.session()
-            frame = spark.createDataFrame(df[cols].assign(**{_KEY: parts.to_numpy()}))
+            frame = spark.createDataFrame(sent.assign(**{_KEY: parts.to_numpy()}))
             out = (
                 frame.groupBy(_KEY)
-                .applyInPandas(lambda pdf: _fit_partition(pdf, template, cols), schema=schema)
+                .applyInPandas(lambda pdf: _fit_partition(pdf, template, cols, cats), schema=schema)
                 .toPandas()
             )
         out = _raise_errors(out, "lightgbm_global")

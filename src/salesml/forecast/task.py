@@ -16,14 +16,15 @@ naming the file and the column or series):
 - ``data.freq`` may be omitted when pandas can infer it. A date off the
   frequency's grid is an error naming the series; so is a frequency under
   which even the most complete series misses half of its dates.
-- Gaps (dates missing inside a series) are filled with 0 sales: no row means
-  nothing was sold. Exogenous values of filled dates are carried forward
+- Dates without a row (inside a series; with ``data.fill: zero`` also after its
+  last row) are 0 sales. Exogenous values of filled dates are carried forward
   (then backward) within the series; their count is in ``data.gaps_filled``.
 - ``season_length`` defaults from the frequency (D 7, W 52, M 12, Q 4, h 24).
 - A horizon longer than the longest series is an error; so is a backtest that
   does not fit into the data.
-- Series that end before the last date (discontinued) are left out, listed
-  in ``data.excluded`` and named on screen. Every other series is forecast
+- A series silent at the end for ``data.discontinued_after`` periods (half a
+  year by default) is discontinued: left out, listed in ``data.excluded`` and
+  named on screen (``data.fill: zero`` reads no row as no sale). Others are forecast
   and scored: a series too short for a candidate's model gets a documented
   simpler form (:mod:`salesml.forecast.fallback`: non-seasonal, then naive),
   counted per candidate in ``data.fallbacks``. A series is scored in every
@@ -32,18 +33,17 @@ naming the file and the column or series):
   ``data.unscored``.
 - Every series gets a Syntetos-Boylan demand class (smooth, erratic,
   intermittent, lumpy); ``data.demand`` counts them.
-- Exogenous columns must be numeric or boolean; their missing values are
-  filled forward then backward within the series.
+- Exogenous columns are ``future`` (known in advance) or ``past`` (observed
+  only, entering lagged by at least the horizon: :mod:`salesml.forecast.covariates`).
 - Forecasts and interval bounds are clipped at 0, except for series that had
   a negative value (returns) in their history.
 
 Backtest: ``backtest.windows`` forecast origins ``step`` periods apart (default
 ``step = horizon``), the last one ending at the last date, plus one earlier
 *calibration* origin ``horizon`` periods before the first. Every origin's
-model is trained only on dates before it. Intervals are split-conformal:
-absolute errors scaled by each series' MASE scale, pooled over series per
-horizon step, from the origins whose forecast window ended before the origin
-being evaluated. Metrics use the ``windows`` evaluation origins only; their
+model is trained only on dates before it. Intervals are split-conformal on
+scaled errors per horizon step from earlier windows, by form, at an adapted
+level (:mod:`salesml.forecast.intervals`). Metrics use the ``windows`` evaluation origins only; their
 bootstrap CIs resample series when there are at least 10, else blocks of
 ``horizon`` consecutive scored periods (a circular block bootstrap), and do not
 exist with fewer than 10 of both: the comparison with the rules then says "not

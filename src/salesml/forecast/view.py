@@ -45,8 +45,8 @@ from salesml.forecast.metrics import (
 ID = "unique_id"
 _COVERAGE = re.compile(r"^coverage_(\d+)$")
 _BOUND = re.compile(r"^lo-(\d+)$")
-# Means over series of a per-series value (each series weighs the same).
-_MEANS = ("mase", "rmsse")
+# Means over series of a per-series value (each series weighs the same); qloss needs bounds.
+_MEANS = ("mase", "rmsse", "qloss")
 # Pooled over points: numerator and denominator sums per series.
 _RATIOS = {
     "wape": ("ae", "ay"),
@@ -73,8 +73,8 @@ def series_table(predictions: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Indexed by ``unique_id``: ``mase`` and ``rmsse`` as in
-        :func:`~salesml.forecast.metrics.evaluate_forecasts`, and the sums
+        Indexed by ``unique_id``: ``mase``, ``rmsse`` and (with interval bounds)
+        ``qloss`` as in :func:`~salesml.forecast.metrics.evaluate_forecasts`, and the sums
         ``ae`` (absolute errors), ``ay`` (absolute actuals), ``err`` (signed
         errors, forecast minus actual), ``sm`` (sMAPE terms), ``n`` (points)
         and ``in-<level>`` (actuals inside the interval).
@@ -82,7 +82,7 @@ def series_table(predictions: pd.DataFrame) -> pd.DataFrame:
     fc = predictions[predictions["window"] > 0]
     if fc.empty:
         raise ValueError("the predictions have no scored rows (window > 0)")
-    _, per_series, _ = evaluate_forecasts(fc, [])
+    _, per_series, _ = evaluate_forecasts(fc, levels_of(fc))
     y, yhat = fc["y"].to_numpy(float), fc["yhat"].to_numpy(float)
     den = np.abs(y) + np.abs(yhat)
     cols: dict[str, Any] = {
@@ -97,12 +97,12 @@ def series_table(predictions: pd.DataFrame) -> pd.DataFrame:
         lo, hi = fc[f"lo-{lv}"].to_numpy(float), fc[f"hi-{lv}"].to_numpy(float)
         cols[f"in-{lv}"] = ((y >= lo) & (y <= hi)).astype(float)
     sums = pd.DataFrame(cols).groupby(ID, sort=True).sum()
-    return per_series[["mase", "rmsse"]].join(sums)
+    return per_series[[c for c in _MEANS if c in per_series]].join(sums)
 
 
 def _parts(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
     """Numerator and denominator per series of metric ``name``."""
-    if name in _MEANS:
+    if name in _MEANS and name in table:
         return np.ascontiguousarray(table[name].to_numpy(float)), np.ones(len(table))
     if name in _RATIOS:
         num, den = _RATIOS[name]
@@ -111,7 +111,8 @@ def _parts(table: pd.DataFrame, name: str) -> tuple[np.ndarray, np.ndarray]:
     else:
         cover = [f"coverage_{c[3:]}" for c in table.columns if c.startswith("in-")]
         raise KeyError(
-            f"no forecast metric {name!r}; choose from {', '.join([*_MEANS, *_RATIOS, *cover])}"
+            f"no forecast metric {name!r}; choose from "
+            + ", ".join([*(m for m in _MEANS if m in table), *_RATIOS, *cover])
         )
     return (
         np.ascontiguousarray(table[num].to_numpy(float)),
@@ -281,6 +282,8 @@ def _grid_statistic(grid: TimeGrid, name: str):  # -> Callable
     """Metric ``name`` of each row of weights over the time positions of ``grid``."""
     if name == "mase":
         return grid_mase(grid)
+    if name == "qloss":
+        return grid_mase(grid, "q")
     if name == "rmsse":
         return grid_rmsse(grid)
     if name in _RATIOS:
