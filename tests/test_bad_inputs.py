@@ -161,6 +161,11 @@ def config_bad_seed_type(d: Path):
     return _run(d, cfg), ["experiment.yaml", "split.seed", "'forty-two'"]
 
 
+def config_metric_cannot_rank(d: Path):
+    cfg = {**leads_config(), "evaluation": {"bootstrap": 50, "metric": "accuracy"}}
+    return _run(d, cfg), ["experiment.yaml", "evaluation.metric", "'accuracy'", "roc_auc"]
+
+
 def config_horizon_zero(d: Path):
     return _sales(d, sales_frame(), horizon=0), ["experiment.yaml", "horizon", "got 0"]
 
@@ -397,6 +402,7 @@ CASES: dict[str, Case] = {
         config_unknown_task,
         config_wrong_type,
         config_bad_seed_type,
+        config_metric_cannot_rank,
         config_horizon_zero,
         config_bootstrap_too_small,
         config_unknown_candidate,

@@ -167,6 +167,29 @@ def test_a_band_scorecard_beats_logistic_regression_and_says_so(tmp_path, tracki
 
 
 @pytest.mark.slow
+def test_the_champion_can_be_judged_by_another_metric(tmp_path, tracking):
+    """``evaluation.metric: brier``: lower is better, the best rule by Brier is the one
+    judged against, and the reopened run reproduces the paired CI."""
+    from salesml import load_run
+
+    csv = tmp_path / "bands.csv"
+    band_leads(1200, seed=3).to_csv(csv, index=False)
+    config = _leads_config("verdict-brier", csv)
+    config["evaluation"] = {**config["evaluation"], "metric": "brier"}
+    summary, _ = _run(config, tmp_path)
+    champ = summary.champion
+    brier = {c.name: c.metrics["brier"] for c in summary.candidates}
+    rules = [c.name for c in summary.candidates if c.role == "baseline"]
+    assert champ.metric == "brier" == summary.experiment.primary_metric
+    assert summary.experiment.lower_is_better
+    assert champ.baseline == min(rules, key=brier.get)
+    assert champ.delta == pytest.approx(brier[champ.name] - brier[champ.baseline])
+    again = load_run(tmp_path / "out").metric("brier", champ.name, against=champ.baseline)
+    assert list(again.ci) == pytest.approx(champ.delta_ci, rel=1e-9)
+    assert champ.verdict == decide(champ.delta_ci, True)
+
+
+@pytest.mark.slow
 def test_a_single_short_series_registers_no_champion_and_says_why(tmp_path, tracking):
     from salesml import load_run
 

@@ -30,7 +30,7 @@ from salesml.experiment.results import (
     decide,
 )
 from salesml.experiment.task import Outcome, Task
-from salesml.experiment.tasks import MetricSpec, make_task, task_spec
+from salesml.experiment.tasks import MetricSpec, TaskSpec, make_task, task_spec
 from salesml.screen import make_console, mlflow_ui_hint, print_notes
 
 __all__ = ["dry_run", "make_task", "mlflow_ui_hint", "run_experiment"]
@@ -230,7 +230,7 @@ def _run(
     started = time.perf_counter()
     data_info = task.prepare().info
     tracker = Tracker(config.name, tracking_uri, artifact_root)
-    metric = spec.primary
+    metric = spec.metric(config.evaluation.metric) if config.evaluation.metric else spec.primary
     source_dir = config.source.parent if config.source else Path.cwd()
     commit = git_commit(source_dir)
     tags = {
@@ -280,7 +280,7 @@ def _run(
         if predictions is not None:
             tracker.log_artifacts([predictions], folder=None)  # beside summary.json
         confidence = config.evaluation.confidence
-        champion = _champion(task, tracker, outcomes, metric, confidence)
+        champion = _champion(spec, task, tracker, outcomes, metric, config.evaluation)
         if champion:
             tracker.set_tags({"salesml.champion": champion.name})
             if champion.verdict:
@@ -331,9 +331,43 @@ def _write_predictions(outcomes: list[Outcome], path: Path) -> Path | None:
     return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
 
 
+def _difference(
+    spec: TaskSpec,
+    task: Task,
+    model: Outcome,
+    baseline: Outcome,
+    metric: MetricSpec,
+    evaluation: Any,
+) -> tuple[float, list[float]]:
+    from salesml.experiment.evaluation import NotEnoughData
+    from salesml.experiment.task import Resampling
+
+    if metric.name == spec.primary_metric:
+        return task.difference(model, baseline)
+    view = spec.make_view()
+    delta, ci = view.paired(
+        model.predictions, baseline.predictions, metric.name, Resampling.of(evaluation)
+    )
+    if any(v != v for v in ci):  # NaN: too few units for an interval
+        raise NotEnoughData(
+            f"too few units for a {evaluation.confidence:.0%} CI of {metric.label}", float(delta)
+        )
+    return float(delta), [float(v) for v in ci]
+
+
 def _champion(
-    task: Task, tracker: Any, outcomes: list[Outcome], metric: MetricSpec, confidence: float
+    spec: TaskSpec,
+    task: Task,
+    tracker: Any,
+    outcomes: list[Outcome],
+    metric: MetricSpec,
+    evaluation: Any,
 ) -> Champion | None:
+    """The best model against the best rule by ``metric``, with the paired CI and verdict.
+
+    The task's primary metric is compared by the task's own ``difference``; another
+    ``evaluation.metric`` by its view's paired bootstrap (the one a reopened run uses).
+    """
     model = _best(outcomes, "model", metric)
     baseline = _best(outcomes, "baseline", metric)
     if model is None:
@@ -343,7 +377,7 @@ def _champion(
         type=model.type,
         model_uri=model.model_uri,
         metric=metric.name,
-        confidence=confidence,
+        confidence=evaluation.confidence,
     )
     if baseline is None:
         return champ
@@ -351,7 +385,7 @@ def _champion(
 
     champ.baseline = baseline.name
     try:
-        delta, ci = task.difference(model, baseline)
+        delta, ci = _difference(spec, task, model, baseline, metric, evaluation)
     except NotEnoughData as exc:  # a point difference, no interval: nothing is registered
         champ.verdict, champ.reason = "insufficient", exc.reason
         champ.delta = None if exc.point is None else float(exc.point)

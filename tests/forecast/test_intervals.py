@@ -246,15 +246,14 @@ def test_quantile_loss_needs_every_bound() -> None:
 
 
 @pytest.mark.slow
-def test_a_run_scores_and_reopens_the_quantile_loss(
-    tmp_path: Path, tracking: str, write_yaml, monkeypatch: pytest.MonkeyPatch
+def test_a_run_chooses_and_judges_its_champion_by_the_quantile_loss(
+    tmp_path: Path, tracking: str, write_yaml
 ) -> None:
-    import dataclasses
-
-    import salesml.runner as runner
+    """``evaluation.metric: qloss``: the champion is the model with the lowest quantile loss,
+    judged against the rule with the lowest, by a paired CI of the quantile loss."""
     from salesml.experiment.config import load_experiment
     from salesml.experiment.reopen import load_run
-    from salesml.experiment.tasks import task_spec
+    from salesml.runner import run_experiment
     from salesml.synthetic import generate_weekly_sales
 
     frame = generate_weekly_sales(12, seed=4, weeks=130)
@@ -266,7 +265,7 @@ def test_a_run_scores_and_reopens_the_quantile_loss(
         "data": {"path": str(csv), "id": "unique_id", "time": "ds", "target": "y"},
         "horizon": 4,
         "backtest": {"windows": 3},
-        "evaluation": {"bootstrap": 100},
+        "evaluation": {"bootstrap": 100, "metric": "qloss"},
         "baselines": ["naive", "seasonal_naive"],
         "models": [
             {"type": "lightgbm_global", "params": {"n_estimators": 30}},
@@ -274,15 +273,43 @@ def test_a_run_scores_and_reopens_the_quantile_loss(
             "ensemble",
         ],
     }
-    spec = dataclasses.replace(task_spec("forecast"), primary_metric="qloss")
-    monkeypatch.setattr(runner, "task_spec", lambda name: spec)
-    summary = runner.run_experiment(load_experiment(write_yaml(raw, "fc.yaml")), tmp_path / "o")
+    summary = run_experiment(load_experiment(write_yaml(raw, "fc.yaml")), tmp_path / "o")
     assert summary.failed == [] and summary.experiment.primary_metric == "qloss"
+    assert summary.experiment.lower_is_better
     qloss = {c.name: c.metrics["qloss"] for c in summary.candidates}
     assert all(np.isfinite(v) and v > 0 for v in qloss.values())
     models = {c.name for c in summary.candidates if c.role == "model"}
-    assert summary.champion.name == min(models, key=qloss.get)
+    rules = {c.name for c in summary.candidates if c.role == "baseline"}
+    champ = summary.champion
+    assert champ.name == min(models, key=qloss.get) and champ.baseline == min(rules, key=qloss.get)
+    assert champ.metric == "qloss"
+    assert champ.delta == pytest.approx(qloss[champ.name] - qloss[champ.baseline])
     run = load_run(tmp_path / "o")
-    value = run.metric("qloss", summary.champion.name)
-    assert value.value == pytest.approx(qloss[summary.champion.name])
+    paired = run.metric("qloss", champ.name, against=champ.baseline)
+    assert champ.delta_ci == pytest.approx(list(paired.ci))  # the reopened run agrees
+    value = run.metric("qloss", champ.name)
+    assert value.value == pytest.approx(qloss[champ.name])
     assert value.ci[0] < value.value < value.ci[1]  # 12 series: a CI over series
+
+
+@pytest.mark.parametrize(
+    ("metric", "fragment"), [("coverage_80", "cannot choose"), ("crps", "cannot choose")]
+)
+def test_a_champion_metric_must_rank(metric: str, fragment: str, write_yaml) -> None:
+    from salesml.errors import ConfigError
+    from salesml.experiment.config import load_experiment
+
+    raw = {
+        "name": "fc-bad-metric",
+        "task": "forecast",
+        "data": {"path": "sales.csv", "id": "unique_id", "time": "ds", "target": "y"},
+        "horizon": 4,
+        "evaluation": {"metric": metric},
+    }
+    with pytest.raises(ConfigError) as info:
+        load_experiment(write_yaml(raw, "fc.yaml"))
+    message = str(info.value)
+    assert "evaluation.metric" in message and repr(metric) in message and fragment in message
+    assert (
+        "qloss" in message and "mase" in message and "coverage_80" not in message.split("from")[1]
+    )

@@ -77,6 +77,8 @@ class EvaluationConfig(_Strict):
     # threads for the bootstrap replicates, the search and calibration fits; -1: every
     # core (results do not depend on it)
     n_jobs: int = -1
+    # the metric the champion is chosen and judged by; default the task's primary metric
+    metric: str | None = None
 
 
 class ExperimentBase(_Strict):
@@ -222,9 +224,17 @@ def parse_experiment(raw: dict[str, Any], where: str = "config") -> ExperimentCo
         raise ConfigError(f"{where}: task: {shown}; choose from {', '.join(map(repr, names))}")
     spec = task_spec(task)
     try:
-        return spec.config_model().model_validate(raw)  # type: ignore[no-any-return]
+        config = spec.config_model().model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{where}: {_format_validation(exc, spec.family, task)}") from exc
+    chosen = config.evaluation.metric
+    ranked = [m.name for m in spec.metrics if m.ranks and m.computed]
+    if chosen is not None and chosen not in ranked:
+        raise ConfigError(
+            f"{where}: evaluation.metric: {chosen!r} cannot choose a {task} champion; "
+            f"choose from {', '.join(ranked)}"
+        )
+    return config  # type: ignore[no-any-return]
 
 
 def load_experiment(path: str | Path, overrides: list[str] | None = None) -> ExperimentConfig:

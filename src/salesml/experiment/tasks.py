@@ -47,6 +47,10 @@ class MetricSpec:
     computed : bool
         Whether every run computes it; False: computed on request from a
         reopened run (:meth:`salesml.experiment.reopen.ReopenedRun.metric`).
+    ranks : bool
+        Whether one value is simply better than another, so that a champion may
+        be chosen by it (``evaluation.metric``); False for a bias or a coverage,
+        which are best at a target, not at an end.
     """
 
     name: str
@@ -55,6 +59,7 @@ class MetricSpec:
     fmt: str = ".3f"
     shown: bool = True
     computed: bool = True
+    ranks: bool = True
 
     def better(self, a: float, b: float) -> bool:
         """Whether ``a`` is strictly better than ``b``."""

@@ -218,11 +218,11 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("mase", "MASE", lower_is_better=True),
     MetricSpec("wape", "WAPE", lower_is_better=True),
     MetricSpec("smape", "sMAPE", lower_is_better=True),
-    MetricSpec("bias", "bias"),
+    MetricSpec("bias", "bias", ranks=False),
     # mean pinball loss of the interval bounds, scaled like MASE (forecast.metrics.quantile_loss)
     MetricSpec("qloss", "scaled quantile loss", lower_is_better=True),
-    MetricSpec("coverage_80", "80 % coverage"),
-    MetricSpec("coverage_95", "95 % coverage"),
+    MetricSpec("coverage_80", "80 % coverage", ranks=False),
+    MetricSpec("coverage_95", "95 % coverage", ranks=False),
     MetricSpec("rmsse", "RMSSE", lower_is_better=True, shown=False),
     MetricSpec("abs_bias", "absolute bias", lower_is_better=True, shown=False),
 )
