@@ -256,6 +256,18 @@ except KeyboardInterrupt as exc:
 """
 
 
+def _signal_and_wait(
+    proc: subprocess.Popen, sig: signal.Signals, timeout: float, trial: int
+) -> tuple[str, str]:
+    """Send ``sig``; the process must end within ``timeout`` seconds. Its stdout and stderr."""
+    proc.send_signal(sig)
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        pytest.fail(f"trial {trial}: {sig.name} was lost")
+
+
 @pytest.mark.slow
 def test_a_signal_at_a_random_moment_always_stops():
     """Thirty signals at seeded random moments in a loop full of finalizers and weakref
@@ -271,12 +283,7 @@ def test_a_signal_at_a_random_moment_always_stops():
         assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
         time.sleep(rng.uniform(0.0, 0.4))
         sent = time.monotonic()
-        proc.send_signal(sig)
-        try:
-            _, stderr = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail(f"trial {trial}: {sig.name} was lost")
+        _, stderr = _signal_and_wait(proc, sig, 10, trial)
         assert proc.returncode == code, (trial, stderr)
         assert time.monotonic() - sent < 3, f"trial {trial}: stopped late"
         assert "Traceback" not in stderr
@@ -318,12 +325,7 @@ def test_salesml_run_stops_cleanly_at_random_moments(tmp_path: Path):
             text=True,
         )
         time.sleep(rng.uniform(0.5, 9.0))
-        proc.send_signal(sig)
-        try:
-            stdout, stderr = proc.communicate(timeout=60)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            pytest.fail(f"trial {trial}: {sig.name} was lost")
+        stdout, stderr = _signal_and_wait(proc, sig, 60, trial)
         assert "Traceback" not in stdout + stderr, (trial, stderr)
         if proc.returncode == 0:
             assert (out / "summary.json").exists()

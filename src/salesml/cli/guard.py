@@ -17,6 +17,8 @@ from pathlib import Path
 
 import typer
 
+from salesml.io.paths import LOOP
+
 
 def fail(message: str, code: int = 2) -> None:
     """Print ``message`` as one ``error:`` paragraph on stderr and exit with ``code``."""
@@ -46,12 +48,18 @@ def user_errors() -> Iterator[None]:
     except KeyboardInterrupt as exc:
         from salesml.runtime.interrupt import exit_code
 
-        what = "terminated (SIGTERM)" if exit_code(exc) == 143 else "interrupted (Ctrl-C)"
         fail(
-            f"{what}: the open MLflow runs are marked KILLED; no summary.json or report "
+            f"{_stopped_by(exit_code(exc) - 128)}: the open MLflow runs are marked KILLED; no summary.json or report "
             "was written for this run",
             code=exit_code(exc),
         )
+
+
+def _stopped_by(signum: int) -> str:
+    """How a stop is named on screen: ``interrupted (Ctrl-C)`` or ``terminated (SIGTERM)``."""
+    import signal
+
+    return "terminated (SIGTERM)" if signum == signal.SIGTERM else "interrupted (Ctrl-C)"
 
 
 def in_range(value: int | None, option: str, low: int, high: int | None = None) -> None:
@@ -73,9 +81,7 @@ def _kind(path: Path, option: str) -> str | None:
         return None
     except OSError as exc:
         if exc.errno == errno.ELOOP:
-            raise _Refused(
-                f"{option} {path}: a symbolic link that points to itself (a loop)"
-            ) from None
+            raise _Refused(f"{option} {path}: {LOOP}") from None
         raise _Refused(f"{option} {path}: cannot be read ({exc.strerror})") from None
     import stat
 
@@ -202,6 +208,5 @@ def main_guarded(run: Callable[[], object]) -> None:
     try:
         run()
     except Stopped as exc:
-        what = "terminated (SIGTERM)" if exc.signum == signal.SIGTERM else "interrupted (Ctrl-C)"
-        sys.stderr.write(f"error: {what}: stopped before the command finished\n")
+        sys.stderr.write(f"error: {_stopped_by(exc.signum)}: stopped before the command finished\n")
         sys.exit(128 + exc.signum)

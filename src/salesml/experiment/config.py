@@ -27,6 +27,7 @@ from salesml.experiment.candidates import (
 from salesml.experiment.overrides import apply_overrides, yaml_problem
 from salesml.experiment.registry import spec_for
 from salesml.experiment.tasks import task_names, task_spec
+from salesml.io.paths import LOOP, missing_reason
 
 
 class GenerateConfig(_Strict):
@@ -190,23 +191,6 @@ def resolve_path(base: Path, p: Path) -> Path:
         return (base / p).resolve()
     except (RuntimeError, OSError):  # Python 3.11 raises RuntimeError for a loop
         raise ConfigError(f"{base / p}: {LOOP}") from None
-
-
-LOOP = "a symbolic link that points to itself (a loop)"
-
-
-def missing_reason(path: Path, noun: str) -> str:
-    """Why ``path`` cannot be opened as a ``noun``: a folder, a link loop, or not found."""
-    import errno
-
-    if path.is_dir():
-        return f"is a folder, not a {noun}"
-    try:
-        path.stat()
-    except OSError as exc:
-        if exc.errno == errno.ELOOP:
-            return LOOP
-    return f"{noun} not found"
 
 
 def parse_experiment(raw: dict[str, Any], where: str = "config") -> ExperimentConfig:

@@ -264,22 +264,22 @@ def export_candidate(
     candidate: Any,
     role: str,
     config: Any,
-    data_info: Any,
+    prepared: Any,
     metrics: dict[str, Any],
     short_series: str | None,
-    scales: pd.Series,
-    signed: list[Any],
 ) -> ForecastPredictor:
     """The exported predictor of a fitted candidate, with its model card.
 
     Its intervals are split-conformal on every backtest window's scaled
     absolute errors (``backtest``: the candidate's forecasts with ``y``,
     ``yhat``, ``scale`` and ``step``), its own model's rows only when there are
-    enough (:func:`salesml.forecast.intervals.final_quantiles`).
+    enough (:func:`salesml.forecast.intervals.final_quantiles`). ``prepared`` is the
+    run's :class:`~salesml.forecast.prepare.ForecastPrepared`: the data block, the
+    series' scales and signs, and the past covariates' history.
     """
     from salesml.forecast.intervals import final_quantiles
 
-    past = _past_covariates(forecaster, config)
+    past = _past_covariates(forecaster, prepared)
     h, levels = int(config.horizon), list(config.levels)
     quantiles = final_quantiles(backtest, h, levels)
     return ForecastPredictor(
@@ -288,8 +288,8 @@ def export_candidate(
         h,
         levels,
         quantiles,
-        scales,
-        signed=signed,
+        prepared.full_scales["scale"],
+        signed=list(prepared.signed),
         past=past,
         card=ModelCard(
             kind="forecast",
@@ -299,7 +299,7 @@ def export_candidate(
             role=role,
             experiment=config.name,
             description=candidate.spec.description,
-            data=dict(vars(data_info)),
+            data=dict(vars(prepared.info)),
             metrics=metrics,
             confidence=config.evaluation.confidence,
             facts={
@@ -316,17 +316,14 @@ def export_candidate(
     )
 
 
-def _past_covariates(forecaster: Any, config: Any) -> PastCovariates | None:
+def _past_covariates(forecaster: Any, prep: Any) -> PastCovariates | None:
     """The past covariates' recent history, when ``forecaster`` reads their lags.
 
-    The history is the prepared series again (the same pure function of config
-    and file the fits were made on); each series keeps its last ``max(lags)`` periods.
+    The history is the run's prepared series, the ones the fits were made on; each
+    series keeps its last ``max(lags)`` periods.
     """
-    if not config.data.exog.past or not forecaster.uses_exog:
+    if not prep.past or not forecaster.uses_exog:
         return None
-    from salesml.forecast.prepare import prepare_series
-
-    prep = prepare_series(config)
     past = PastCovariates.from_history(prep.df, list(prep.past), list(prep.past_lags), prep.freq)
     return past if set(past.features) & set(forecaster.exog) else None
 

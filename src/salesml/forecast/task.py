@@ -286,11 +286,9 @@ class ForecastTask(TaskBase):
             candidate,
             outcome.role,
             self.config,
-            self.data_info,
+            self.prepared,
             outcome.metrics,
             outcome.fitted,
-            self.full_scales["scale"],
-            self.signed,
         )
         return ExportedForecaster(wrapper, outcome.input_example)
 

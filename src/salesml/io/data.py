@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
+from salesml.io.paths import missing_reason
 from salesml.io.schema import NUMBER, Schema, infer_schema
 
 
@@ -95,9 +96,7 @@ def _read(
     from salesml.io.numbers import read_numbers, refuse_ambiguous_points
 
     if not path.is_file():
-        raise DataError(
-            f"{path}: {'is a folder, not a data file' if path.is_dir() else 'data file not found'}"
-        )
+        raise DataError(f"{path}: {missing_reason(path, 'data file')}")
     suffix = path.suffix.lower()
     if suffix not in (".csv", ".parquet", ".pq", ".xlsx", ".xlsm"):
         # Outside the try: DataError is a ValueError, which is re-wrapped below.
@@ -322,7 +321,7 @@ def ensure_data(path: Path, generate: Any, config: Any = None) -> None:
         options = {"weeks": generate.weeks} if getattr(generate, "weeks", None) else {}
         write_frame(make(generate.kind, generate.rows, generate.seed, **options), path)
     if not path.is_file():
-        what = "is a folder, not a data file" if path.is_dir() else "data file not found"
+        what = missing_reason(path, "data file")
         source = f" of {config}" if config else ""
         raise DataError(f"{path}: {what} (data.path{source})")
 

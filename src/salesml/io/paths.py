@@ -10,8 +10,10 @@ it is joined to.
 
 from __future__ import annotations
 
+import errno
 import re
 from collections.abc import Iterable
+from pathlib import Path
 
 MAX_LENGTH = 100
 _UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -70,3 +72,18 @@ def safe_names(names: Iterable[str]) -> dict[str, str]:
         taken.add(slug.lower())
         out[name] = slug
     return out
+
+
+LOOP = "a symbolic link that points to itself (a loop)"
+
+
+def missing_reason(path: Path, noun: str) -> str:
+    """Why ``path`` cannot be opened as a ``noun``: a folder, a link loop, or not found."""
+    if path.is_dir():
+        return f"is a folder, not a {noun}"
+    try:
+        path.stat()
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return LOOP
+    return f"{noun} not found"
