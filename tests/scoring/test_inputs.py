@@ -107,3 +107,25 @@ def test_missing_columns_are_named_unless_optional():
         conform_columns(frame, TYPES, "model input")
     got = conform_columns(frame, TYPES, "model input", optional=["k", "s"])
     assert list(got.columns) == ["n", "b", "d", "a"]
+
+
+def test_dates_with_utc_offsets_are_read_as_training_reads_them():
+    """Scoring input and training file go through the same offset rule
+    (:func:`salesml.io.timestamps.parse_dates`): across a daylight-saving change,
+    midnights keep their local date; a column mixing offsets and none is refused."""
+    from salesml.io.timestamps import parse_dates
+
+    written = pd.Series(
+        ["2024-10-26T00:00:00+02:00", "2024-10-27T00:00:00+02:00", "2024-10-28T00:00:00+01:00"]
+    )
+    got = conform_columns(pd.DataFrame({"d": written}), [("d", "datetime")], "in.csv")["d"]
+    trained, _ = parse_dates(written, "ISO8601")
+    pd.testing.assert_series_equal(got, trained, check_names=False)
+    assert got.dt.strftime("%Y-%m-%d %H:%M").tolist() == [
+        "2024-10-26 00:00",
+        "2024-10-27 00:00",
+        "2024-10-28 00:00",
+    ]
+    mixed = pd.DataFrame({"d": ["2024-10-26T00:00:00+02:00", "2024-10-27"]})
+    with pytest.raises(DataError, match=r"in\.csv: column 'd' mixes dates with a UTC offset"):
+        conform_columns(mixed, [("d", "datetime")], "in.csv")

@@ -121,7 +121,7 @@ def _coerce(values: pd.Series, kind: str, offset: int, where: str, name: str) ->
     if kind == "boolean":
         return _booleans(values, offset)
     if kind == "datetime":
-        return _dates(values, offset)
+        return _dates(values, offset, where, name)
     if kind == "string":
         return _texts(values)
     return values  # "any" and types salesml does not write: the model takes them as they are
@@ -174,20 +174,21 @@ def _booleans(values: pd.Series, offset: int) -> pd.Series:
     return flags if not blank.any() else flags.astype(object).where(~blank, None)
 
 
-def _dates(values: pd.Series, offset: int) -> pd.Series:
-    """Dates as datetimes: ISO 8601 text, or one of the formats training reads."""
+def _dates(values: pd.Series, offset: int, where: str, name: str) -> pd.Series:
+    """Dates as datetimes, read as training reads them: ISO 8601 text or one of the
+    formats training reads, UTC offsets by :func:`salesml.io.timestamps.parse_dates`."""
     from salesml.io.schema import DATE_FORMATS
+    from salesml.io.timestamps import naive, parse_dates
 
     if pd.api.types.is_datetime64_any_dtype(values):
-        tz = getattr(values.dt, "tz", None)
-        return values.dt.tz_convert(None) if tz is not None else values
+        return naive(values)
     blank = _blank(values)
     given = values.where(~blank)
-    dates = pd.to_datetime(given, errors="coerce", format="ISO8601")
+    dates, _ = parse_dates(given, "ISO8601", where, name)
     bad = dates.isna() & ~blank
     if bad.any() and pd.api.types.is_object_dtype(values):
         for fmt in DATE_FORMATS:  # the whole column in one format, as at training
-            other = pd.to_datetime(given, errors="coerce", format=fmt)
+            other, _ = parse_dates(given, fmt, where, name)
             if not (other.isna() & ~blank).any():
                 return other
     if bad.any():
