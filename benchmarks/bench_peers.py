@@ -163,7 +163,7 @@ def _score_cv(cv, history, season: int) -> dict[str, dict[str, float]]:
     scored = {}
     for model in models:
         metrics, _, _ = evaluate_forecasts(cv.rename(columns={model: "yhat"}), levels=[])
-        scored[model] = {"mase": metrics["mase"], "wape": metrics["wape"]}
+        scored[model] = {k: metrics[k] for k in ("mase", "wape", "smape")}
     return scored
 
 

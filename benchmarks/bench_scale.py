@@ -5,7 +5,9 @@
 - ``forecast``: ``benchmarks/configs/scale_forecast.yaml`` on 100, 1,000 and 10,000
   synthetic weekly store x department series (143 weeks each, written by
   ``salesml data generate weekly_sales``; the default candidates), with the local engine or, with
-  ``--engine spark``, Spark on 2 local workers (``local[2]``).
+  ``--engine spark``, Spark on 2 local workers (``local[2]``), or, with ``--engine cluster``,
+  Spark on a standalone cluster started for the curve on 127.0.0.1: a master and two
+  one-core workers (``benchmarks/spark_cluster.py``), ``--spark-master spark://...``.
 
 Every size is measured in fresh child processes: first one writes the data (timed
 apart, not part of the run), then ``python -m salesml run`` reads it into a new MLflow
@@ -18,10 +20,16 @@ largest (a fixed start-up cost flattens the small sizes); the issue's target is
 ``k <= 1`` (no worse than linear). A run that uses no CPU for ``STALL`` seconds has
 hung: it is killed, reported, and run again (``--retries``).
 
+On the cluster the executors run in the workers' processes, not under the run: its
+peak memory is sampled over every process this script started (the run, and the
+master, workers and executors together; ``peak_mib``), the run alone is in
+``run_peak_mib``. The cluster starts before the first size and is not timed.
+
 Usage::
 
     python benchmarks/bench_scale.py                                  # both curves, local
     python benchmarks/bench_scale.py --curve forecast --engine spark  # forecast on Spark
+    python benchmarks/bench_scale.py --curve forecast --engine cluster  # standalone cluster
     python benchmarks/bench_scale.py --quick                          # CI-sized
     python benchmarks/bench_scale.py --curve leads --sizes 10000,30000
 
@@ -32,9 +40,12 @@ Writes ``benchmarks/results/scale.json`` (each curve replaces only its own entry
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +59,7 @@ from benchlib import (  # noqa: E402
     machine,
     run_child,
 )
+from spark_cluster import CLUSTER_DESCRIPTION, ClusterError, standalone_cluster  # noqa: E402
 
 OUT = ROOT / "benchmarks" / "results" / "scale.json"
 LEADS_CONFIG = ROOT / "experiments" / "lead_conversion" / "demo.yaml"
@@ -79,8 +91,8 @@ def _generate(curve: str, n: int, folder: Path, timeout: float) -> tuple[Path, C
     return path, child
 
 
-def spark_options() -> list[str] | None:
-    """The ``salesml run`` options for Spark on ``local[2]``; ``None`` if this build has none.
+def spark_options(master: str = SPARK_MASTER) -> list[str] | None:
+    """The ``salesml run`` options for Spark on ``master``; ``None`` if this build has none.
 
     ``--spark-master`` is passed where the CLI has it; ``SALESML_SPARK_MASTER`` is set
     either way (see :func:`_run`).
@@ -91,12 +103,18 @@ def spark_options() -> list[str] | None:
         raise ChildFailed(f"salesml run --help failed (exit {child.returncode}):\n{child.tail()}")
     if "--engine" not in child.stdout:
         return None
-    master = ["--spark-master", SPARK_MASTER] if "--spark-master" in child.stdout else []
-    return ["--engine", "spark", *master]
+    master_option = ["--spark-master", master] if "--spark-master" in child.stdout else []
+    return ["--engine", "spark", *master_option]
 
 
 def _run(
-    curve: str, n: int, options: list[str], data: Path, folder: Path, timeout: float
+    curve: str,
+    n: int,
+    options: list[str],
+    data: Path,
+    folder: Path,
+    timeout: float,
+    master: str = SPARK_MASTER,
 ) -> ChildRun:
     """``salesml run`` of one size in a child process, into its own MLflow store."""
     folder.mkdir()
@@ -111,7 +129,7 @@ def _run(
     }
     if options:
         cmd += options
-        extra["SALESML_SPARK_MASTER"] = SPARK_MASTER
+        extra["SALESML_SPARK_MASTER"] = master
     return run_child(cmd, env=child_env(**extra), cwd=folder, timeout=timeout, stall=STALL)
 
 
@@ -120,8 +138,49 @@ def _rejected_engine(child: ChildRun) -> bool:
     return child.returncode == 2 and "No such option" in child.stderr and "--engine" in child.stderr
 
 
+class _AllChildren(threading.Thread):
+    """The peak sum of PSS (MiB) over every descendant of this process, every 0.2 s."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak_mib = 0.0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        while not self.done.is_set():
+            total = 0.0
+            for p in me.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
+                    total += p.memory_full_info().pss
+            self.peak_mib = max(self.peak_mib, total / 2**20)
+            self.done.wait(0.2)
+
+
+@contextlib.contextmanager
+def _all_children_peak(on: bool) -> Iterator[_AllChildren | None]:
+    if not on:
+        yield None
+        return
+    watch = _AllChildren()
+    watch.start()
+    try:
+        yield watch
+    finally:
+        watch.done.set()
+        watch.join()
+
+
 def measure_point(
-    curve: str, n: int, options: list[str], timeout: float, retries: int = 1
+    curve: str,
+    n: int,
+    options: list[str],
+    timeout: float,
+    retries: int = 1,
+    master: str = SPARK_MASTER,
+    cluster: bool = False,
 ) -> dict[str, Any] | None:
     """Generate and run one size; ``None`` when the CLI rejects the engine options.
 
@@ -138,6 +197,12 @@ def measure_point(
     retries : int
         Runs started again after a hang (no CPU used for ``STALL`` seconds); each
         hang is printed and counted in the point's ``hung_runs``.
+    master : str
+        The Spark master of ``--engine spark`` runs.
+    cluster : bool
+        ``master`` is a cluster this script started: the peak memory is that of
+        every process it started (the run and the cluster), the run's alone is
+        ``run_peak_mib``.
 
     Returns
     -------
@@ -156,7 +221,8 @@ def measure_point(
         data, gen = _generate(curve, n, folder, timeout)
         for attempt in range(retries + 1):
             run_dir = folder / f"run{attempt}"
-            child = _run(curve, n, options, data, run_dir, timeout)
+            with _all_children_peak(cluster) as everything:
+                child = _run(curve, n, options, data, run_dir, timeout, master)
             if child.killed != "stall":
                 break
             print(
@@ -179,10 +245,12 @@ def measure_point(
             raise ChildFailed(f"{where} failed (exit {child.returncode}):\n{child.tail()}")
         summary = json.loads((run_dir / "out" / "summary.json").read_text(encoding="utf-8"))
         data_mib = data.stat().st_size / 2**20
+    peak = max(child.tree_peak_mib, everything.peak_mib if everything else 0.0)
     return {
         "size": n,
         "seconds": round(child.seconds, 2),
-        "peak_mib": round(child.tree_peak_mib, 1),
+        "peak_mib": round(peak, 1),
+        **({"run_peak_mib": round(child.tree_peak_mib, 1)} if everything else {}),
         "largest_process_mib": round(child.peak_mib, 1),
         "generate_seconds": round(gen.seconds, 2),
         "data_mib": round(data_mib, 1),
@@ -208,7 +276,9 @@ def _describe(curve: str, engine: str) -> dict[str, str]:
             "label": "Leads",
             "engine": "local",
         }
-    where = f"Spark {SPARK_MASTER}" if engine == "spark" else "local engine"
+    where = {"spark": f"Spark {SPARK_MASTER}", "cluster": f"Spark {CLUSTER_DESCRIPTION}"}.get(
+        engine, "local engine"
+    )
     return {
         "title": f"Forecasting: weekly series of {WEEKS} weeks, {where}",
         "config": str(FORECAST_CONFIG.relative_to(ROOT)),
@@ -234,9 +304,36 @@ def measure_curve(
         **_describe(curve, engine),
         "points": [],
     }
-    options = spark_options() if engine == "spark" else []
+    if engine == "cluster":
+        with tempfile.TemporaryDirectory(prefix="bench-scale-cluster-") as tmp:
+            try:
+                with standalone_cluster(Path(tmp), workers=2, cores=1) as cluster:
+                    print(f"cluster: {cluster.url}, 2 workers x 1 core", flush=True)
+                    return _measure_sizes(
+                        entry, curve, sizes, engine, timeout, retries, cluster.url, True
+                    )
+            except ClusterError as exc:
+                raise ChildFailed(f"the Spark standalone cluster: {exc}") from exc
+    return _measure_sizes(entry, curve, sizes, engine, timeout, retries, SPARK_MASTER, False)
+
+
+def _measure_sizes(
+    entry: dict[str, Any],
+    curve: str,
+    sizes: list[int],
+    engine: str,
+    timeout: float,
+    retries: int,
+    master: str,
+    cluster: bool,
+) -> dict[str, Any]:
+    options = spark_options(master) if engine in ("spark", "cluster") else []
     for n in sizes:
-        point = None if options is None else measure_point(curve, n, options, timeout, retries)
+        point = (
+            None
+            if options is None
+            else measure_point(curve, n, options, timeout, retries, master, cluster)
+        )
         if point is None:
             print(NOT_AVAILABLE)
             return {**entry, "missing": "`salesml run --engine spark` is not in this build"}
@@ -244,7 +341,9 @@ def measure_curve(
         print(
             f"{_key(curve, engine)}: {n:>10,} {entry['unit']}: run {point['seconds']:8.1f} s, "
             f"peak {point['peak_mib']:8,.0f} MiB (largest process "
-            f"{point['largest_process_mib']:,.0f}); data written in "
+            f"{point['largest_process_mib']:,.0f}"
+            + (f"; the run alone {point['run_peak_mib']:,.0f}" if "run_peak_mib" in point else "")
+            + f"); data written in "
             f"{point['generate_seconds']:.1f} s"
             + (f"; after {point['hung_runs']} hung run(s)" if point["hung_runs"] else ""),
             flush=True,
@@ -288,9 +387,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--curve", choices=("leads", "forecast", "all"), default="all")
     parser.add_argument(
         "--engine",
-        choices=("local", "spark"),
+        choices=("local", "spark", "cluster"),
         default="local",
-        help=f"forecast curve only: spark runs `salesml run --engine spark` on {SPARK_MASTER}",
+        help=f"forecast curve only: spark runs `salesml run --engine spark` on {SPARK_MASTER}, "
+        f"cluster on a standalone Spark cluster it starts ({CLUSTER_DESCRIPTION})",
     )
     parser.add_argument("--sizes", type=_sizes, help="comma-separated sizes (with one --curve)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for CI")
@@ -304,9 +404,9 @@ def main(argv: list[str] | None = None) -> int:
         help=f"runs started again after a hang (no CPU for {STALL} s; default 1)",
     )
     args = parser.parse_args(argv)
-    if args.engine == "spark" and args.curve == "leads":
-        parser.error("--engine spark: the leads curve runs on the local engine only")
-    curves = ["forecast"] if args.engine == "spark" or args.curve == "forecast" else ["leads"]
+    if args.engine != "local" and args.curve == "leads":
+        parser.error(f"--engine {args.engine}: the leads curve runs on the local engine only")
+    curves = ["forecast"] if args.engine != "local" or args.curve == "forecast" else ["leads"]
     if args.curve == "all" and args.engine == "local":
         curves = ["leads", "forecast"]
     if args.sizes and len(curves) > 1:

@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_competition import render as _competition  # noqa: E402
 from benchlib import curve_exponents, growth_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 NOT_YET = "Not measured yet (run `make bench`)."
-CURVE_ORDER = ("leads", "forecast-local", "forecast-spark")
+CURVE_ORDER = ("leads", "forecast-local", "forecast-spark", "forecast-cluster")
 TARGET_SPEEDUP = 10.0
 TARGET_DATASETS = {"Telco churn"}  # the target: Telco at least 10x faster
 
@@ -391,6 +392,7 @@ def render(folder: Path = RESULTS) -> str:
         ]
     else:
         lines += ["## salesml against its peers", "", NOT_YET, ""]
+    lines += _competition(_load(folder, "competition.json"))
     season = _load(folder, "seasonality.json")
     if season:
         lines += _seasonality(season)

@@ -225,3 +225,43 @@ def test_every_benchmark_script_imports(script: str) -> None:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)  # module level only: main() runs under __main__
     assert callable(getattr(module, "main", None)), f"{script} has no main()"
+
+
+def test_the_competition_section_names_the_ensemble_members_and_the_peer() -> None:
+    import bench_competition
+
+    assert "Not measured yet" in "\n".join(bench_competition.render(None))
+    cell = {"mase": 1.5, "smape": 19.1, "coverage_80": 0.8, "coverage_95": 0.95}
+    payload = {
+        "machine": {"date": "2026-12-05", "cores": 2},
+        "datasets": [
+            {
+                "dataset": "tourism-monthly",
+                "series": 366,
+                "horizon": 24,
+                "published": "best MASE 1.38",
+                "salesml": {
+                    "seconds": 120.0,
+                    "champion": "ensemble",
+                    "candidates": {
+                        "auto_ets": {**cell, "ms_per_series": 220.0},
+                        "ensemble": {
+                            **cell,
+                            "mase": 1.45,
+                            "ms_per_series": 0.2,
+                            "members": ["auto_ces", "auto_ets"],
+                            "combine": "mean",
+                        },
+                    },
+                },
+                "statsforecast": {
+                    "seconds": 33.7,
+                    "models": {"AutoETS": {"mase": 1.531, "smape": 0.1909}},
+                },
+            }
+        ],
+    }
+    text = "\n".join(bench_competition.render(payload))
+    assert "| ensemble (mean of auto_ces, auto_ets) | 1.450 | 19.10 |" in text
+    assert "| statsforecast AutoETS | 1.531 | 19.09 |" in text
+    assert "Published: best MASE 1.38." in text and "| auto_ets | 1.500 |" in text

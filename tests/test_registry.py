@@ -30,6 +30,7 @@ NOT_IN_A_SIGNATURE = {
     "refit",
     "members",
     "size",
+    "combine",
     "lags",
     "rolling",
     "date_features",

@@ -13,8 +13,15 @@ from salesml.forecast.ensemble import CandidateFit, choose_members, combine
 from salesml.forecast.models import EnsembleForecaster
 
 
-def _fit(error: float, role: str = "model", combines: bool = False, seed: int = 0) -> CandidateFit:
-    """A fit whose backtest misses y by ``error`` on every row of windows 0 and 1."""
+def _fit(
+    error: float,
+    role: str = "model",
+    combines: bool = False,
+    seed: int = 0,
+    later: float | None = None,
+) -> CandidateFit:
+    """A fit whose backtest misses y by ``error`` on every row of window 0 and by ``later``
+    (default ``error``) on window 1."""
     rng = np.random.default_rng(seed)
     rows = [
         {"unique_id": uid, "ds": pd.Timestamp("2024-01-01") + pd.Timedelta(days=d), "window": w}
@@ -24,7 +31,7 @@ def _fit(error: float, role: str = "model", combines: bool = False, seed: int = 
     ]
     bt = pd.DataFrame(rows)
     bt["y"] = rng.uniform(10, 20, len(bt))
-    bt["yhat"] = bt["y"] + error
+    bt["yhat"] = bt["y"] + np.where(bt["window"] == 0, error, error if later is None else later)
     bt["scale"], bt["step"] = 1.0, bt.groupby(["unique_id", "window"]).cumcount() + 1
     bt["form"] = "model"
     return CandidateFit(
@@ -53,6 +60,37 @@ def test_default_members_do_not_depend_on_the_order_of_the_fits():
         fits = {name: FITS[name] for name in order}
         assert choose_members(fits, 2) == ["arima", "theta"]
         assert choose_members(fits, 3) == ["arima", "theta", "ets"]
+
+
+def test_the_default_is_the_combination_that_forecasts_the_calibration_window_best():
+    """Two models erring in opposite directions combine to no error: their pair beats the
+    two best models taken alone; the choice reads window 0 only and any order of fits."""
+    fits = {  # one seed: the same y under every fit
+        "high": _fit(0.5, later=-2.0),
+        "low": _fit(-0.5, later=3.0),  # window 1 would rank it last: not read
+        "good": _fit(0.2),
+        "fine": _fit(0.2),
+        "naive": _fit(0.0, role="baseline"),
+    }
+    assert choose_members(fits, 2) == ["fine", "good"]
+    for order in itertools.permutations(fits):
+        assert choose_members({n: fits[n] for n in order}) == ["high", "low"]
+    params: dict = {}
+    fc, final = combine(fits, params)
+    assert params["members"] == ["high", "low"] and final.how == "mean"
+    cal = fc[fc["window"] == 0]
+    np.testing.assert_allclose(cal["yhat"], cal["y"])
+    assert choose_members(fits, how="median") == ["high", "low"]  # a pair's median: its mean
+    # the median of three is the middle one: high, low and good err by 0.2 (their mean: 0.067)
+    params = {"combine": "median", "members": ["high", "low", "good"]}
+    fc, final = combine(fits, params)
+    assert final.how == "median"
+    np.testing.assert_allclose(fc.loc[fc["window"] == 0, "yhat"] - cal["y"].to_numpy(), 0.2)
+
+
+def test_ties_go_to_fewer_members_then_to_names():
+    same = {n: _fit(0.3) for n in ("c", "a", "b")}
+    assert choose_members(same) == ["a", "b"]
 
 
 def test_combine_averages_the_members_backtests_in_any_order():
@@ -130,7 +168,12 @@ def test_the_task_keeps_typed_fits_and_the_ensemble_reads_them(make_task, daily_
     assert set(task.fits) == {"naive", "auto_ets", "auto_ces", "ensemble"}
     assert all(isinstance(f, CandidateFit) for f in task.fits.values())
     assert task.fits["ensemble"].combines and not task.fits["auto_ets"].combines
-    assert outcomes[-1].params["members"] == choose_members(task.fits, 2)
+    assert outcomes[-1].params["members"] == choose_members(task.fits) == ["auto_ets", "auto_ces"]
+    # the screen and summary say what the ensemble combined
+    assert task.data_info.combined == {
+        "ensemble": {"members": ["auto_ets", "auto_ces"], "combine": "mean"}
+    }
+    assert "ensemble: mean of auto_ets, auto_ces" in task.notes()
     assert sorted(outcomes[-1].params["members"]) == ["auto_ces", "auto_ets"]
     assert task.fits["auto_ets"].mase == outcomes[1].metrics["mase"]
     assert isinstance(task.fits["ensemble"].final, EnsembleForecaster)

@@ -152,7 +152,8 @@ class ForecastData(DataInfo):
     ``negative``: keep, clip or error); ``demand`` counts series per
     Syntetos-Boylan class; ``fallbacks`` counts, per candidate, the series that
     needed a simpler model (``{"auto_ets": {"non_seasonal": 12, "naive": 3}}``);
-    ``unscored`` names series no backtest window could score (they are still forecast).
+    ``unscored`` names series no backtest window could score (they are still forecast);
+    ``combined`` names each ensemble's members and how they combine (``"mean"``).
     ``seasonal`` counts the series the seasonality test found seasonal or not (None
     when the test does not apply; see :mod:`salesml.forecast.seasonality`).
     ``engine`` is where the candidates were fitted (``local`` or ``spark``, with
@@ -175,6 +176,7 @@ class ForecastData(DataInfo):
     negative_series: int = 0
     demand: dict[str, int] = field(default_factory=dict)
     fallbacks: dict[str, dict[str, int]] = field(default_factory=dict)
+    combined: dict[str, dict[str, Any]] = field(default_factory=dict)
     unscored: dict[str, str] = field(default_factory=dict)
     seasonal: dict[str, int] | None = None
     engine: str = "local"

@@ -1,16 +1,20 @@
-"""The forecast ensemble: the mean of the best models' forecasts, from their typed fits.
+"""The forecast ensemble: the mean (or median) of the best models' forecasts, from typed fits.
 
 The task keeps one :class:`CandidateFit` per candidate that succeeded. The
 ensemble (the registry entry tagged ``combines``) is assembled from them, not
-fitted: its backtest forecasts are the mean of its members' backtest forecasts
-and its final model averages their final models (:class:`EnsembleForecaster`).
+fitted: its backtest forecasts are the mean (``combine: median``: the median)
+of its members' backtest forecasts and its final model combines their final
+models the same way (:class:`EnsembleForecaster`).
 
-Members are the ``members`` named in its params or, by default, the ``size``
-successful models with the lowest MASE on the calibration window (window 0,
-before every scored window, so choosing them does not peek at the windows the
-ensemble is scored on); ties go to the name first in alphabetical order. The
-choice depends on the fits only, never on the order candidates are listed or
-fitted in. The ensemble must come after its members in the config only
+Members are the ``members`` named in its params; else, with ``size``, the
+``size`` successful models with the lowest MASE on the calibration window
+(window 0, before every scored window, so choosing them does not peek at the
+windows the ensemble is scored on); else (the default) the combination of two
+or more models whose combined forecast has the lowest calibration MASE, the
+M4 competition's "comb" chosen on data the scores never see
+(:func:`best_combination`). Ties go to fewer members, then to names first in
+alphabetical order. The choice depends on the fits only, never on the order
+candidates are listed or fitted in. The ensemble must come after its members in the config only
 because it needs their fits: the config refuses an ensemble listed before a
 model it may combine (:class:`salesml.forecast.config.ForecastExperiment`),
 and :func:`combine` names any member without a fit (one that failed).
@@ -18,6 +22,7 @@ and :func:`combine` names any member without a fit (one that failed).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -65,19 +70,81 @@ class CandidateFit:
         return window_mase(self.backtest, 0, id_col, target_col)
 
 
-def choose_members(
-    fits: Mapping[str, CandidateFit], size: int, id_col: str = "unique_id", target_col: str = "y"
-) -> list[str]:
-    """The ``size`` models (not baselines, not combinations) with the lowest calibration MASE.
+# The default search tries every combination of the best SEARCHED models (by their own
+# calibration MASE): 2**8 - 9 = 247 combinations at most, each a mean over window 0.
+SEARCHED = 8
 
-    Ranked by ``(MASE, name)``, so the choice does not depend on the order of ``fits``.
+
+def choose_members(
+    fits: Mapping[str, CandidateFit],
+    size: int | None = None,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    how: str = "mean",
+) -> list[str]:
+    """The ensemble's default members among the models (not baselines, not combinations).
+
+    Parameters
+    ----------
+    fits : mapping of str to CandidateFit
+        The candidates fitted so far, by name.
+    size : int, optional
+        Take the ``size`` models with the lowest calibration MASE, ranked by
+        ``(MASE, name)``. ``None``: the best combination (:func:`best_combination`).
+    id_col, time_col, target_col : str
+        The long frame's columns.
+    how : {"mean", "median"}
+        How the combination is formed (only used without ``size``).
+
+    Returns
+    -------
+    list of str
+        Member names; fewer than two when fewer models succeeded.
     """
     ranked = sorted(
         (fit.calibration_mase(id_col, target_col), name)
         for name, fit in fits.items()
         if fit.role == "model" and not fit.combines
     )
-    return [name for _, name in ranked[:size]]
+    if size is not None:
+        return [name for _, name in ranked[:size]]
+    names = [name for _, name in ranked[:SEARCHED]]
+    if len(names) < 3:  # nothing to choose
+        return names
+    return best_combination({n: fits[n] for n in names}, id_col, time_col, target_col, how)
+
+
+def _combined(frame: pd.DataFrame, how: str) -> pd.Series:
+    return frame.median(axis=1) if how == "median" else frame.mean(axis=1)
+
+
+def best_combination(
+    fits: Mapping[str, CandidateFit],
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    how: str = "mean",
+) -> list[str]:
+    """The two or more of ``fits`` whose combined forecast has the lowest calibration MASE.
+
+    Every combination is scored on window 0's rows that every fit forecast, by
+    MASE (the mean over series of the mean scaled absolute error). Ranked by
+    ``(MASE, number of members, names)``: a tie goes to the smaller, then to the
+    alphabetically first combination.
+    """
+    keys = [id_col, time_col]
+    cal = {n: f.backtest[f.backtest["window"] == 0].set_index(keys) for n, f in fits.items()}
+    wide = pd.concat([c["yhat"].rename(n) for n, c in cal.items()], axis=1).dropna()
+    base = next(iter(cal.values())).loc[wide.index, [target_col, "scale"]]
+    series = base.index.get_level_values(id_col)
+    ranked = []
+    for size in range(2, len(fits) + 1):
+        for combo in itertools.combinations(sorted(fits), size):
+            err = (base[target_col] - _combined(wide[list(combo)], how)).abs() / base["scale"]
+            mase = float(err.groupby(series).mean().mean())
+            ranked.append((round(mase, 12), size, combo))  # float noise is no win
+    return list(min(ranked)[2])
 
 
 def _combined_form(backtests: list[pd.DataFrame]) -> pd.Series:
@@ -112,7 +179,9 @@ def combine(
     fits : mapping of str to CandidateFit
         The candidates fitted so far, by name.
     params : dict
-        The ensemble's params: ``members`` (names) or ``size`` (default 2).
+        The ensemble's params: ``members`` (names), ``size`` (the best ``size`` models;
+        default: the best combination, :func:`choose_members`) and ``combine``
+        (``mean``, the default, or ``median``).
     id_col, time_col, target_col : str
         The long frame's columns.
 
@@ -123,8 +192,12 @@ def combine(
         fewer than two members are available.
     """
     names = params.get("members")
+    how = str(params.get("combine") or "mean")
     if names is None:
-        names = choose_members(fits, int(params.get("size", 2)), id_col, target_col)
+        size = params.get("size")
+        names = choose_members(
+            fits, None if size is None else int(size), id_col, time_col, target_col, how
+        )
     missing = [n for n in names if n not in fits]
     if missing:
         raise ValueError(
@@ -140,8 +213,8 @@ def combine(
     fcs = [fits[n].backtest.set_index(keys)["yhat"] for n in names]
     fc = fits[names[0]].backtest.drop(columns=["yhat", "form"], errors="ignore")
     fc = fc.set_index(keys)
-    fc = fc.join(pd.concat(fcs, axis=1).mean(axis=1).rename("yhat"))
+    fc = fc.join(_combined(pd.concat(fcs, axis=1), how).rename("yhat"))
     fc = fc.join(_combined_form([fits[n].backtest.set_index(keys) for n in names])).reset_index()
     params["members"] = list(names)
     members = [fits[n].final for n in names]
-    return fc, EnsembleForecaster(members, id_col, time_col, target_col)
+    return fc, EnsembleForecaster(members, id_col, time_col, target_col, how=how)

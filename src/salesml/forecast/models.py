@@ -19,6 +19,7 @@ in :mod:`salesml.forecast.global_lgbm`. statsforecast is imported only to fit.
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -276,7 +277,7 @@ class LastYearGrowth(ForecasterBase):
 
 
 class EnsembleForecaster(ForecasterBase):
-    """The mean of fitted members' point forecasts (:mod:`salesml.forecast.ensemble`)."""
+    """The mean or median (``how``) of members' forecasts (:mod:`salesml.forecast.ensemble`)."""
 
     def __init__(
         self,
@@ -284,8 +285,9 @@ class EnsembleForecaster(ForecasterBase):
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
+        how: str = "mean",
     ) -> None:
-        self.members = members
+        self.members, self.how = members, how
         self.freq = next((m.freq for m in members), "")
         self.exog = tuple(dict.fromkeys(c for m in members for c in m.exog))
         self.uses_exog = bool(self.exog)
@@ -306,8 +308,9 @@ class EnsembleForecaster(ForecasterBase):
     def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         keys = [self.id_col, self.time_col]
         frames = [m.predict(h, X_df).set_index(keys)["yhat"] for m in self.members]
-        out = pd.concat(frames, axis=1, join="inner").mean(axis=1).rename("yhat")
-        return out.reset_index()
+        both = pd.concat(frames, axis=1, join="inner")  # `how`: absent in older exports
+        out = both.median(axis=1) if getattr(self, "how", "") == "median" else both.mean(axis=1)
+        return out.rename("yhat").reset_index()
 
 
 @dataclass(frozen=True)
@@ -330,13 +333,6 @@ class ForecastContext:
 _CHEAP = ("Naive", "SeasonalNaive", "WindowAverage")
 
 
-def _default_jobs() -> int:
-    """Every core of the machine (statsforecast fits series in worker processes)."""
-    import os
-
-    return max(1, os.cpu_count() or 1)
-
-
 def statistical(
     ctx: ForecastContext,
     *,
@@ -356,9 +352,10 @@ def statistical(
     """
     if season_method not in ("auto", "states", "stl"):
         raise ValueError(f"season_method must be auto, states or stl, got {season_method!r}")
+    cores = max(1, os.cpu_count() or 1)  # default: every core (statsforecast worker processes)
     if n_jobs is not None and n_jobs < 0:
-        n_jobs = _default_jobs()
-    jobs = n_jobs or (1 if sf_model in _CHEAP else _default_jobs())
+        n_jobs = cores
+    jobs = n_jobs or (1 if sf_model in _CHEAP else cores)
     decompose = sf_model in DECOMPOSABLE and stl_season(season_method, ctx.season_length)
     if sf_model == "AutoTheta" and max_history is None and ctx.season_length > LONG_SEASON:
         max_history = THETA_SEASONS * ctx.season_length

@@ -154,6 +154,8 @@ def screen_notes(info: ForecastData) -> list[str]:
             f"{info.seasonal['seasonal']} of {n} series seasonal; the others get the "
             "statistical models' non-seasonal form"
         )
+    for name, how in info.combined.items():
+        lines.append(f"{name}: {how['combine']} of {', '.join(how['members'])}")
     if info.fallbacks:
         parts = [
             f"{name} " + " + ".join(f"{n} {form}" for form, n in counts.items())

@@ -197,7 +197,10 @@ class ForecastTask(TaskBase):
         """The candidate's backtest forecasts and its final model (fitted on all data)."""
         spec = cand.spec
         if "combines" in spec.tags:  # assembled from the fits of the candidates before it
-            return combine(self.fits, params, **self.cols)
+            out = combine(self.fits, params, **self.cols)
+            how = params.get("combine") or "mean"
+            self.data_info.combined[cand.name] = {"members": params["members"], "combine": how}
+            return out
         ctx = ForecastContext(
             self.freq,
             self.season_length,
