@@ -8,8 +8,6 @@ import pytest
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import NotFittedError
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
@@ -248,16 +246,15 @@ def calibrated(awkward):
 def test_calibrated_model_keeps_uncalibrated_and_calibrated_fits(calibrated, awkward):
     X_train, _, X_test, _ = awkward
     check_is_fitted(calibrated.uncalibrated_)
-    # one model at prediction time: the calibration map is fitted on out-of-fold rows
-    assert isinstance(calibrated.calibrator_, IsotonicRegression)
-    assert "calibrated_" not in vars(calibrated)
+    assert isinstance(calibrated.calibrated_, CalibratedClassifierCV)
+    assert len(calibrated.calibrated_.calibrated_classifiers_) == 3
     # the wrapped estimator itself stays unfitted (clones are fitted)
     with pytest.raises(NotFittedError):
         check_is_fitted(calibrated.estimator)
     p_cal = calibrated.predict_proba(X_test)
     p_raw = calibrated.predict_proba_uncalibrated(X_test)
     np.testing.assert_array_equal(p_raw, calibrated.uncalibrated_.predict_proba(X_test))
-    np.testing.assert_array_equal(p_cal[:, 1], calibrated.calibrator_.predict(p_raw[:, 1]))
+    np.testing.assert_array_equal(p_cal, calibrated.calibrated_.predict_proba(X_test))
     assert not np.allclose(p_cal, p_raw)
     np.testing.assert_allclose(p_cal.sum(1), 1.0)
     np.testing.assert_array_equal(calibrated.classes_, [0, 1])
@@ -276,29 +273,15 @@ def test_calibrated_model_is_seeded(calibrated, awkward):
 def test_calibration_method_none_and_sigmoid(awkward):
     X_train, y_train, X_test, _ = awkward
     none = CalibratedModel(_pipeline("logistic"), method="none").fit(X_train, y_train)
-    assert none.calibrator_ is None
+    assert none.calibrated_ is none.uncalibrated_
     np.testing.assert_array_equal(
         none.predict_proba(X_test), none.predict_proba_uncalibrated(X_test)
     )
     sig = CalibratedModel(_pipeline("logistic"), method="sigmoid", cv=3).fit(X_train, y_train)
-    assert isinstance(sig.calibrator_, LogisticRegression)
+    assert sig.calibrated_.method == "sigmoid"
     # a monotone map per fold keeps the ranking close to the uncalibrated one
     r = np.corrcoef(sig.predict_proba(X_test)[:, 1], none.predict_proba(X_test)[:, 1])[0, 1]
     assert r > 0.98
-
-
-def test_the_calibration_map_is_fitted_on_out_of_fold_probabilities(awkward):
-    """As scikit-learn's CalibratedClassifierCV(ensemble=False): the same map, one model."""
-    X_train, y_train, X_test, _ = awkward
-    est = _pipeline("lightgbm", seed=0, n_estimators=40)
-    ours = CalibratedModel(est, method="isotonic", cv=3, seed=0).fit(X_train, y_train)
-    folds = StratifiedKFold(3, shuffle=True, random_state=0)
-    theirs = CalibratedClassifierCV(clone(est), method="isotonic", cv=folds, ensemble=False)
-    theirs.fit(X_train, y_train)
-    # the same map up to isotonic ties: differences below 1e-4 on a few rows
-    np.testing.assert_allclose(ours.predict_proba(X_test), theirs.predict_proba(X_test), atol=1e-4)
-    with pytest.raises(ValueError, match="isotonic, sigmoid or none"):
-        CalibratedModel(est, method="beta").fit(X_train, y_train)
 
 
 def test_calibrated_model_is_not_fitted_until_fit(awkward):

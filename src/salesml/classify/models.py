@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
 from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
@@ -260,28 +261,20 @@ def _serial_prediction(pipeline: Any) -> int | None:
 
 
 class CalibratedModel(ClassifierMixin, BaseEstimator):
-    """A classifier whose probabilities are calibrated on out-of-fold predictions.
-
-    One model is fitted on all train rows (``uncalibrated_``, what reasons explain); its
-    calibration map (``calibrator_``) is fitted on the out-of-fold probabilities of
-    ``cv`` fold models, which are then dropped, as scikit-learn's
-    ``CalibratedClassifierCV(ensemble=False)`` does: a prediction costs one model, not
-    one per fold.
+    """A classifier whose probabilities are calibrated on train folds.
 
     Parameters
     ----------
     estimator : estimator
         The unfitted pipeline.
     method : {"isotonic", "sigmoid", "none"}
-        ``isotonic``: a monotone step map; ``sigmoid``: Platt's logistic map of the
-        probability; ``none``: the model's own probabilities.
     cv : int
-        Folds of the out-of-fold predictions (default
-        :data:`~salesml.classify.registry.CALIBRATION_FOLDS`).
+        Folds of :class:`~sklearn.calibration.CalibratedClassifierCV`
+        (default :data:`~salesml.classify.registry.CALIBRATION_FOLDS`).
     seed : int
     n_jobs : int
-        Threads for the folds (-1: every core); each fold's fit is single-threaded and
-        seeded, so the result does not depend on it.
+        Threads for the calibration folds (-1: every core); each fold's fit is
+        single-threaded and seeded, so the result does not depend on it.
     """
 
     def __init__(
@@ -299,47 +292,29 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     def fit(self, X: pd.DataFrame, y: Any) -> CalibratedModel:
-        """Fit the model on all train rows and its calibration map on out-of-fold rows."""
-        from sklearn.model_selection import cross_val_predict
-
-        if self.method not in ("isotonic", "sigmoid", "none"):
-            raise ValueError(f"method must be isotonic, sigmoid or none, got {self.method!r}")
+        """Fit the uncalibrated estimator on all train rows, and the calibrated one on folds."""
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         self.uncalibrated_ = clone(self.estimator).fit(X, y)
         _serial_prediction(self.uncalibrated_)
-        self.calibrator_: Any = None
-        if self.method != "none":
+        if self.method == "none":
+            self.calibrated_ = self.uncalibrated_
+        else:
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
             serial = clone(self.estimator)
             # a forest's threads go to the folds instead: same speed, reproducible calibration
             jobs = _serial_prediction(serial)
             jobs = resolve_jobs(self.n_jobs) if jobs in (None, 1) else jobs
+            cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
             with _threads():
-                oof = cross_val_predict(
-                    serial, X, y, cv=folds, method="predict_proba", n_jobs=jobs
-                )[:, 1]
-            self.calibrator_ = _calibration_map(self.method).fit(
-                oof.reshape(-1, 1) if self.method == "sigmoid" else oof, y == self.classes_[-1]
-            )
+                self.calibrated_ = cal.fit(X, y)
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "uncalibrated_")
-        legacy = self.__dict__.get("calibrated_")  # a model exported before calibrator_
-        if legacy is not None:
-            return legacy.predict_proba(X)
-        raw = self.uncalibrated_.predict_proba(X)
-        if self.calibrator_ is None:
-            return raw
-        if self.method == "sigmoid":
-            pos = self.calibrator_.predict_proba(raw[:, 1].reshape(-1, 1))[:, 1]
-        else:
-            pos = self.calibrator_.predict(raw[:, 1])
-        pos = np.clip(pos, 0.0, 1.0)
-        return np.column_stack([1.0 - pos, pos])
+        check_is_fitted(self, "calibrated_")
+        return self.calibrated_.predict_proba(X)
 
     def predict_proba_uncalibrated(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "uncalibrated_")
@@ -347,14 +322,3 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
-
-
-def _calibration_map(method: str) -> Any:
-    """The unfitted map from a model's probability to a calibrated one."""
-    if method == "sigmoid":  # Platt scaling: a logistic regression on the probability
-        from sklearn.linear_model import LogisticRegression
-
-        return LogisticRegression(C=1e6)
-    from sklearn.isotonic import IsotonicRegression
-
-    return IsotonicRegression(y_min=0.0, y_max=1.0, out_of_bounds="clip")
