@@ -172,7 +172,8 @@ def combine(
     time_col: str = "ds",
     target_col: str = "y",
 ) -> tuple[pd.DataFrame, EnsembleForecaster]:
-    """The ensemble's backtest forecasts and final model; sets ``params["members"]``.
+    """The ensemble's backtest forecasts and final model; sets ``params["members"]`` and
+    ``params["combine"]``.
 
     Parameters
     ----------
@@ -215,6 +216,6 @@ def combine(
     fc = fc.set_index(keys)
     fc = fc.join(_combined(pd.concat(fcs, axis=1), how).rename("yhat"))
     fc = fc.join(_combined_form([fits[n].backtest.set_index(keys) for n in names])).reset_index()
-    params["members"] = list(names)
+    params["members"], params["combine"] = list(names), how
     members = [fits[n].final for n in names]
     return fc, EnsembleForecaster(members, id_col, time_col, target_col, how=how)

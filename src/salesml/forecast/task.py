@@ -197,9 +197,8 @@ class ForecastTask(TaskBase):
         """The candidate's backtest forecasts and its final model (fitted on all data)."""
         spec = cand.spec
         if "combines" in spec.tags:  # assembled from the fits of the candidates before it
-            out = combine(self.fits, params, **self.cols)
-            how = params.get("combine") or "mean"
-            self.data_info.combined[cand.name] = {"members": params["members"], "combine": how}
+            out = combine(self.fits, params, **self.cols)  # sets members and combine
+            self.data_info.combined[cand.name] = {k: params[k] for k in ("members", "combine")}
             return out
         ctx = ForecastContext(
             self.freq,
