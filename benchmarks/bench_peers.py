@@ -8,7 +8,8 @@
   (``cross_validation`` with AutoETS, AutoTheta and SeasonalNaive) over the same
   backtest windows, both scored with salesml's MASE and WAPE.
 
-Usage: ``python benchmarks/bench_peers.py [--skip-pycaret] [--forecast-only] [--repeats N]``
+Usage: ``python benchmarks/bench_peers.py [--skip-pycaret] [--forecast-only]
+[--classification-only] [--repeats N]``
 (salesml and PyCaret run N times each, default 3, and their median times are compared).
 Prints a table and writes ``benchmarks/results/peers.json`` (``benchmarks/results_md.py``
 renders it).
@@ -93,21 +94,38 @@ def _median(values: list[Any], key: Any = None) -> Any:
     return sorted(values, key=key)[(len(values) - 1) // 2]
 
 
+#: PyCaret's configuration, the fastest of those tried on a quiet 2-core machine
+#: (2026-12-05, Telco, one run each): ``setup(n_jobs=1)`` 45.6 s (folds one after
+#: another, each model on the threads it picks); the default ``n_jobs=-1`` 100.4 s,
+#: ``n_jobs=-1`` with ``OMP_NUM_THREADS=1`` 73.9 s and ``n_jobs=2`` with
+#: ``OMP_NUM_THREADS=1`` 134.9 s: with folds in parallel worker processes its LightGBM
+#: took 4.7-10.9 s a fold on 5,282 rows (0.2 s when the folds run one at a time).
+PYCARET_N_JOBS = 1
+
+
 def classification(name: str, config: str, pycaret: bool, repeats: int = 1) -> dict[str, Any]:
-    """salesml, the logistic script and PyCaret on one split; salesml and PyCaret ``repeats``
-    times each, their median wall times compared (PyCaret's time varies from run to run
-    with its worker processes' contention for the cores)."""
+    """salesml, the logistic script and PyCaret on one split.
+
+    salesml and PyCaret run ``repeats`` times each, alternating (salesml, PyCaret,
+    salesml, ...) so that both meet the machine in the same state; their median wall
+    times are compared and the ranges kept. Neither time includes importing the
+    library; salesml's includes creating its MLflow store.
+    """
     with tempfile.TemporaryDirectory(prefix="bench-peers-") as tmp:
         tmp = Path(tmp)
-        firsts, agains = [], []
+        firsts, agains, runs = [], [], []
         for i in range(repeats):
             summary, task, seconds, again = _salesml(config, tmp / f"salesml-{i}")
             firsts.append(seconds)
             agains.append(again)
+            if i == 0:
+                target = task.config.data.target
+                for part, (frame, _) in task.datasets().items():
+                    frame.to_csv(tmp / f"{part}.csv", index=False)
+            split = (tmp / "train.csv", tmp / "test.csv", target)
+            if pycaret and PYCARET_PYTHON.exists():
+                runs.append(_peer(PYCARET_PYTHON, "pycaret_compare.py", *split, PYCARET_N_JOBS))
         seconds, again = _median(firsts), _median(agains)
-        target = task.config.data.target
-        for part, (frame, _) in task.datasets().items():
-            frame.to_csv(tmp / f"{part}.csv", index=False)
         champ = summary.candidate(summary.champion.name)
         row: dict[str, Any] = {
             "dataset": name,
@@ -127,12 +145,14 @@ def classification(name: str, config: str, pycaret: bool, repeats: int = 1) -> d
                 "baseline": summary.champion.baseline,
             },
         }
-        split = (tmp / "train.csv", tmp / "test.csv", target)
         row["sklearn"] = _peer(sys.executable, "sklearn_logistic.py", *split)
-        if pycaret and PYCARET_PYTHON.exists():
-            runs = [_peer(PYCARET_PYTHON, "pycaret_compare.py", *split) for _ in range(repeats)]
+        if runs:
             median = _median(runs, key=lambda r: r["seconds"])
-            row["pycaret"] = {**median, "runs_seconds": [r["seconds"] for r in runs]}
+            row["pycaret"] = {
+                **median,
+                "runs_seconds": [r["seconds"] for r in runs],
+                "config": f"setup(n_jobs={PYCARET_N_JOBS}), compare_models(sort='AUC')",
+            }
         elif pycaret:
             row["pycaret"] = {"missing": f"{PYCARET_PYTHON} not found: run `make bench`"}
         return row
@@ -215,6 +235,10 @@ def main(argv: list[str]) -> None:
     results: dict[str, Any] = {"machine": machine(), "classification": [], "forecast": []}
     if "--forecast-only" in argv and OUT.exists():  # keep the classification figures
         results["classification"] = json.loads(OUT.read_text(encoding="utf-8"))["classification"]
+    if "--classification-only" in argv and OUT.exists():  # keep the forecast figures
+        kept = json.loads(OUT.read_text(encoding="utf-8"))
+        results["forecast"] = kept["forecast"]
+        results["forecast_machine"] = kept.get("forecast_machine", kept["machine"])
     for name, config in CLASSIFICATION.items() if "--forecast-only" not in argv else ():
         row = classification(name, config, pycaret, repeats)
         results["classification"].append(row)
@@ -235,7 +259,7 @@ def main(argv: list[str]) -> None:
                 )
             elif p:
                 print(f"  {peer}: {p['missing']}")
-    for name, config in FORECAST.items():
+    for name, config in FORECAST.items() if "--classification-only" not in argv else ():
         row = forecast(name, config)
         results["forecast"].append(row)
         s, p = row["salesml"], row["statsforecast"]

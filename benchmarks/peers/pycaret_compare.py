@@ -3,7 +3,11 @@
 Runs in its own virtual environment (``benchmarks/.venvs/pycaret``; PyCaret pins an
 older scikit-learn). Usage::
 
-    python pycaret_compare.py TRAIN.csv TEST.csv TARGET OUT.json
+    python pycaret_compare.py TRAIN.csv TEST.csv TARGET [N_JOBS] OUT.json
+
+``N_JOBS`` is passed to ``setup`` (PyCaret's default, -1, when left out): the number of
+cross-validation folds fitted at once, each model inside with the threads its caller's
+environment allows (``OMP_NUM_THREADS``).
 
 Prints nothing but PyCaret's own output; writes wall times, the best model's name and
 its test ROC-AUC, the number of models compared and the three slowest (PyCaret's mean
@@ -17,7 +21,7 @@ import sys
 import time
 
 
-def main(train_path: str, test_path: str, target: str, out: str) -> None:
+def main(train_path: str, test_path: str, target: str, n_jobs: str, out: str) -> None:
     import pandas as pd
     import pycaret
     from pycaret.classification import compare_models, predict_model, pull, setup
@@ -33,6 +37,7 @@ def main(train_path: str, test_path: str, target: str, out: str) -> None:
         verbose=False,
         html=False,
         index=False,
+        n_jobs=int(n_jobs),
     )
     set_up = time.perf_counter() - started
     best = compare_models(sort="AUC", verbose=False)
@@ -44,6 +49,7 @@ def main(train_path: str, test_path: str, target: str, out: str) -> None:
     prob = scored[f"prediction_score_{positive}"]
     result = {
         "peer": f"PyCaret {pycaret.__version__}",
+        "n_jobs": int(n_jobs),
         "setup_seconds": round(set_up, 2),
         "seconds": round(compared, 2),
         "best": type(best).__name__,
@@ -56,4 +62,5 @@ def main(train_path: str, test_path: str, target: str, out: str) -> None:
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    args = sys.argv[1:]
+    main(*args[:3], *(args[3:4] if len(args) == 5 else ["-1"]), args[-1])

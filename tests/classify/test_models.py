@@ -12,7 +12,14 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, cross_val_score
 from sklearn.utils.validation import check_is_fitted
 
-from salesml.classify.models import MISSING, CalibratedModel, FrameEncoder, tune
+from salesml.classify.models import (
+    MISSING,
+    CalibratedModel,
+    FrameEncoder,
+    predict_on_threads,
+    prediction_threads,
+    tune,
+)
 from salesml.experiment.registry import candidates, spec_for
 
 MODEL_TYPES = [t for t, spec in candidates("classification").items() if spec.role == "model"]
@@ -268,6 +275,26 @@ def test_calibrated_model_is_seeded(calibrated, awkward):
     np.testing.assert_array_equal(again.predict_proba(X_test), calibrated.predict_proba(X_test))
     other_seed = clone(calibrated).set_params(seed=5).fit(X_train, y_train)
     assert not np.array_equal(other_seed.predict_proba(X_test), calibrated.predict_proba(X_test))
+
+
+def test_boosters_predict_on_every_core_and_give_the_same_probabilities(
+    calibrated, awkward, monkeypatch
+):
+    X_test = awkward[2]
+    boosters = [calibrated.uncalibrated_[-1]] + [
+        fold.estimator[-1] for fold in calibrated.calibrated_.calibrated_classifiers_
+    ]
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    assert prediction_threads() >= 1
+    assert {b.n_jobs for b in boosters} == {prediction_threads()}  # set by fit
+    many = calibrated.predict_proba(X_test)
+    predict_on_threads(calibrated, 1)
+    assert {b.n_jobs for b in boosters} == {1}
+    np.testing.assert_array_equal(calibrated.predict_proba(X_test), many)  # to the last bit
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")  # what Spark sets in its Python workers
+    assert prediction_threads() == 3
+    predict_on_threads(calibrated, prediction_threads())
+    assert {b.n_jobs for b in boosters} == {3}
 
 
 def test_calibration_method_none_and_sigmoid(awkward):

@@ -30,6 +30,7 @@ SALESML_TYPES = [
     "salesml.classify.scorer.LeadScorer",
     "salesml.classify.reasons.Explainer",
     "salesml.classify.models.CalibratedModel",
+    "salesml.classify.calibration.ProbabilityMap",
     "salesml.classify.models.FrameEncoder",
     "salesml.classify.baselines.ScorecardClassifier",
     "salesml.classify.baselines.ControlPointsClassifier",
@@ -132,7 +133,10 @@ class LeadScorerModel(PythonModel):
     """
 
     def load_context(self, context: Any) -> None:
+        from salesml.classify.models import predict_on_threads, prediction_threads
+
         self.scorer = load_scorer(context.artifacts["scorer"])
+        predict_on_threads(self.scorer.estimator, prediction_threads())
 
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None

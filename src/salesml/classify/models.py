@@ -260,8 +260,48 @@ def _serial_prediction(pipeline: Any) -> int | None:
     return jobs
 
 
+def prediction_threads() -> int:
+    """Threads a booster predicts on: ``OMP_NUM_THREADS`` when set (Spark sets it to each
+    task's cores in its Python workers), else every core."""
+    import os
+
+    value = os.environ.get("OMP_NUM_THREADS", "").strip()
+    return max(1, int(value)) if value.isdigit() else resolve_jobs(-1)
+
+
+def predict_on_threads(model: Any, threads: int) -> None:
+    """Make every LightGBM booster inside ``model`` predict on ``threads`` threads.
+
+    Boosters are fitted on one thread each (the folds and trials run side by side);
+    a prediction splits the rows between threads, each row summed by one thread in
+    tree order, so the probabilities are the same to the last bit on any number of
+    threads. A :class:`CalibratedModel`, a pipeline or a bare estimator.
+    """
+    from sklearn.calibration import CalibratedClassifierCV
+
+    if isinstance(model, CalibratedModel):
+        for part in (model.__dict__.get("uncalibrated_"), model.__dict__.get("calibrated_")):
+            if part is not None and part is not model:
+                predict_on_threads(part, threads)
+    elif isinstance(model, CalibratedClassifierCV):
+        for fold in getattr(model, "calibrated_classifiers_", []):
+            predict_on_threads(fold.estimator, threads)
+    elif isinstance(model, Pipeline):
+        predict_on_threads(model[-1], threads)
+    elif type(model).__module__.startswith("lightgbm"):
+        model.n_jobs = threads
+
+
 class CalibratedModel(ClassifierMixin, BaseEstimator):
     """A classifier whose probabilities are calibrated on train folds.
+
+    ``uncalibrated_`` is the model fitted on all train rows (what reasons explain and
+    the Brier score before calibration is measured on). With ``ensemble=True`` the
+    probabilities are the average of ``cv`` fold models, each calibrated on its
+    held-out fold (:class:`~sklearn.calibration.CalibratedClassifierCV`); with
+    ``ensemble=False`` they are ``uncalibrated_``'s, mapped by a
+    :class:`~salesml.classify.calibration.ProbabilityMap` fitted on the fold models'
+    out-of-fold probabilities: one model per prediction instead of ``cv``.
 
     Parameters
     ----------
@@ -269,12 +309,13 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         The unfitted pipeline.
     method : {"isotonic", "sigmoid", "none"}
     cv : int
-        Folds of :class:`~sklearn.calibration.CalibratedClassifierCV`
-        (default :data:`~salesml.classify.registry.CALIBRATION_FOLDS`).
+        Calibration folds (default :data:`~salesml.classify.registry.CALIBRATION_FOLDS`).
     seed : int
     n_jobs : int
         Threads for the calibration folds (-1: every core); each fold's fit is
         single-threaded and seeded, so the result does not depend on it.
+    ensemble : bool
+        Average the calibrated fold models (True) or map the refitted model (False).
     """
 
     def __init__(
@@ -284,37 +325,57 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         cv: int = CALIBRATION_FOLDS,
         seed: int = 0,
         n_jobs: int = 1,
+        ensemble: bool = True,
     ) -> None:
         self.estimator = estimator
         self.method = method
         self.cv = cv
         self.seed = seed
         self.n_jobs = n_jobs
+        self.ensemble = ensemble
 
     def fit(self, X: pd.DataFrame, y: Any) -> CalibratedModel:
-        """Fit the uncalibrated estimator on all train rows, and the calibrated one on folds."""
+        """Fit the uncalibrated estimator on all train rows, and the calibration on folds."""
+        from sklearn.model_selection import cross_val_predict
+
+        from salesml.classify.calibration import ProbabilityMap
+
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         self.uncalibrated_ = clone(self.estimator).fit(X, y)
         _serial_prediction(self.uncalibrated_)
+        self.calibrator_: ProbabilityMap | None = None
         if self.method == "none":
-            self.calibrated_ = self.uncalibrated_
+            self.calibrated_: Any = self.uncalibrated_
         else:
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
             serial = clone(self.estimator)
             # a forest's threads go to the folds instead: same speed, reproducible calibration
             jobs = _serial_prediction(serial)
             jobs = resolve_jobs(self.n_jobs) if jobs in (None, 1) else jobs
-            cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
-            with _threads():
-                self.calibrated_ = cal.fit(X, y)
+            if self.ensemble:
+                cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
+                with _threads():
+                    self.calibrated_ = cal.fit(X, y)
+            else:
+                with _threads():
+                    oof = cross_val_predict(
+                        serial, X, y, cv=folds, method="predict_proba", n_jobs=jobs
+                    )[:, 1]
+                self.calibrated_ = None
+                self.calibrator_ = ProbabilityMap(self.method).fit(oof, y == self.classes_[-1])
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
+        predict_on_threads(self, prediction_threads())
         return self
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        check_is_fitted(self, "calibrated_")
-        return self.calibrated_.predict_proba(X)
+        check_is_fitted(self, "uncalibrated_")
+        calibrator = self.__dict__.get("calibrator_")  # absent in models exported before it
+        if calibrator is None:
+            return self.calibrated_.predict_proba(X)
+        pos = np.clip(calibrator.predict(self.uncalibrated_.predict_proba(X)[:, 1]), 0.0, 1.0)
+        return np.column_stack([1.0 - pos, pos])
 
     def predict_proba_uncalibrated(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self, "uncalibrated_")

@@ -110,8 +110,7 @@ class ClassificationTask(TaskBase):
 
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
         """Fit on train, predict test, metrics with CIs and permutation importance."""
-        from sklearn.inspection import permutation_importance
-
+        from salesml.classify.importance import permutation_importance
         from salesml.classify.models import CalibratedModel, tune
         from salesml.experiment.evaluation import (
             classification_report,
@@ -138,7 +137,12 @@ class ClassificationTask(TaskBase):
                 params.update({f"best.{k}": v for k, v in best.items()})
                 params["search.cv_roc_auc"] = round(cv_auc, 4)
             est = CalibratedModel(
-                est, method=candidate.calibration, cv=CALIBRATION_FOLDS, seed=seed, n_jobs=ev.n_jobs
+                est,
+                method=candidate.calibration,
+                cv=CALIBRATION_FOLDS,
+                seed=seed,
+                n_jobs=ev.n_jobs,
+                ensemble="refit_calibrated" not in candidate.spec.tags,
             )
             params["calibration"] = candidate.calibration
         elif "rules" in candidate.spec.options:
@@ -160,16 +164,9 @@ class ClassificationTask(TaskBase):
             # Calibration is a monotone map fitted per fold, so the ranking is that of
             # the uncalibrated fit, at a fifth of the cost.
             scorer = est.uncalibrated_ if role == "model" else est
-            result = permutation_importance(
-                scorer,
-                d.X_test.iloc[sub],
-                d.y_test[sub],
-                scoring="roc_auc",
-                n_repeats=3,
-                random_state=seed,
-                n_jobs=1,
+            importance = permutation_importance(
+                scorer, d.X_test.iloc[sub], d.y_test[sub], n_repeats=3, seed=seed
             )
-            importance = pd.Series(result.importances_mean, index=d.X_test.columns)
             params["top_features"] = ", ".join(
                 importance.sort_values(ascending=False).index[:5].map(str)
             )
