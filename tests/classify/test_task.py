@@ -305,6 +305,8 @@ def test_exported_models_load_and_reproduce_the_test_metric(lead_run, name):
     assert set(head["tier"]) <= {"A", "B", "C", "D"}
     p = model.predict(task.data.X_test, params={"reasons": False})["probability"].to_numpy()
     assert roc_auc_score(task.data.y_test, p) == pytest.approx(cand.metrics["roc_auc"], abs=1e-9)
+    # with reasons, LightGBM's probability comes from the reasons' pass over its trees
+    np.testing.assert_array_equal(model.predict(task.data.X_test)["probability"].to_numpy(), p)
 
 
 # --------------------------------------------------------------------------- split and bad input

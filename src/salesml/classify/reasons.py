@@ -27,6 +27,7 @@ three largest contributions by size, with their sign, e.g.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import numpy as np
@@ -86,22 +87,28 @@ def _sum_by_column(values: np.ndarray, raw: list[str], columns: list[str]) -> np
     return out
 
 
-def _tree_paths(booster: Any) -> tuple[np.ndarray, np.ndarray]:
+def _tree_paths(booster: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per leaf of every tree, the change in expected value credited to each feature.
 
-    Returns ``(paths, offsets)``: ``paths[offsets[t] + leaf]`` is the
-    contribution vector of ``leaf`` of tree ``t`` (one column per model feature).
+    Returns ``(paths, offsets, values)``: ``paths[offsets[t] + leaf]`` is the
+    contribution vector of ``leaf`` of tree ``t`` (one column per model feature) and
+    ``values[offsets[t] + leaf]`` its output (log-odds).
     """
     dump = booster.dump_model()
     k = len(dump["feature_names"])
-    blocks, offsets, start = [], [], 0
+    blocks, outputs, offsets, start = [], [], [], 0
     for tree in dump["tree_info"]:
         leaves = np.zeros((tree["num_leaves"], k))
+        values = np.zeros(tree["num_leaves"])
         stack = [(tree["tree_structure"], np.zeros(k))]
         while stack:
             node, path = stack.pop()
             if "leaf_index" in node:
                 leaves[node["leaf_index"]] = path
+                values[node["leaf_index"]] = node["leaf_value"]
+                continue
+            if "split_feature" not in node:  # a tree of one leaf
+                leaves[0], values[0] = path, node["leaf_value"]
                 continue
             for side in ("left_child", "right_child"):
                 child = node[side]
@@ -110,22 +117,36 @@ def _tree_paths(booster: Any) -> tuple[np.ndarray, np.ndarray]:
                 step[node["split_feature"]] += value - node["internal_value"]
                 stack.append((child, step))
         blocks.append(leaves)
+        outputs.append(values)
         offsets.append(start)
         start += tree["num_leaves"]
-    return np.vstack(blocks), np.asarray(offsets, dtype=np.int64)
+    return np.vstack(blocks), np.asarray(offsets, dtype=np.int64), np.concatenate(outputs)
 
 
-def _leaf_sum(leaves: np.ndarray, explainer: Any) -> np.ndarray:
-    """Sum each row's leaf contribution vectors over the trees (a sparse product)."""
+def _leaf_sum(leaves: np.ndarray, explainer: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's contributions (its leaves' path vectors summed over the trees) and log-odds.
+
+    Both are products of one sparse row-by-leaf indicator matrix: with the path
+    vectors, and with the leaf outputs. The indicator holds doubles like the
+    vectors (a float32 indicator made scipy convert it on every call: 6x slower),
+    and a row's leaf outputs are added tree by tree, in LightGBM's own order, so
+    the log-odds equal its raw prediction to the last bit.
+    """
     from scipy.sparse import csr_matrix
 
     n, trees = leaves.shape
     columns = (leaves + explainer.offsets_.astype(leaves.dtype)).ravel()
     pointers = np.arange(0, n * trees + 1, trees)
-    onehot = csr_matrix(
-        (np.ones(n * trees, dtype=np.float32), columns, pointers), shape=(n, len(explainer.paths_))
-    )
-    return np.asarray(onehot @ explainer.paths_)
+    onehot = csr_matrix((_ones(n * trees), columns, pointers), shape=(n, len(explainer.paths_)))
+    return np.asarray(onehot @ explainer.paths_), onehot @ explainer.leaf_values_
+
+
+@functools.lru_cache(maxsize=2)
+def _ones(n: int) -> np.ndarray:
+    """``n`` ones, made once per block size (read-only: scipy keeps it as the matrix's data)."""
+    ones = np.ones(n)
+    ones.flags.writeable = False
+    return ones
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -152,7 +173,7 @@ class Explainer:
         self.center_: np.ndarray | None = None
         self.typical_: dict[str, Any] = {}
         if self.kind == "lightgbm":
-            self.paths_, self.offsets_ = _tree_paths(model.steps[-1][1].booster_)
+            self.paths_, self.offsets_, self.leaf_values_ = _tree_paths(model.steps[-1][1].booster_)
         if self.kind == "linear":
             self.center_ = np.asarray(model[:-1].transform(X_train), dtype=float).mean(axis=0)
         elif self.kind == "occlusion":
@@ -189,30 +210,45 @@ class Explainer:
 
         ``exact`` uses LightGBM's TreeSHAP instead of path attribution (slow).
         """
+        values, labels, _ = self.explain(X, exact)
+        return values, labels
+
+    def explain(
+        self, X: pd.DataFrame, exact: bool = False
+    ) -> tuple[np.ndarray, list[str], np.ndarray | None]:
+        """:meth:`contributions`, plus each row's log-odds when the same pass gives them.
+
+        LightGBM's path attribution reads every row's leaf in every tree, which is all
+        a prediction reads: the third item is the model's raw log-odds from those
+        leaves, so a caller needs no second pass over the trees to predict. ``None``
+        for every other model (and for ``exact``).
+        """
         m = self.model
         if self.kind == "rules":
             frame = m.contributions(X).drop(columns="base")
-            return frame.to_numpy(float), [_rule_label(r) for r in m.rules]
+            return frame.to_numpy(float), [_rule_label(r) for r in m.rules], None
         if self.kind == "lift":
             frame = m.contributions(X)
-            return frame.to_numpy(float), list(map(str, frame.columns))
+            return frame.to_numpy(float), list(map(str, frame.columns)), None
         if self.kind == "lightgbm":
             enc = m[:-1].transform(X)
             clf = m.steps[-1][1]
+            names = _encoded_to_raw(m.named_steps["encode"], list(enc.columns))
             if exact:
                 raw = clf.predict(enc, pred_contrib=True)[:, :-1]
-            else:  # in blocks: a row's leaf indices over 300 trees cost more than its features
-                if not hasattr(self, "paths_"):  # a model exported before path attribution
-                    self.paths_, self.offsets_ = _tree_paths(clf.booster_)
-                raw = np.vstack(
-                    [
-                        _leaf_sum(clf.predict(enc.iloc[i : i + 10_000], pred_leaf=True), self)
-                        for i in range(0, len(enc), 10_000)
-                    ]
-                    or [np.zeros((0, enc.shape[1]))]
-                )
-            names = _encoded_to_raw(m.named_steps["encode"], list(enc.columns))
-            return _sum_by_column(raw, names, self.columns), self.columns
+                return _sum_by_column(raw, names, self.columns), self.columns, None
+            if "leaf_values_" not in self.__dict__:  # a model exported before these
+                self.paths_, self.offsets_, self.leaf_values_ = _tree_paths(clf.booster_)
+            # in blocks: a row's leaf indices over 300 trees cost more than its features
+            parts = [
+                _leaf_sum(clf.predict(enc.iloc[i : i + 10_000], pred_leaf=True), self)
+                for i in range(0, len(enc), 10_000)
+            ]
+            if not parts:
+                return np.zeros((0, len(self.columns))), self.columns, np.zeros(0)
+            values = np.vstack([c for c, _ in parts])
+            logodds = np.concatenate([r for _, r in parts])
+            return _sum_by_column(values, names, self.columns), self.columns, logodds
         if self.kind == "linear":
             enc = np.asarray(m[:-1].transform(X), dtype=float)
             coef = m.steps[-1][1].coef_.ravel()
@@ -222,7 +258,11 @@ class Explainer:
                 _encoded_to_raw(m.named_steps["encode"], [n.split("__", 1)[1]])[0]
                 for n in out_names
             ]
-            return _sum_by_column((enc - self.center_) * coef, names, self.columns), self.columns
+            return (
+                _sum_by_column((enc - self.center_) * coef, names, self.columns),
+                self.columns,
+                None,
+            )
         if self.kind == "occlusion":
             base = _logit(m.predict_proba(X)[:, 1])
             out = np.empty((len(X), len(self.columns)))
@@ -232,12 +272,18 @@ class Explainer:
                     [self.typical_[col]] * len(X), index=X.index, dtype=X[col].dtype
                 )
                 out[:, j] = base - _logit(m.predict_proba(swapped)[:, 1])
-            return out, self.columns
-        return np.zeros((len(X), 0)), []
+            return out, self.columns, None
+        return np.zeros((len(X), 0)), [], None
 
     def reasons(self, X: pd.DataFrame, n: int = N_REASONS, exact: bool = False) -> list[np.ndarray]:
         """``n`` arrays of reason strings (``""`` where a row has fewer drivers)."""
         values, labels = self.contributions(X, exact)
+        return self.texts(X, values, labels, n)
+
+    def texts(
+        self, X: pd.DataFrame, values: np.ndarray, labels: list[str], n: int = N_REASONS
+    ) -> list[np.ndarray]:
+        """The ``n`` largest of ``values`` (from :meth:`explain`) per row, as reason strings."""
         rows = len(X)
         out = [np.full(rows, "", dtype=object) for _ in range(n)]
         if values.shape[1] == 0:
@@ -261,8 +307,13 @@ class Explainer:
         col = labels[j]
         values = X[col].to_numpy()[mask] if col in X.columns else np.full(mask.sum(), None)
         unit = "" if self.unit == "points" else f" {self.unit}"
+        # each distinct value is shown once (a column has far fewer values than rows);
+        # code -1 (missing) picks the last prefix
+        codes, uniques = pd.factorize(values)
+        prefix = [f"{col} = {_show(v)} (" for v in uniques] + [f"{col} = missing ("]
         return [
-            f"{col} = {_show(v)} ({c:+.2f}{unit})" for v, c in zip(values, contrib, strict=True)
+            f"{prefix[k]}{c:+.2f}{unit})"
+            for k, c in zip(codes.tolist(), contrib.tolist(), strict=True)
         ]
 
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from salesml.classify.models import CalibratedModel
 from salesml.classify.reasons import N_REASONS, Explainer
 from salesml.io.schema import column_type
 
@@ -71,8 +72,16 @@ class LeadScorer:
         self.explainer = Explainer(estimator, X_train)
         self.cuts = tier_cuts(self._scores(X_train)[1])
 
-    def _scores(self, X: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-        p = self.estimator.predict_proba(X)[:, 1]
+    def _scores(
+        self, X: pd.DataFrame, logodds: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Probabilities and 0-100 scores; from ``logodds`` (the explainer's pass over the
+        trees) when the model is one refitted booster, so the trees are read once."""
+        p = None
+        if logodds is not None and isinstance(self.estimator, CalibratedModel):
+            p = self.estimator.calibrate(_sigmoid(logodds))
+        if p is None:
+            p = self.estimator.predict_proba(X)[:, 1]
         score = self.estimator.points(X) if self.points_based else 100.0 * p
         return p, np.round(np.asarray(score, dtype=float), 1)
 
@@ -82,7 +91,7 @@ class LeadScorer:
         for col, kind in self.kinds.items():
             if kind == "double":
                 X[col] = pd.to_numeric(X[col], errors="coerce").astype(float)
-            elif kind == "datetime":
+            elif kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(X[col]):
                 X[col] = pd.to_datetime(X[col], errors="coerce")
             elif kind == "boolean" and X[col].isna().any():
                 X[col] = X[col].astype(object)
@@ -94,12 +103,17 @@ class LeadScorer:
         ``exact`` explains LightGBM with TreeSHAP rather than path attribution (slow).
         """
         X = self.prepare(frame)
-        p, score = self._scores(X)
+        texts: list[Any] = [None] * N_REASONS
+        if reasons:
+            values, labels, logodds = self.explainer.explain(X, exact=exact)
+            texts = self.explainer.texts(X, values, labels)
+            p, score = self._scores(X, logodds)
+        else:
+            p, score = self._scores(X)
         out = pd.DataFrame(
             {"probability": p, "score": score, "tier": assign_tiers(score, self.cuts)},
             index=frame.index,
         )
-        texts = self.explainer.reasons(X, exact=exact) if reasons else [None] * N_REASONS
         for i, text in enumerate(texts):
             out[f"reason_{i + 1}"] = text if text is not None else ""
         return out
@@ -132,3 +146,12 @@ class LeadScorer:
         order = np.argsort(-strength, kind="stable")[:k]
         unit = self.explainer.unit
         return [{"driver": labels[j], "mean_abs": float(strength[j]), "unit": unit} for j in order]
+
+
+def _sigmoid(logodds: np.ndarray) -> np.ndarray:
+    """LightGBM's probability of raw log-odds, to the last bit: C's ``exp`` (``math.exp``,
+    the same libm function the booster calls; numpy's vectorised ``exp`` differs from it
+    in the last bit for about 5 % of values)."""
+    import math
+
+    return 1.0 / (1.0 + np.frompyfunc(math.exp, 1, 1)(-logodds).astype(float))
