@@ -18,8 +18,8 @@ from salesml.classify.models import (
     FrameEncoder,
     predict_on_threads,
     prediction_threads,
-    tune,
 )
+from salesml.classify.search import tune
 from salesml.experiment.registry import candidates, spec_for
 
 MODEL_TYPES = [t for t, spec in candidates("classification").items() if spec.role == "model"]

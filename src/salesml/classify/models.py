@@ -21,7 +21,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer, make_column_selector
 from sklearn.impute import SimpleImputer
-from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
+from sklearn.model_selection import StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, OrdinalEncoder, StandardScaler
 from sklearn.utils.validation import check_is_fitted
@@ -200,39 +200,6 @@ def estimator_pipeline(
     return Pipeline([*_encoded(encoding), ("clf", clf)])
 
 
-def tune(
-    space: dict[str, list[Any]],
-    pipeline: Pipeline,
-    X: pd.DataFrame,
-    y: np.ndarray,
-    n_trials: int,
-    cv: int,
-    seed: int,
-    n_jobs: int = 1,
-) -> tuple[Pipeline, dict[str, Any], float]:
-    """Random search over ``space`` (a candidate's search space) with stratified CV on train only.
-
-    The ``n_trials * cv`` fits run on ``n_jobs`` threads (-1: every core); each fit is
-    single-threaded and seeded, so the result does not depend on ``n_jobs``.
-
-    Returns the unfitted best pipeline, its parameters and its mean CV ROC-AUC.
-    """
-    search = RandomizedSearchCV(
-        pipeline,
-        space,
-        n_iter=n_trials,
-        scoring="roc_auc",
-        cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
-        random_state=seed,
-        n_jobs=resolve_jobs(n_jobs),
-        refit=False,
-    )
-    with _threads():
-        search.fit(X, y)
-    best = {k: (v.item() if hasattr(v, "item") else v) for k, v in search.best_params_.items()}
-    return clone(pipeline).set_params(**best), best, float(search.best_score_)
-
-
 def _threads() -> Any:
     """joblib's threading backend for the search and calibration fits.
 
@@ -337,34 +304,29 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
     def fit(self, X: pd.DataFrame, y: Any) -> CalibratedModel:
         """Fit the uncalibrated estimator on all train rows, and the calibration on folds."""
-        from sklearn.model_selection import cross_val_predict
-
         from salesml.classify.calibration import ProbabilityMap
 
         y = np.asarray(y)
         self.classes_ = np.unique(y)
-        self.uncalibrated_ = clone(self.estimator).fit(X, y)
-        _serial_prediction(self.uncalibrated_)
         self.calibrator_: ProbabilityMap | None = None
-        if self.method == "none":
-            self.calibrated_: Any = self.uncalibrated_
+        folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
+        if self.method != "none" and not self.ensemble:
+            # the model on all rows and the fold models side by side, the longest first
+            oof, self.uncalibrated_ = _out_of_fold(self.estimator, X, y, folds, self.n_jobs)
+            self.calibrated_: Any = None
+            self.calibrator_ = ProbabilityMap(self.method).fit(oof, y == self.classes_[-1])
         else:
-            folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
+            self.uncalibrated_ = clone(self.estimator).fit(X, y)
+            _serial_prediction(self.uncalibrated_)
+            self.calibrated_ = self.uncalibrated_
+        if self.method != "none" and self.ensemble:
             serial = clone(self.estimator)
             # a forest's threads go to the folds instead: same speed, reproducible calibration
             jobs = _serial_prediction(serial)
             jobs = resolve_jobs(self.n_jobs) if jobs in (None, 1) else jobs
-            if self.ensemble:
-                cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
-                with _threads():
-                    self.calibrated_ = cal.fit(X, y)
-            else:
-                with _threads():
-                    oof = cross_val_predict(
-                        serial, X, y, cv=folds, method="predict_proba", n_jobs=jobs
-                    )[:, 1]
-                self.calibrated_ = None
-                self.calibrator_ = ProbabilityMap(self.method).fit(oof, y == self.classes_[-1])
+            cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
+            with _threads():
+                self.calibrated_ = cal.fit(X, y)
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
         predict_on_threads(self, prediction_threads())
@@ -394,3 +356,30 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         return self.classes_[(self.predict_proba(X)[:, 1] >= 0.5).astype(int)]
+
+
+def _out_of_fold(
+    estimator: Any, X: pd.DataFrame, y: np.ndarray, folds: StratifiedKFold, n_jobs: int
+) -> tuple[np.ndarray, Any]:
+    """Out-of-fold probabilities of the positive class, and the model fitted on all rows.
+
+    The ``cv + 1`` fits run on ``n_jobs`` threads (each single-threaded and seeded, so
+    nothing depends on the threads): the fit on all rows no longer waits alone while
+    a core idles. Each fold model is a clone fitted on its training part, as
+    :func:`~sklearn.model_selection.cross_val_predict` fits them.
+    """
+    from joblib import Parallel, delayed
+
+    def fit(rows: np.ndarray | None) -> Any:
+        model = clone(estimator)
+        return model.fit(X, y) if rows is None else model.fit(X.iloc[rows], y[rows])
+
+    splits = list(folds.split(X, y))
+    with _threads():
+        fitted = Parallel(n_jobs=resolve_jobs(n_jobs))(
+            delayed(fit)(rows) for rows in [None, *(train for train, _ in splits)]
+        )
+    oof = np.empty(len(y))
+    for model, (_, held_out) in zip(fitted[1:], splits, strict=True):
+        oof[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]
+    return oof, fitted[0]

@@ -111,7 +111,8 @@ class ClassificationTask(TaskBase):
     def fit_evaluate(self, candidate: CandidateConfig, role: str, plot_dir: Path) -> Outcome:
         """Fit on train, predict test, metrics with CIs and permutation importance."""
         from salesml.classify.importance import permutation_importance
-        from salesml.classify.models import CalibratedModel, tune
+        from salesml.classify.models import CalibratedModel
+        from salesml.classify.search import tune
         from salesml.experiment.evaluation import (
             classification_report,
             weighted_classification_metrics,
