@@ -200,7 +200,7 @@ def estimator_pipeline(
     return Pipeline([*_encoded(encoding), ("clf", clf)])
 
 
-def _threads() -> Any:
+def threaded_fits() -> Any:
     """joblib's threading backend for the search and calibration fits.
 
     The fits release the GIL (LightGBM, liblinear, numpy) and share the training
@@ -325,7 +325,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
             jobs = _serial_prediction(serial)
             jobs = resolve_jobs(self.n_jobs) if jobs in (None, 1) else jobs
             cal = CalibratedClassifierCV(serial, method=self.method, cv=folds, n_jobs=jobs)
-            with _threads():
+            with threaded_fits():
                 self.calibrated_ = cal.fit(X, y)
         self.n_features_in_ = X.shape[1]
         self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -375,7 +375,7 @@ def _out_of_fold(
         return model.fit(X, y) if rows is None else model.fit(X.iloc[rows], y[rows])
 
     splits = list(folds.split(X, y))
-    with _threads():
+    with threaded_fits():
         fitted = Parallel(n_jobs=resolve_jobs(n_jobs))(
             delayed(fit)(rows) for rows in [None, *(train for train, _ in splits)]
         )

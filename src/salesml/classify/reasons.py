@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier
+from salesml.classify.calibration import logit
 from salesml.classify.models import CalibratedModel, FrameEncoder
 
 N_REASONS = 3
@@ -149,11 +150,6 @@ def _ones(n: int) -> np.ndarray:
     return ones
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-9, 1 - 1e-9)
-    return np.log(p / (1 - p))
-
-
 class Explainer:
     """Per-column contributions of one fitted candidate, set up on its training rows.
 
@@ -264,26 +260,22 @@ class Explainer:
                 None,
             )
         if self.kind == "occlusion":
-            base = _logit(m.predict_proba(X)[:, 1])
+            base = logit(m.predict_proba(X)[:, 1], eps=1e-9)
             out = np.empty((len(X), len(self.columns)))
             for j, col in enumerate(X.columns):
                 swapped = X.copy()
                 swapped[col] = pd.Series(
                     [self.typical_[col]] * len(X), index=X.index, dtype=X[col].dtype
                 )
-                out[:, j] = base - _logit(m.predict_proba(swapped)[:, 1])
+                out[:, j] = base - logit(m.predict_proba(swapped)[:, 1], eps=1e-9)
             return out, self.columns, None
         return np.zeros((len(X), 0)), [], None
-
-    def reasons(self, X: pd.DataFrame, n: int = N_REASONS, exact: bool = False) -> list[np.ndarray]:
-        """``n`` arrays of reason strings (``""`` where a row has fewer drivers)."""
-        values, labels = self.contributions(X, exact)
-        return self.texts(X, values, labels, n)
 
     def texts(
         self, X: pd.DataFrame, values: np.ndarray, labels: list[str], n: int = N_REASONS
     ) -> list[np.ndarray]:
-        """The ``n`` largest of ``values`` (from :meth:`explain`) per row, as reason strings."""
+        """The ``n`` largest of ``values`` (from :meth:`explain`) per row, as reason strings
+        (``""`` where a row has fewer drivers)."""
         rows = len(X)
         out = [np.full(rows, "", dtype=object) for _ in range(n)]
         if values.shape[1] == 0:

@@ -10,7 +10,7 @@ from sklearn.base import clone
 from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
-from salesml.classify.models import _threads
+from salesml.classify.models import threaded_fits
 from salesml.experiment.evaluation import resolve_jobs
 
 __all__ = ["tune"]
@@ -43,7 +43,7 @@ def tune(
         n_jobs=resolve_jobs(n_jobs),
         refit=False,
     )
-    with _threads():
+    with threaded_fits():
         search.fit(X, y)
     best = {k: (v.item() if hasattr(v, "item") else v) for k, v in search.best_params_.items()}
     return clone(pipeline).set_params(**best), best, float(search.best_score_)

@@ -162,8 +162,8 @@ class ClassificationTask(TaskBase):
         importance = None
         if np.ptp(p) > 0:  # a constant score (the prior) has no feature to rank
             sub = self._importance_rows()
-            # Calibration is a monotone map fitted per fold, so the ranking is that of
-            # the uncalibrated fit, at a fifth of the cost.
+            # Calibration is a monotone map, so the ranking is that of the uncalibrated
+            # fit (for a model averaging its fold models, at a fifth of the cost).
             scorer = est.uncalibrated_ if role == "model" else est
             importance = permutation_importance(
                 scorer, d.X_test.iloc[sub], d.y_test[sub], n_repeats=3, seed=seed

@@ -118,12 +118,11 @@ def _schema_rows(frame: Any, head: int = 1000) -> Any:
     import pandas as pd
 
     keep = set(range(min(head, len(frame))))
-    positions = np.arange(len(frame))
     for col in frame.columns:
         values = frame[col]
         missing = values.isna().to_numpy()
         if missing.any():
-            keep.add(int(positions[missing][0]))
+            keep.add(int(np.argmax(missing)))
         if values.dtype == object:
             kinds = pd.Series(values.map(type, na_action="ignore").to_numpy())
             keep.update(int(i) for i in kinds.drop_duplicates().index)
