@@ -29,6 +29,7 @@ import pandas as pd
 
 from salesml.forecast.contract import Forecaster, ForecasterBase
 from salesml.forecast.data import future_dates
+from salesml.runtime.pools import fork_server_pools
 
 _SEASON = {"D": 7, "B": 5, "W": 52, "M": 12, "ME": 12, "MS": 12, "SM": 24, "SMS": 24, "Q": 4}
 _SEASON |= {"QE": 4, "QS": 4, "BQ": 4, "BQE": 4, "BM": 12, "BME": 12, "BMS": 12, "h": 24, "H": 24}
@@ -161,7 +162,7 @@ class StatsForecaster(ForecasterBase):
         model = self._model()
         self.alias_ = str(model)
         self.sf_ = StatsForecast(models=[model], freq=self.freq, n_jobs=self.n_jobs)
-        with warnings.catch_warnings():
+        with warnings.catch_warnings(), fork_server_pools(self.sf_):
             warnings.simplefilter("ignore")
             self.sf_.fit(
                 self._cols(df),
@@ -186,7 +187,8 @@ class StatsForecaster(ForecasterBase):
 
     def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         if self.history_ is None:
-            out = self.sf_.predict(h=h).rename(columns={self.alias_: "yhat"})
+            with fork_server_pools(self.sf_):
+                out = self.sf_.predict(h=h).rename(columns={self.alias_: "yhat"})
             return out[[self.id_col, self.time_col, "yhat"]].reset_index(drop=True)
         models = dict(zip(self.sf_.uids, self.sf_.fitted_[:, 0], strict=True))
         ids, last, values = [], [], []
