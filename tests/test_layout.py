@@ -4,11 +4,11 @@ Every ``import`` in ``src/salesml`` counts, at module level or inside a
 function. Rules:
 
 - the top level holds only the entry points (CLI, runner, demo, screen) and
-  errors; the core is grouped by concept in ``experiment/``, ``io/``,
+  errors; the core is grouped by concept in ``experiment/``, ``io/``, ``crm/``,
   ``runtime/`` and ``tracking/``;
 - no import cycles between modules;
 - a wing (``classify``, ``forecast``, ``synthetic``, ...) never imports another
-  wing or the runner; the core (``experiment``, ``io``) imports no wing;
+  wing or the runner; the core (``experiment``, ``io``, ``crm``) imports no wing;
 - only ``salesml.cli`` and ``__main__`` import the CLI;
 - MLflow is imported only by ``salesml.tracking`` and the pyfunc model classes;
 - the runner, the report, scoring and the CLI name no task, metric or candidate;
@@ -41,7 +41,7 @@ MLFLOW_ALLOWED = {
 }
 MAX_LINES = 400
 TOP_LEVEL = {"__init__", "__main__", "cli", "runner", "demo", "screen", "errors"}
-CORE = ("experiment", "io")
+CORE = ("experiment", "io", "crm")
 
 
 def _name(path: Path) -> str:

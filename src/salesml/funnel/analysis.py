@@ -20,11 +20,13 @@ of a cohort still active after k months.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from salesml.crm.opportunities import StatusValues
 from salesml.errors import DataError
 from salesml.funnel.timeline import TimelineFlag, check_timeline
 
@@ -47,8 +49,10 @@ class FunnelSpec:
     outcome : str, optional
         Column holding ``won``/``lost``/``open``; without it a row is won when
         it reached the last stage and open otherwise.
-    won, lost : str
-        The outcome values meaning won and lost.
+    won, lost : str or sequence of str
+        The outcome values meaning won and lost (compared loosely: case and
+        separators aside, see :func:`salesml.crm.opportunities.normalise`);
+        other values are open.
     amount : str, optional
         Deal size, for pipeline value and velocity.
     segment : str, optional
@@ -67,8 +71,8 @@ class FunnelSpec:
     created: str
     closed: str | None = None
     outcome: str | None = None
-    won: str = "won"
-    lost: str = "lost"
+    won: str | Sequence[str] = "won"
+    lost: str | Sequence[str] = "lost"
     amount: str | None = None
     segment: str | None = None
     first_response_hours: str | None = None
@@ -109,9 +113,9 @@ def prepare(frame: pd.DataFrame, spec: FunnelSpec, where: str = "data") -> pd.Da
         raise DataError(f"{where}: the created column {spec.created!r} is empty")
     last = spec.stages[-1]
     if spec.outcome:
-        text = out[spec.outcome].astype(str).str.lower()
-        out["_won"] = text.eq(spec.won.lower())
-        out["_closed"] = out["_won"] | text.eq(spec.lost.lower())
+        status = StatusValues(_values(spec.won), _values(spec.lost)).of(out[spec.outcome])
+        out["_won"] = status.eq("won")
+        out["_closed"] = status.ne("open")
     else:
         out["_won"] = out[last].notna()
         out["_closed"] = out["_won"]
@@ -121,6 +125,10 @@ def prepare(frame: pd.DataFrame, spec: FunnelSpec, where: str = "data") -> pd.Da
             out["_closed"] = out["_won"] | (out[spec.created] < cutoff)
     out["_cohort"] = out[spec.created].dt.to_period("M").astype(str)
     return out
+
+
+def _values(value: str | Sequence[str]) -> tuple[str, ...]:
+    return (value,) if isinstance(value, str) else tuple(value)
 
 
 def _stage_table(df: pd.DataFrame, spec: FunnelSpec) -> pd.DataFrame:

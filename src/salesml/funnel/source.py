@@ -23,7 +23,6 @@ columns are the stages (ordered by their median date; ``created*`` first,
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import yaml
@@ -74,8 +73,8 @@ class FunnelConfig(_Strict):
     created: str | None = None
     closed: str | None = None
     outcome: str | None = None
-    won: str = "won"
-    lost: str = "lost"
+    won: str | list[str] = "won"
+    lost: str | list[str] = "lost"
     amount: str | None = None
     segment: str | None = None
     first_response_hours: str | None = None
@@ -142,26 +141,32 @@ def load_config_tables(cfg: FunnelConfig) -> tuple[pd.DataFrame, pd.DataFrame | 
 
 
 def detect_spec(frame: pd.DataFrame, where: str) -> FunnelSpec:
-    """A :class:`FunnelSpec` for an opportunities export, from its column names and types."""
+    """A :class:`FunnelSpec` for an opportunities export, from its column names and values.
+
+    Roles come from :func:`salesml.crm.opportunities.find_columns`: the created
+    (or engaged) and close dates, the stage or status column whose values say
+    won and lost (a deal is won by that column, never by having a close date),
+    amount and segment. The other date columns are the stages in between,
+    ordered by their median date.
+    """
+    from salesml.crm.opportunities import LOST, WON, find_columns
+
     dates = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
     if not dates:
         raise DataError(
             f"{where}: no date columns, so no stages to follow; give a funnel YAML config "
             "naming the stage columns"
         )
+    roles = find_columns(frame)
     lower = {c: str(c).lower() for c in frame.columns}
-    created = next((c for c in dates if lower[c].startswith("created")), None)
-    closed = next((c for c in dates if lower[c].startswith(("closed", "won"))), None)
+    created = roles.created or next((c for c in dates if lower[c].startswith("created")), None)
+    closed = roles.close or next((c for c in dates if lower[c].startswith(("closed", "won"))), None)
     stages = sorted(
         (c for c in dates if c not in (created, closed)), key=lambda c: frame[c].median()
     )
     if not stages:
         stages = [c for c in (created, closed) if c is not None]
-    outcome = next((c for c in frame.columns if lower[c] in ("outcome", "status", "result")), None)
-
-    def first(*names: str) -> Any:
-        return next((c for c in frame.columns if lower[c] in names), None)
-
+    outcome = roles.stage
     response = next(
         (
             c
@@ -175,7 +180,9 @@ def detect_spec(frame: pd.DataFrame, where: str) -> FunnelSpec:
         created=created or stages[0],
         closed=closed,
         outcome=outcome,
-        amount=first("amount", "value", "deal_size", "deal_value"),
-        segment=first("segment", "business_segment"),
+        won=list(WON),
+        lost=list(LOST),
+        amount=roles.amount,
+        segment=roles.segment,
         first_response_hours=response,
     )
