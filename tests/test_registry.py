@@ -287,6 +287,8 @@ def test_candidate_table_rows():
 def _config(write_yaml, family: str, role: str, entry: Any) -> Any:
     if family == "classification":
         raw = {"name": "x", "task": "churn", "data": {"path": "c.csv", "target": "y"}}
+    elif family == "bookings":
+        raw = {"name": "x", "task": "bookings", "data": {"path": "o.csv"}}
     else:
         raw = {
             "name": "x",

@@ -74,7 +74,8 @@ def _run_candidate(
             tracker.log_params({"type": cand.type, **outcome.params})
             tracker.log_metrics({**outcome.metrics, "fit_seconds": outcome.fit_seconds})
             tracker.log_artifacts(outcome.plots)
-            outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
+            if outcome.model is not None:  # a task may have nothing to export yet
+                outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
             return outcome
     except EngineError:  # the task's engine failed, not the candidate: stop the run
         raise

@@ -12,6 +12,7 @@ from typing import Any
 
 from salesml.experiment.progress import RunFiles
 from salesml.experiment.results import Summary, champion_verdict, ci_label
+from salesml.experiment.tasks import metric_format
 
 
 def make_console(console: Any) -> Any:
@@ -43,9 +44,10 @@ def print_table(console: Any, summary: Summary) -> None:
         for k in shown:
             v = c.metrics.get(k)
             ci = c.metrics.get(f"{k}_ci")
-            text = "-" if v is None else f"{v:.3f}"
+            fmt = metric_format(exp.task, k)
+            text = "-" if v is None else format(v, fmt)
             if k == exp.primary_metric and ci:
-                text += f" [{ci[0]:.3f}, {ci[1]:.3f}]"
+                text += f" [{format(ci[0], fmt)}, {format(ci[1], fmt)}]"
             cells.append(escape(text))
         table.add_row(escape(c.name), c.role, *cells, f"{c.fit_seconds:.2f}")
     console.print(table)

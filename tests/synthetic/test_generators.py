@@ -59,6 +59,7 @@ CHECKS = {
     "bool": is_bool_dtype,
 }
 SMALL = {"leads": 500, "customers": 500, "sales": 3, "opportunities": 500, "weekly_sales": 4}
+SMALL |= {"pipeline": 300, "pipeline_history": 300}
 
 
 @pytest.fixture(scope="module")
@@ -150,8 +151,9 @@ def test_columns_and_dtypes(kind: str, columns: dict[str, str]) -> None:
 
 
 def test_generate_rejects_unknown_kind_and_bad_rows() -> None:
-    assert set(GENERATORS) == {"leads", "customers", "sales", "opportunities", "weekly_sales"}
-    with pytest.raises(ValueError, match="leads, customers, sales, opportunities, weekly_sales"):
+    kinds = {"leads", "customers", "sales", "opportunities", "weekly_sales"}
+    assert set(GENERATORS) == kinds | {"pipeline", "pipeline_history"}
+    with pytest.raises(ValueError, match="leads, customers, sales, opportunities, weekly_sales, pip"):
         generate("prospects", 10)
     with pytest.raises(ValueError, match="at least 1"):
         generate("leads", 0)

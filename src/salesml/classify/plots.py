@@ -12,14 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from salesml.io.figures import pyplot
 
 
 def _gains(y: np.ndarray, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -89,7 +82,7 @@ def candidate_figure(
     importance : Series, optional
         Feature importance (e.g. permutation ROC-AUC drop), indexed by feature.
     """
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(15, 9))
     (a_roc, a_pr, a_gain), (a_cal, a_dist, a_imp) = axes
     _curves(a_roc, a_pr, a_gain, a_cal, y, p, title)
@@ -128,7 +121,7 @@ def comparison_figure(
     """
     from salesml.experiment.results import ci_label
 
-    plt = _pyplot()
+    plt = pyplot()
     fig, axes = plt.subplots(2, 3, figsize=(16, 9))
     (a_roc, a_pr, a_gain), (a_cal, a_ci, a_blank) = axes  # a_blank: decile lift
     for name, p in predictions.items():

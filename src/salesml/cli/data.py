@@ -14,7 +14,12 @@ data_app = typer.Typer(help="Generate and inspect data.", no_args_is_help=True)
 
 @data_app.command("generate")
 def data_generate(
-    kind: Annotated[str, typer.Argument(help="leads, customers, sales or opportunities.")],
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="leads, customers, sales, opportunities, weekly_sales, pipeline or pipeline_history."
+        ),
+    ],
     rows: Annotated[int, typer.Option(help="Rows (for sales: number of series).")] = 10_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
     out: Annotated[Path, typer.Option(help="Output file, .csv or .parquet.")] = Path(

@@ -366,8 +366,12 @@ def champion_verdict(summary: Summary) -> str:
         return ""
     verdict = champ.outcome(summary.experiment.lower_is_better)
     label = ci_label(champ.confidence)
+    from salesml.experiment.tasks import metric_format
+
+    fmt = metric_format(summary.experiment.task, champ.metric)
+    fmt = "+" + (".4f" if fmt == ".3f" else fmt)  # a difference: signed, a digit more at .3f
     if verdict == "insufficient":
-        delta = "" if champ.delta is None else f"{champ.metric} {champ.delta:+.4f}, "
+        delta = "" if champ.delta is None else f"{champ.metric} {format(champ.delta, fmt)}, "
         why = f": {champ.reason}" if champ.reason else ""
         return (
             f"Not enough data to tell whether {champ.name} beats {champ.baseline} "
@@ -383,4 +387,7 @@ def champion_verdict(summary: Summary) -> str:
         verdict or "tie",
         f"No model beats the rules: {champ.name} vs {champ.baseline} is not significant",
     )
-    return f"{head}: {champ.metric} {champ.delta:+.4f} ({label} {lo:+.4f} to {hi:+.4f})"
+    return (
+        f"{head}: {champ.metric} {format(champ.delta, fmt)} "
+        f"({label} {format(lo, fmt)} to {format(hi, fmt)})"
+    )

@@ -24,7 +24,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-BUILTIN = ("salesml.classify.registry", "salesml.forecast.registry")
+BUILTIN = ("salesml.classify.registry", "salesml.forecast.registry", "salesml.pipeline.registry")
 ENTRY_POINT_GROUP = "salesml.tasks"
 
 
@@ -295,3 +295,14 @@ def scoring_for(kind: str | None) -> ScoringSpec:
 def make_task(config: Any) -> Any:
     """The task object for a validated experiment ``config`` (its ``task`` names the spec)."""
     return task_spec(config.task).task_class()(config)
+
+
+def metric_format(task: str, name: str) -> str:
+    """The format spec ``task`` declares for metric ``name`` (``.3f`` for an unknown one)."""
+    _load()
+    if task not in _TASKS:
+        return ".3f"
+    try:
+        return _TASKS[task].metric(name).fmt
+    except KeyError:
+        return ".3f"

@@ -7,26 +7,11 @@ backend, so importing this module costs nothing and plotting works headless.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig: Any, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=90)
-    _pyplot().close(fig)
-    return path
+from salesml.io.figures import pyplot, save_figure
 
 
 def fan_chart(
@@ -49,7 +34,7 @@ def fan_chart(
     forecasts : DataFrame
         Backtest forecasts with ``window``, ``cutoff``, ``yhat`` and ``lo-<level>``/``hi-<level>``.
     """
-    plt = _pyplot()
+    plt = pyplot()
     import matplotlib.dates as mdates
 
     last = forecasts[forecasts["window"] == forecasts["window"].max()]
@@ -88,12 +73,12 @@ def fan_chart(
     axes[0, 0].legend(fontsize=7)
     fig.suptitle(f"{name}: last backtest window from {cutoff:%Y-%m-%d}, {top} largest series")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def error_figure(by_step: pd.Series, series_mase: pd.Series, title: str, path: Path) -> Path:
     """Scaled absolute error by horizon step, and the distribution of MASE across series."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
     ax1.bar(by_step.index, by_step.to_numpy(), color="C0")
     ax1.set(xlabel="horizon step", ylabel="mean |error| / scale", title="error by horizon step")
@@ -105,14 +90,14 @@ def error_figure(by_step: pd.Series, series_mase: pd.Series, title: str, path: P
     ax2.legend(fontsize=8)
     fig.suptitle(title)
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def comparison_figure(
     by_step: dict[str, pd.Series], series_mase: dict[str, pd.Series], path: Path
 ) -> Path:
     """All candidates: error by horizon step, and MASE across series (box plots)."""
-    plt = _pyplot()
+    plt = pyplot()
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 4.5))
     for name, s in by_step.items():
         ax1.plot(s.index, s.to_numpy(), marker=".", label=name)
@@ -125,4 +110,4 @@ def comparison_figure(
     ax2.axhline(1.0, color="0.5", ls=":")
     ax2.set(ylabel="MASE per series", title="MASE across series")
     fig.tight_layout()
-    return _save(fig, path)
+    return save_figure(fig, path)

@@ -10,6 +10,8 @@ written out in the code below and documented in ``data/README.md``:
 * :func:`generate_sales` - daily units per store/product (see :mod:`salesml.synthetic.sales`).
 * :func:`generate_weekly_sales` - weekly dollars per store/department, one length or
   mixed lengths (see :mod:`salesml.synthetic.weekly`).
+* :func:`generate_pipeline` - a CRM opportunities export and its stage history
+  (kinds ``pipeline`` and ``pipeline_history``; see :mod:`salesml.synthetic.pipeline_history`).
 
 Use :data:`GENERATORS` or :func:`generate` to pick one by name.
 """
@@ -35,6 +37,11 @@ from salesml.synthetic.crm import (
     generate_leads,
 )
 from salesml.synthetic.pipeline import OPPORTUNITY_STAGES, OWNERS, generate_opportunities
+from salesml.synthetic.pipeline_history import (
+    generate_pipeline,
+    generate_pipeline_export,
+    generate_stage_history,
+)
 from salesml.synthetic.sales import generate_sales
 from salesml.synthetic.weekly import generate_weekly_sales
 
@@ -54,6 +61,7 @@ __all__ = [
     "generate_customers",
     "generate_leads",
     "generate_opportunities",
+    "generate_pipeline",
     "generate_sales",
     "generate_weekly_sales",
 ]
@@ -64,6 +72,9 @@ GENERATORS: dict[str, Callable[..., pd.DataFrame]] = {
     "sales": generate_sales,
     "opportunities": generate_opportunities,
     "weekly_sales": generate_weekly_sales,
+    # the opportunities export and its stage history (same rows and seed: the same deals)
+    "pipeline": generate_pipeline_export,
+    "pipeline_history": generate_stage_history,
 }
 
 

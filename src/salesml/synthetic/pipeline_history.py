@@ -122,3 +122,13 @@ def generate_pipeline(n_rows: int = 6_000, seed: int = 0) -> tuple[pd.DataFrame,
     export["close_date"] = now["close_date"].to_numpy()
     export["amount"] = now["amount"].to_numpy()
     return export.reset_index(drop=True), history.reset_index(drop=True)
+
+
+def generate_pipeline_export(n_rows: int = 6_000, seed: int = 0) -> pd.DataFrame:
+    """The opportunities export of :func:`generate_pipeline` (same rows and seed, same deals)."""
+    return generate_pipeline(n_rows, seed)[0]
+
+
+def generate_stage_history(n_rows: int = 6_000, seed: int = 0) -> pd.DataFrame:
+    """The stage history of :func:`generate_pipeline` (same rows and seed, same deals)."""
+    return generate_pipeline(n_rows, seed)[1]

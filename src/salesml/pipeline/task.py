@@ -1,0 +1,253 @@
+"""The ``bookings`` task: period bookings from the open pipeline, backtested period by period.
+
+``prepare`` reads the opportunities export (and its stage history) through
+:mod:`salesml.crm`, and builds every whole period's opening snapshot and
+bookings (:func:`~salesml.pipeline.periods.build_backtest`). For each of the
+last ``backtest.cutoffs`` periods, each candidate is fitted on what was known at
+the period's start (:class:`~salesml.pipeline.periods.Known`) and forecasts the
+period's bookings by segment; the predictions keep every period x segment
+(and every open deal, for candidates that weigh deals) with what actually
+happened, and the metrics and the paired comparison come from them
+(:class:`~salesml.pipeline.view.BookingsView`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.crm.history import StageHistory, read_history
+from salesml.crm.opportunities import Opportunities, StatusValues, read_opportunities
+from salesml.errors import DataError
+from salesml.experiment.results import DataInfo
+from salesml.experiment.task import Outcome, Resampling, TaskBase
+from salesml.experiment.tasks import task_spec
+from salesml.pipeline.config import BookingsExperiment
+from salesml.pipeline.periods import Backtest, build_backtest
+
+
+@dataclass
+class BookingsData(DataInfo):
+    """The deals, the periods backtested and what the snapshots could know.
+
+    ``deals`` counts won, lost and open deals in the export; ``roles`` names the
+    export's column behind each role; ``history`` says whether a stage history
+    was read (``history_rows`` its changes); ``current`` names snapshot columns
+    taken from today's export rather than as of the forecast's day.
+    """
+
+    period: str = "month"
+    cutoffs: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    deals: dict[str, int] = field(default_factory=dict)
+    win_rate: float = float("nan")
+    roles: dict[str, str | None] = field(default_factory=dict)
+    history: bool = False
+    history_rows: int = 0
+    stages: list[str] = field(default_factory=list)
+    current: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class BookingsPrepared:
+    """The data a bookings experiment runs on."""
+
+    info: BookingsData
+    opportunities: Opportunities
+    history: StageHistory | None
+    backtest: Backtest
+
+
+class BookingsTask(TaskBase):
+    """Backtests bookings candidates period by period (see the module)."""
+
+    def __init__(self, config: BookingsExperiment) -> None:
+        self.config = config
+        self.spec = task_spec(config.task)
+        self._prepared: BookingsPrepared | None = None
+
+    def prepare(self) -> BookingsPrepared:
+        from salesml.io.data import ensure_data, load_table
+
+        d, source = self.config.data, self.config.source
+        ensure_data(d.path, d.generate, source)
+        status = StatusValues(
+            tuple(d.won) if d.won else StatusValues.won,
+            tuple(d.lost) if d.lost else StatusValues.lost,
+        )
+        table = load_table(d.path, read=d.read)
+        cols = d.columns.model_dump()
+        opps = read_opportunities(table.frame, str(d.path), _roles(cols), status)
+        history = None
+        if d.history is not None:
+            generate = (
+                d.generate.model_copy(update={"kind": "pipeline_history"}) if d.generate else None
+            )
+            ensure_data(d.history, generate, source)
+            hist_cols = _history_roles(d.history_columns.model_dump())
+            history = read_history(load_table(d.history).frame, str(d.history), hist_cols, status)
+            unknown = set(history.frame["opportunity_id"]) - set(opps.frame["opportunity_id"])
+            if unknown:
+                raise DataError(
+                    f"{d.history}: {len(unknown)} deal(s) of the stage history are not in "
+                    f"{d.path} (e.g. {sorted(unknown)[0]!r})"
+                )
+        bt_cfg = self.config.backtest
+        try:
+            backtest = build_backtest(
+                opps, history, self.config.period, bt_cfg.cutoffs, bt_cfg.min_past
+            )
+        except ValueError as exc:
+            raise DataError(f"{d.path}: {exc}") from exc
+        last = backtest.periods[backtest.scored[-1]].snapshot
+        info = BookingsData(
+            path=str(d.path),
+            sha256=table.sha256,
+            rows=len(opps.frame),
+            period=self.config.period,
+            cutoffs=[backtest.periods[i].period.label for i in backtest.scored],
+            segments=[str(s) for s in backtest.segments],
+            deals=opps.counts(),
+            win_rate=opps.win_rate(),
+            roles={k: v for k, v in vars(opps.columns).items()},
+            history=history is not None,
+            history_rows=0 if history is None else len(history.frame),
+            stages=list(backtest.stages),
+            current=list(last.current),
+        )
+        self._prepared = BookingsPrepared(info, opps, history, backtest)
+        return self._prepared
+
+    @property
+    def prepared(self) -> BookingsPrepared:
+        if self._prepared is None:
+            return self.prepare()
+        return self._prepared
+
+    def plan(self, info: Any) -> list[str]:
+        n = len(info.cutoffs) * len(info.segments)
+        return [
+            f"deals: {info.rows:,} ({info.deals.get('won', 0):,} won, "
+            f"{info.deals.get('lost', 0):,} lost, {info.deals.get('open', 0):,} open; "
+            f"win rate {info.win_rate:.1%})",
+            f"backtest: {len(info.cutoffs)} {info.period}s, {info.cutoffs[0]} to "
+            f"{info.cutoffs[-1]}, {len(info.segments)} segment(s): {n} periods x segments",
+            "stage history: " + (f"{info.history_rows:,} changes" if info.history else "none"),
+        ]
+
+    def notes(self) -> list[str]:
+        info = self.prepared.info
+        out = [self.plan(info)[1]]
+        if info.current:
+            out.append(
+                f"snapshots use today's {', '.join(info.current)} for deals without an "
+                "earlier record: values revised since may leak into the backtest"
+            )
+        return out
+
+    def fit_evaluate(self, candidate: Any, role: str, plot_dir: Path) -> Outcome:
+        from salesml.pipeline.forecasts import QCOLS
+
+        bt = self.prepared.backtest
+        params = dict(candidate.params)
+        seed = self.config.evaluation.seed
+        frames = []
+        t0 = time.perf_counter()
+        for i in bt.scored:
+            known = bt.known(i)
+            data = bt.periods[i]
+            fc = candidate.spec.make(seed, **params).fit(known).predict(known)
+            seg = fc.by_segment.reset_index()
+            seg["actual"] = data.bookings.reindex(seg["segment"]).to_numpy(dtype=float)
+            seg["level"], seg["cutoff"] = "segment", data.period.label
+            frames.append(seg)
+            if fc.deals is not None:
+                deal = fc.deals.copy()
+                deal["segment"] = known.segments.to_numpy()
+                deal["won"] = data.outcomes["won"].to_numpy(dtype=float)
+                deal["won_amount"] = data.outcomes["won_amount"].to_numpy(dtype=float)
+                deal["level"], deal["cutoff"] = "deal", data.period.label
+                frames.append(deal)
+        fit_seconds = time.perf_counter() - t0
+        columns = ["level", "cutoff", "segment", "actual", "mean", *QCOLS]
+        columns += ["opportunity_id", "probability", "expected", "won", "won_amount"]
+        predictions = pd.concat(frames, ignore_index=True).reindex(columns=columns)
+        predictions["segment"] = predictions["segment"].astype(str)
+        predictions["opportunity_id"] = predictions["opportunity_id"].astype("string")
+        metrics = self._metrics(predictions)
+        return Outcome(
+            name=candidate.name,
+            role=role,
+            type=candidate.type,
+            metrics=metrics,
+            params={"period": self.config.period, "cutoffs": len(bt.scored), **params},
+            fit_seconds=fit_seconds,
+            predictions=predictions,
+        )
+
+    def _metrics(self, predictions: pd.DataFrame) -> dict[str, Any]:
+        view = self.spec.make_view()
+        rs = Resampling.of(self.config.evaluation)
+        out: dict[str, Any] = {}
+        for m in self.spec.metrics:
+            point, ci = view.metric(predictions, m.name, rs)
+            if not np.isfinite(point):
+                continue
+            out[m.name] = point
+            if all(np.isfinite(ci)):
+                out[f"{m.name}_ci"] = ci
+        return out
+
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+        from salesml.pipeline.plots import forecast_vs_actual
+
+        return [
+            forecast_vs_actual(
+                {outcome.name: outcome.predictions}, outcome.name, plot_dir / "bookings.png"
+            )
+        ]
+
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
+        from salesml.pipeline.plots import forecast_vs_actual
+
+        best = min(
+            (o for o in outcomes if o.role == "model" and "mae" in o.metrics),
+            key=lambda o: o.metrics["mae"],
+            default=None,
+        )
+        preds = {o.name: o.predictions for o in outcomes}
+        return [forecast_vs_actual(preds, best.name if best else None, plot_dir / "comparison.png")]
+
+    def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
+        """Mean absolute period error of ``a`` minus ``b``, paired over periods x segments."""
+        from salesml.experiment.evaluation import MIN_UNITS, NotEnoughData
+
+        rs = Resampling.of(self.config.evaluation)
+        view = self.spec.make_view()
+        delta, ci = view.paired(a.predictions, b.predictions, self.spec.primary_metric, rs)
+        if not all(np.isfinite(ci)):
+            n = len(self.prepared.info.cutoffs) * len(self.prepared.info.segments)
+            raise NotEnoughData(
+                f"{n} periods x segments, fewer than the {MIN_UNITS} a CI needs", float(delta)
+            )
+        return float(delta), [float(v) for v in ci]
+
+    def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
+        return {"opportunities": (self.prepared.opportunities.frame, "training")}
+
+
+def _roles(cols: dict[str, str | None]) -> Any:
+    from salesml.crm.opportunities import OpportunityColumns
+
+    return OpportunityColumns(**cols)
+
+
+def _history_roles(cols: dict[str, str | None]) -> Any:
+    from salesml.crm.history import HistoryColumns
+
+    return HistoryColumns(**cols)
