@@ -95,6 +95,33 @@ def customers_small() -> pd.DataFrame:
     return generate_customers(2000, seed=11)
 
 
+BOOKINGS_RULES = ["stage_weighted", "learned_stage_weights", "commit", "run_rate", "last_year"]
+
+
+def bookings_config(folder: Path, history: bool = True, **extra: Any) -> Path:
+    """A small bookings experiment (4,000 synthetic deals, 4 monthly cutoffs) in ``folder``."""
+    data: dict[str, Any] = {
+        "path": str(folder / "opportunities.csv"),
+        "generate": {"kind": "pipeline", "rows": 4000, "seed": 3},
+    }
+    if history:
+        data["history"] = str(folder / "stage_history.csv")
+    raw = {
+        "name": "bookings-test",
+        "task": "bookings",
+        "data": data,
+        "period": "month",
+        "backtest": {"cutoffs": 4, "min_past": 8},
+        "baselines": BOOKINGS_RULES,
+        "models": [{"type": "deal_lightgbm", "params": {"n_estimators": 120}}],
+        "evaluation": {"bootstrap": 200},
+        **extra,
+    }
+    path = folder / "bookings.yaml"
+    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def write_yaml(tmp_path: Path):
     """Write a mapping to ``tmp_path/name`` as YAML and return its path."""

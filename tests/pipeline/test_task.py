@@ -3,50 +3,26 @@
 from __future__ import annotations
 
 import io
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 from rich.console import Console
 
+from conftest import bookings_config
 from salesml.experiment.config import load_experiment
 from salesml.experiment.results import load_summary
 from salesml.pipeline.task import BookingsTask
 
-CANDIDATES = ["stage_weighted", "learned_stage_weights", "commit", "run_rate", "last_year"]
-
-
-def _config(tmp_path: Path, write_yaml, history: bool = True, **extra: Any) -> Path:
-    data: dict[str, Any] = {
-        "path": str(tmp_path / "opportunities.csv"),
-        "generate": {"kind": "pipeline", "rows": 4000, "seed": 3},
-    }
-    if history:
-        data["history"] = str(tmp_path / "stage_history.csv")
-    raw = {
-        "name": "bookings-test",
-        "task": "bookings",
-        "data": data,
-        "period": "month",
-        "backtest": {"cutoffs": 4, "min_past": 8},
-        "baselines": CANDIDATES,
-        "models": [{"type": "deal_lightgbm", "params": {"n_estimators": 120}}],
-        "evaluation": {"bootstrap": 200},
-        **extra,
-    }
-    return write_yaml(raw, "bookings.yaml")
-
 
 @pytest.mark.slow
-def test_bookings_end_to_end(tmp_path, write_yaml, tracking):
+def test_bookings_end_to_end(tmp_path, tracking):
     import mlflow
 
     from salesml.runner import run_experiment
 
     screen = io.StringIO()
-    config = load_experiment(_config(tmp_path, write_yaml))
+    config = load_experiment(bookings_config(tmp_path))
     summary = run_experiment(config, tmp_path / "out", console=Console(file=screen, width=220))
     assert summary.failed == []
     assert summary.data.cutoffs == ["2024-09", "2024-10", "2024-11", "2024-12"]
@@ -72,10 +48,30 @@ def test_bookings_end_to_end(tmp_path, write_yaml, tracking):
         summary.candidate("stage_weighted").metrics["mae"]
     )
     assert load_summary(tmp_path / "out").champion.name == "deal_lightgbm"
+    # the exported champion scores the export from the command line and in MLflow alike
+    from salesml.scoring.batch import score_file
+
+    uri = summary.candidate("deal_lightgbm").model_uri
+    assert summary.candidate("run_rate").model_uri is None  # rules are not exported
+    score_file(uri, tmp_path / "opportunities.csv", tmp_path / "scores.csv", as_of="2025-01-10")
+    scored = pd.read_csv(tmp_path / "scores.csv")
+    served = mlflow.pyfunc.load_model(uri).predict(
+        pd.read_csv(tmp_path / "opportunities.csv", parse_dates=["created_at", "close_date"]),
+        params={"as_of": "2025-01-10"},
+    )
+    assert (scored["as_of"] == "2025-01-10").all() and len(scored) == len(served)
+    np.testing.assert_allclose(
+        scored["probability"].fillna(-1), served["probability"].fillna(-1), rtol=1e-9
+    )
+    from salesml.errors import DataError
+
+    with pytest.raises(DataError, match="as of 2024-12-31; a forecast as of 2024-06-01"):
+        score_file(uri, tmp_path / "opportunities.csv", tmp_path / "x.csv", as_of="2024-06-01")
+    assert not (tmp_path / "x.csv").exists()
 
 
-def test_without_a_stage_history_the_rules_that_need_one_fail_clearly(tmp_path, write_yaml):
-    task = BookingsTask(load_experiment(_config(tmp_path, write_yaml, history=False)))
+def test_without_a_stage_history_the_rules_that_need_one_fail_clearly(tmp_path):
+    task = BookingsTask(load_experiment(bookings_config(tmp_path, history=False)))
     info = task.prepare().info
     assert not info.history and info.current == ["amount"]
     spec = {c.name: c for _, c in task.config.candidates}
@@ -86,14 +82,14 @@ def test_without_a_stage_history_the_rules_that_need_one_fail_clearly(tmp_path, 
     assert any("today's amount" in line for line in task.notes())
 
 
-def test_what_a_period_and_later_ones_booked_changes_none_of_its_forecasts(tmp_path, write_yaml):
+def test_what_a_period_and_later_ones_booked_changes_none_of_its_forecasts(tmp_path):
     """Candidates see ``Known``: the outcomes from the period's start on never reach them."""
     import dataclasses
 
     from salesml.pipeline.deals import DealModel
     from salesml.pipeline.rules import LastYear, LearnedStageWeights, RunRate, StageWeighted
 
-    task = BookingsTask(load_experiment(_config(tmp_path, write_yaml)))
+    task = BookingsTask(load_experiment(bookings_config(tmp_path)))
     bt = task.prepare().backtest
     i = bt.scored[1]
     rewritten = [
@@ -123,9 +119,9 @@ def test_what_a_period_and_later_ones_booked_changes_none_of_its_forecasts(tmp_p
     assert not a.equals(b)
 
 
-def test_too_short_a_history_is_refused_with_the_count(tmp_path, write_yaml):
+def test_too_short_a_history_is_refused_with_the_count(tmp_path):
     from salesml.errors import DataError
 
-    path = _config(tmp_path, write_yaml, backtest={"cutoffs": 20, "min_past": 10})
+    path = bookings_config(tmp_path, backtest={"cutoffs": 20, "min_past": 10})
     with pytest.raises(DataError, match=r"opportunities\.csv: the data span 24 whole months"):
         BookingsTask(load_experiment(path)).prepare()

@@ -153,7 +153,9 @@ def test_columns_and_dtypes(kind: str, columns: dict[str, str]) -> None:
 def test_generate_rejects_unknown_kind_and_bad_rows() -> None:
     kinds = {"leads", "customers", "sales", "opportunities", "weekly_sales"}
     assert set(GENERATORS) == kinds | {"pipeline", "pipeline_history"}
-    with pytest.raises(ValueError, match="leads, customers, sales, opportunities, weekly_sales, pip"):
+    with pytest.raises(
+        ValueError, match="leads, customers, sales, opportunities, weekly_sales, pip"
+    ):
         generate("prospects", 10)
     with pytest.raises(ValueError, match="at least 1"):
         generate("leads", 0)

@@ -230,6 +230,13 @@ def score(
     reasons: Annotated[
         bool, typer.Option("--reasons/--no-reasons", help="Classifiers: reason_1..3.")
     ] = True,
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Pipeline models: the forecast's day (YYYY-MM-DD)."),
+    ] = None,
+    period: Annotated[
+        str | None, typer.Option("--period", help="Pipeline models: month or quarter.")
+    ] = None,
 ) -> None:
     """Score a file with an exported model: scores, tiers and reasons, or forecasts."""
     from salesml.runtime.logfile import library_log
@@ -246,7 +253,9 @@ def score(
     output_file(output, "--output")
     load_mlflow()
     with user_errors(), library_log(output.parent / f".{output.name}.salesml.log", lazy=True):
-        report = _score(model, input, output, chunk_size, engine, spark_master, id_, h, reasons)
+        report = _score(
+            model, input, output, chunk_size, engine, spark_master, id_, h, reasons, as_of, period
+        )
     typer.echo(
         f"scored {report.rows:,} rows ({report.kind}) in {report.seconds:.1f} s -> {report.output}"
     )
@@ -262,6 +271,8 @@ def _score(
     id_: list[str] | None,
     h: int | None,
     reasons: bool,
+    as_of: str | None = None,
+    period: str | None = None,
 ) -> Any:
     if engine == "spark":
         from salesml.scoring.spark import score_file_spark
@@ -269,7 +280,9 @@ def _score(
         return score_file_spark(model, input, output, id_ or None, reasons, spark_master)
     from salesml.scoring.batch import score_file
 
-    return score_file(model, input, output, chunk_size, id_ or None, reasons, h)
+    return score_file(
+        model, input, output, chunk_size, id_ or None, reasons, h, as_of=as_of, period=period
+    )
 
 
 @app.command()

@@ -162,3 +162,35 @@ def outcomes(
             "won_amount": np.where(won, amount, 0.0),
         }
     )
+
+
+def from_export(opportunities: Opportunities, cutoff: str | pd.Timestamp) -> Snapshot:
+    """The pipeline open at ``cutoff``, on or after the export's own day, from the export alone.
+
+    On its own day an export's current stage, expected close date and amount
+    are what is known, so they are used; time in stage, stage changes and
+    pushes need a stage history and stay blank.
+
+    Raises
+    ------
+    ValueError
+        When ``cutoff`` is before the last day the export records: its stages
+        would then be later than the cutoff (say which day it is).
+    """
+    cutoff = pd.Timestamp(cutoff)
+    frame = opportunities.frame
+    closed = frame.loc[frame["status"].ne("open"), "close"]
+    last = max(d for d in (frame["created"].max(), closed.max()) if pd.notna(d))
+    if cutoff < last.normalize():
+        raise ValueError(
+            f"the export shows its deals as of {last:%Y-%m-%d}; a forecast as of "
+            f"{cutoff:%Y-%m-%d} would see stages recorded after it (that needs the stage "
+            "history, as the experiment's backtest has)"
+        )
+    snap = as_of(opportunities, None, cutoff)
+    now = frame.set_index("opportunity_id").reindex(snap.frame["opportunity_id"])
+    out = snap.frame.copy()
+    out["stage"] = now["stage"].to_numpy()
+    out["expected_close"] = now["close"].to_numpy()
+    out["days_to_expected_close"] = ((now["close"] - cutoff) / DAY).to_numpy()
+    return Snapshot(cutoff, out, from_history=False, current=())

@@ -106,7 +106,7 @@ TASKS: tuple[TaskSpec, ...] = (
         primary_metric="mae",
         data="salesml.pipeline.task:BookingsData",
         view="salesml.pipeline.view:BookingsView",
-        scoring=ScoringSpec(kind="bookings", streaming=False),
+        scoring=ScoringSpec(kind="bookings", streaming=False, params=("as_of", "period")),
         intended_use=(
             "Forecast a month's or quarter's bookings by segment from the open pipeline, "
             "with an interval, and each open deal's chance to close in the period."

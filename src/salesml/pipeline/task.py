@@ -61,6 +61,7 @@ class BookingsPrepared:
     opportunities: Opportunities
     history: StageHistory | None
     backtest: Backtest
+    raw: pd.DataFrame  # the export as read (what the exported model reads too)
 
 
 class BookingsTask(TaskBase):
@@ -120,7 +121,7 @@ class BookingsTask(TaskBase):
             stages=list(backtest.stages),
             current=list(last.current),
         )
-        self._prepared = BookingsPrepared(info, opps, history, backtest)
+        self._prepared = BookingsPrepared(info, opps, history, backtest, table.frame)
         return self._prepared
 
     @property
@@ -236,6 +237,69 @@ class BookingsTask(TaskBase):
                 f"{n} periods x segments, fewer than the {MIN_UNITS} a CI needs", float(delta)
             )
         return float(delta), [float(v) for v in ci]
+
+    def export(self, outcome: Outcome, candidate: Any) -> Any:
+        """A model candidate refitted on every whole period, reading exports like the training one.
+
+        Rules are not exported (a CRM computes them already).
+        """
+        from salesml.experiment.card import ModelCard
+        from salesml.pipeline.export import BookingsPredictor, ExportedBookings, period_of
+        from salesml.pipeline.periods import Known
+
+        if outcome.role != "model":
+            return None
+        prep, cfg = self.prepared, self.config
+        bt = prep.backtest
+        last = bt.periods[-1]
+        known = Known(
+            period_of(last.period.end, cfg.period),
+            last.snapshot,
+            last.segments,
+            bt.periods,
+            bt.segments,
+            bt.stages,
+        )
+        model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params)).fit(known)
+        card = ModelCard(
+            kind=self.spec.scoring.kind,
+            task=cfg.task,
+            candidate=candidate.name,
+            type=candidate.type,
+            role=outcome.role,
+            experiment=cfg.name,
+            description=candidate.spec.description,
+            data=dict(vars(prep.info)),
+            metrics=outcome.metrics,
+            confidence=cfg.evaluation.confidence,
+            id_columns=[prep.opportunities.columns.id] if prep.opportunities.columns.id else [],
+            facts={
+                "roles": dict(vars(prep.opportunities.columns)),
+                "won": list(prep.opportunities.status_values.won),
+                "lost": list(prep.opportunities.status_values.lost),
+                "unknown_without_history": "days in stage, stage changes, close-date pushes",
+            },
+        )
+        predictor = BookingsPredictor(
+            model,
+            prep.opportunities.columns,
+            prep.opportunities.status_values,
+            cfg.period,
+            bt.segments,
+            bt.stages,
+            card,
+        )
+        outcome.input_example = self._example()
+        return ExportedBookings(predictor, outcome.input_example)
+
+    def _example(self, closed: int = 60) -> pd.DataFrame:
+        """Rows of the export for the model's example: every open deal and the latest closed ones."""
+        prep = self.prepared
+        raw = prep.raw[prep.opportunities.columns.used()]
+        status = prep.opportunities.frame["status"]
+        open_rows = raw[status.eq("open").to_numpy()]
+        done = raw[status.ne("open").to_numpy()]
+        return pd.concat([open_rows, done.tail(closed)]).reset_index(drop=True)
 
     def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
         return {"opportunities": (self.prepared.opportunities.frame, "training")}

@@ -76,8 +76,8 @@ class BookingsView:
         word = "below" if gain >= 0 else "above"
         return (
             f"The bookings forecast's period error ({champ.name}) is {abs(gain):.0%} {word} "
-            f"{champ.baseline.replace('_', ' ')}'s ({best:,.0f} against {ref:,.0f} a period "
-            "and segment)."
+            f"that of the best rule, {champ.baseline.replace('_', ' ')} ({best:,.0f} against "
+            f"{ref:,.0f} a period and segment)."
         )
 
     def sections(self, summary: Any) -> list[Section]:

@@ -204,8 +204,9 @@ def _whole(
     if how.prepare is not None:
         frame = resolve(how.prepare)(frame, facts.card, facts.columns, options, facts.uri)
     X = conform(frame, facts, where)
+    params = {k: options[k] for k in how.params if options.get(k) is not None} or None
     try:
-        out = model.predict(X)
+        out = model.predict(X, params=params) if params else model.predict(X)
     except ValueError as exc:  # the pyfunc names unknown series and bad horizons
         raise DataError(f"{where}: model {facts.uri} cannot score these rows: {exc}") from exc
     writer.write(pd.DataFrame(out))
@@ -245,6 +246,8 @@ def score_file(
     h: int | None = None,
     tracking_uri: str | None = None,
     console: Any = None,
+    as_of: str | None = None,
+    period: str | None = None,
 ) -> ScoreReport:
     """Score a CSV or Parquet file with an exported model; write CSV or Parquet.
 
@@ -260,6 +263,9 @@ def score_file(
         Classifiers: compute ``reason_1..3`` (the slower part).
     h : int, optional
         Forecasters: steps to forecast (default the stored horizon).
+    as_of, period : str, optional
+        Pipeline models: the forecast's day (default the day after the export's
+        last record) and ``month`` or ``quarter`` (default the experiment's).
 
     Raises
     ------
@@ -283,8 +289,8 @@ def score_file(
     model = load_model(model_uri, tracking_uri)
     facts = model_facts(model, model_uri)
     how = scoring_for(facts.kind)
-    options = {"reasons": reasons, "h": h}
-    params = {k: options[k] for k in how.params} or None
+    options = {"reasons": reasons, "h": h, "as_of": as_of, "period": period}
+    params = {k: options[k] for k in how.params if options[k] is not None} or None
     ids = list(id_columns) if id_columns else facts.id_columns
     writer = AtomicWriter(output_path)
     columns = (
