@@ -37,9 +37,8 @@ MLFLOW_ALLOWED = {
     "salesml.forecast.export",
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
-    "salesml.forecast.pyfunc_entry",
     "salesml.pipeline.export",
-    "salesml.pipeline.pyfunc_entry",
+    "salesml.tracking.pickled_entry",
 }
 MAX_LINES = 400
 TOP_LEVEL = {"__init__", "__main__", "cli", "runner", "demo", "screen", "errors"}

@@ -117,8 +117,8 @@ def test_code_in_config_strings_stays_text(tmp_path: Path):
 
 
 def test_no_code_evaluation_or_unsafe_loading_in_the_source():
-    """No eval/exec, no yaml.load/unsafe_load, no pickle; cloudpickle only in the forecast
-    model's own loader (the pickle the untrusted-model warning is about) and where the
+    """No eval/exec, no yaml.load/unsafe_load, no pickle; cloudpickle only in the loader of
+    the forecast and bookings models (the pickle the untrusted-model warning is about) and where the
     Spark engine reads back the models its own tasks trained (PySpark pickles everything
     between driver and workers anyway: no new trust boundary)."""
     banned = re.compile(
@@ -136,7 +136,7 @@ def test_no_code_evaluation_or_unsafe_loading_in_the_source():
         for p in SRC.rglob("*.py")
         if "cloudpickle.load" in p.read_text(encoding="utf-8")
     )
-    assert unpicklers == ["forecast/pyfunc_entry.py", "forecast/spark_models.py"]
+    assert unpicklers == ["forecast/spark_models.py", "tracking/pickled_entry.py"]
 
 
 # --- (b) names become safe path components ---------------------------------------------

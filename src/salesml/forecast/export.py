@@ -3,7 +3,7 @@
 :class:`ForecastPredictor` holds the fitted forecaster, its horizon, interval
 levels, conformal quantiles and per-series scales; it needs no MLflow.
 :class:`ExportedForecaster` is what the runner logs: an MLflow model from code
-(``salesml/forecast/pyfunc_entry.py``) whose state is ``predictor.pkl``,
+(``salesml/tracking/pickled_entry.py``) whose state is ``predictor.pkl``,
 written with cloudpickle (statsforecast and mlforecast objects are not
 skops-serialisable), and an explicit signature: its input columns are declared
 MLflow ``any`` and coerced by ``predict`` to the types of the input example
@@ -24,7 +24,7 @@ from salesml.experiment.card import ModelCard
 from salesml.forecast.covariates import PastCovariates
 from salesml.forecast.model_input import from_raw_columns, history_ends
 
-ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+ENTRY = Path(__file__).parents[1] / "tracking" / "pickled_entry.py"
 
 
 class ForecastPredictor:
@@ -225,18 +225,14 @@ class ExportedForecaster:
 
     def input_types(self) -> dict[str, str]:
         """The input example's column types (integers as ``long``)."""
-        from salesml.io.schema import column_type
+        from salesml.tracking.pickled import example_types
 
-        ex = self.input_example
-        return {str(c): column_type(ex[c], "long") for c in ex.columns}
+        return example_types(self.input_example)
 
     def write_artifacts(self, folder: Path) -> dict[str, str]:
-        import cloudpickle
+        from salesml.tracking.pickled import pickled_artifacts
 
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "predictor.pkl"
-        path.write_bytes(cloudpickle.dumps(self.predictor))
-        return {"predictor": str(path)}
+        return pickled_artifacts(self.predictor, folder)
 
     def signature(self) -> Any:
         """Input columns declared ``any`` (``h`` optional), output columns typed."""

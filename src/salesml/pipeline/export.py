@@ -21,7 +21,7 @@ The export shows each deal as it is now, so an ``as_of`` before its last day
 is refused (that needs the stage history; the backtest has it). Time in stage,
 stage changes and pushes are unknown without it: the model sees them blank.
 :class:`ExportedBookings` is what the runner logs (MLflow model from code,
-``pyfunc_entry.py``; the predictor is stored with cloudpickle).
+``salesml/tracking/pickled_entry.py``; the predictor is stored with cloudpickle).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from salesml.pipeline.deals import FEATURES, DealModel, deal_features
 from salesml.pipeline.forecasts import QCOLS, simulate
 from salesml.pipeline.periods import ALL, FREQ, Period, segment_of
 
-ENTRY = Path(__file__).with_name("pyfunc_entry.py")
+ENTRY = Path(__file__).parents[1] / "tracking" / "pickled_entry.py"
 TOTAL = "total"
 _TEXT = {
     "age_days": lambda v: f"open {v:.0f} days",
@@ -229,18 +229,15 @@ class ExportedBookings:
     code_path: Path = ENTRY
 
     def input_types(self) -> dict[str, str]:
-        from salesml.io.schema import column_type
+        """The input example's column types (integers as ``long``)."""
+        from salesml.tracking.pickled import example_types
 
-        ex = self.input_example
-        return {str(c): column_type(ex[c], "long") for c in ex.columns}
+        return example_types(self.input_example)
 
     def write_artifacts(self, folder: Path) -> dict[str, str]:
-        import cloudpickle
+        from salesml.tracking.pickled import pickled_artifacts
 
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / "predictor.pkl"
-        path.write_bytes(cloudpickle.dumps(self.predictor))
-        return {"predictor": str(path)}
+        return pickled_artifacts(self.predictor, folder)
 
     def signature(self) -> Any:
         """The export's columns (``any``), the ``as_of`` and ``period`` params, typed outputs."""
