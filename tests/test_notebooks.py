@@ -40,6 +40,14 @@ def _small(tmp: Path) -> dict[str, list[str]]:
             "data.generate.rows=8",
             "evaluation.bootstrap=200",
         ],
+        "05-pipeline-forecast": [
+            f"data.path={tmp / 'opportunities.csv'}",
+            f"data.history={tmp / 'stage_history.csv'}",
+            "data.generate.rows=4000",
+            "backtest.cutoffs=4",
+            "backtest.min_past=8",
+            "evaluation.bootstrap=200",
+        ],
     }
 
 
@@ -63,7 +71,7 @@ def test_notebook_is_paired_with_its_script(path: Path):
 
 
 def test_experiment_notebooks_are_found():
-    assert len(EXPERIMENTS) >= 3
+    assert len(EXPERIMENTS) >= 4
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)

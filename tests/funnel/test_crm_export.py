@@ -59,3 +59,25 @@ def test_the_win_rate_comes_from_the_stage_column(tmp_path: Path, sep: str):
     assert run.report.spec.segment == "product"
     text = (tmp_path / "screen.txt").read_text()
     assert "63.2%" in text
+
+
+def test_a_close_date_the_day_a_deal_was_created_is_in_order_and_an_expected_one_is_not_reached():
+    from salesml.funnel.analysis import analyse_funnel
+    from salesml.funnel.source import detect_spec
+
+    frame = pd.DataFrame(
+        {
+            "Id": ["a", "b", "c", "d"],
+            "StageName": ["Closed Won", "Closed Lost", "Negotiation", "Closed Won"],
+            "CreatedDate": pd.to_datetime(
+                ["2024-03-01 14:57", "2024-03-02 09:00", "2024-03-03 10:00", "2024-03-05 08:00"]
+            ),
+            "CloseDate": pd.to_datetime(["2024-03-01", "2024-03-01", "2024-04-30", "2024-03-15"]),
+        }
+    )
+    report = analyse_funnel(frame, detect_spec(frame, "sf.csv"), "sf.csv")
+    flags = report.timeline
+    assert len(flags) == 1 and flags[0].rows == 1  # only b: closed the day before it was made
+    assert sorted(report.cycle_days.round(2)) == [0.0, 9.67]
+    close = report.stages.set_index("stage").loc["CloseDate"]
+    assert close["reached"] == 3  # c's close date is only expected

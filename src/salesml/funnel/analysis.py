@@ -28,7 +28,7 @@ import pandas as pd
 
 from salesml.crm.opportunities import StatusValues
 from salesml.errors import DataError
-from salesml.funnel.timeline import TimelineFlag, check_timeline
+from salesml.funnel.timeline import TimelineFlag, backwards, check_timeline
 
 RESPONSE_BANDS = [0, 1, 4, 24, 72, np.inf]
 RESPONSE_LABELS = ["< 1 h", "1-4 h", "4-24 h", "1-3 days", "> 3 days"]
@@ -133,8 +133,11 @@ def _values(value: str | Sequence[str]) -> tuple[str, ...]:
 
 def _stage_table(df: pd.DataFrame, spec: FunnelSpec) -> pd.DataFrame:
     rows = []
+    closed_col = spec.closed or spec.stages[-1]
     for i, stage in enumerate(spec.stages):
         reached = df[stage].notna()
+        if spec.outcome and stage == closed_col:  # an open deal's close date is only expected
+            reached &= df["_closed"]
         nxt = df[spec.stages[i + 1]].notna() if i + 1 < len(spec.stages) else df["_won"]
         n = int(reached.sum())
         advanced = int((reached & nxt).sum())
@@ -161,7 +164,8 @@ def _cycle_days(df: pd.DataFrame, spec: FunnelSpec) -> pd.Series:
     won = df["_won"]
     closed = spec.closed or spec.stages[-1]
     days = (df.loc[won, closed] - df.loc[won, spec.created]).dt.total_seconds() / 86400
-    return days[days >= 0]
+    in_order = ~backwards(df.loc[won], spec.created, closed)
+    return days[in_order].clip(lower=0)  # closed the day it was created (a date): 0 days
 
 
 def _headline(df: pd.DataFrame, spec: FunnelSpec) -> dict[str, float]:

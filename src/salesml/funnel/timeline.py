@@ -45,9 +45,22 @@ class TimelineFlag:
         }
 
 
+def date_only(values: pd.Series) -> bool:
+    """Whether a timestamp column holds days only (every value at midnight), like a CloseDate."""
+    stamps = values.dropna()
+    return bool(len(stamps)) and bool((stamps == stamps.dt.normalize()).all())
+
+
 def backwards(df: pd.DataFrame, earlier: str, later: str) -> pd.Series:
-    """Rows where column ``later`` holds a timestamp before column ``earlier``'s."""
-    return (df[later] < df[earlier]).fillna(False).astype(bool)
+    """Rows where column ``later`` holds a time before column ``earlier``'s.
+
+    When either column holds days only, the two are compared by day: a deal
+    created at 14:57 and closed the same day (a date, read as midnight) is in order.
+    """
+    a, b = df[earlier], df[later]
+    if date_only(a) or date_only(b):
+        a, b = a.dt.normalize(), b.dt.normalize()
+    return (b < a).fillna(False).astype(bool)
 
 
 def check_timeline(df: pd.DataFrame, pairs: list[tuple[str, str]]) -> list[TimelineFlag]:

@@ -240,7 +240,8 @@ class ExportedBookings:
         return pickled_artifacts(self.predictor, folder)
 
     def signature(self) -> Any:
-        """The export's columns (``any``), the ``as_of`` and ``period`` params, typed outputs."""
+        """The export's columns (``any``; those it does not read optional), the ``as_of`` and
+        ``period`` params, typed outputs."""
         from mlflow.models import ModelSignature
         from mlflow.types.schema import ParamSchema, ParamSpec
 
@@ -249,7 +250,9 @@ class ExportedBookings:
 
         output = self.predictor.predict(self.input_example)
         params = ParamSchema([ParamSpec("as_of", "string", ""), ParamSpec("period", "string", "")])
-        inputs = input_schema(self.input_types())
+        used = set(self.predictor.roles.used())
+        optional = tuple(c for c in self.input_types() if c not in used)
+        inputs = input_schema(self.input_types(), optional=optional)
         return ModelSignature(inputs=inputs, outputs=frame_schema(output), params=params)
 
     def metadata(self) -> dict[str, Any]:

@@ -293,9 +293,13 @@ class BookingsTask(TaskBase):
         return ExportedBookings(predictor, outcome.input_example)
 
     def _example(self, closed: int = 60) -> pd.DataFrame:
-        """Rows of the export for the model's example: every open deal and the latest closed ones."""
+        """Rows of the export for the model's example: every open deal and the latest closed ones.
+
+        Every column of the export is kept: the model takes an export as it comes (the
+        columns it does not read are optional in its signature).
+        """
         prep = self.prepared
-        raw = prep.raw[prep.opportunities.columns.used()]
+        raw = prep.raw
         status = prep.opportunities.frame["status"]
         open_rows = raw[status.eq("open").to_numpy()]
         done = raw[status.ne("open").to_numpy()]
