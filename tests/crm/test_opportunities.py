@@ -85,3 +85,29 @@ def test_time_zones_become_utc():
     frame["CreatedDate"] = frame["CreatedDate"].dt.tz_localize("Europe/Paris")
     created = read_opportunities(frame).frame["created"]
     assert created.dt.tz is None and created.iloc[0] == pd.Timestamp("2024-01-01 23:00")
+
+
+def test_leads_and_the_deals_won_from_them_get_a_status_by_a_stated_rule():
+    from salesml.crm.opportunities import STATUS, status_from_dates
+
+    frame = pd.DataFrame(
+        {
+            "lead": ["a", "b", "c", "d"],
+            "first_contact": ["2024-01-01", "2024-01-01", "2024-05-01", "2024-06-20"],
+            "won": ["2024-02-01 10:00", None, None, "2024-07-01"],
+        }
+    )
+    out = status_from_dates(frame, "first_contact", "won", 90, "leads.csv")
+    assert list(out[STATUS]) == ["won", "lost", "open", "won"]
+    # b counts as lost the day its 90 days ran out; c has not had its 90 days by 2024-07-01
+    assert out.loc[1, "won"] == pd.Timestamp("2024-03-31") and pd.isna(out.loc[2, "won"])
+    opps = read_opportunities(
+        out,
+        "leads.csv",
+        OpportunityColumns(id="lead", created="first_contact", close="won", stage=STATUS),
+    )
+    assert opps.counts() == {"won": 2, "lost": 1, "open": 1}
+    with pytest.raises(DataError, match=r"leads\.csv: column 'won' has values that are not dates"):
+        status_from_dates(
+            frame.assign(won=["soon", None, None, None]), "first_contact", "won", 90, "leads.csv"
+        )

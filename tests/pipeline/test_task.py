@@ -125,3 +125,21 @@ def test_too_short_a_history_is_refused_with_the_count(tmp_path):
     path = bookings_config(tmp_path, backtest={"cutoffs": 20, "min_past": 10})
     with pytest.raises(DataError, match=r"opportunities\.csv: the data span 24 whole months"):
         BookingsTask(load_experiment(path)).prepare()
+
+
+@pytest.mark.slow
+def test_the_olist_funnel_as_a_bookings_forecast(tracking, tmp_path):
+    """Real data: leads and the deals won from them, no amounts, no stages, no history."""
+    from conftest import ROOT
+    from salesml.runner import run_experiment
+
+    config = load_experiment(ROOT / "experiments" / "pipeline" / "olist.yaml")
+    screen = io.StringIO()
+    summary = run_experiment(config, tmp_path / "out", console=Console(file=screen, width=200))
+    assert summary.failed == []
+    assert summary.data.deals["won"] == 842 and summary.data.rows == 8000
+    assert summary.data.cutoffs == ["2018-02", "2018-03", "2018-04", "2018-05"]
+    assert summary.champion.verdict in ("model", "rule", "tie")
+    text = screen.getvalue()
+    assert "bookings are counted in deals won" in text
+    assert "last_year: no period a year before for 4 of 4 forecasts" in text

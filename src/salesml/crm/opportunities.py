@@ -228,3 +228,31 @@ def _dates(values: pd.Series, where: str, name: str) -> pd.Series:
             f"{values[bad].iloc[0]!r})"
         )
     return parsed
+
+
+STATUS = "_status"
+
+
+def status_from_dates(
+    frame: pd.DataFrame, created: str, close: str, lost_after_days: int, where: str
+) -> pd.DataFrame:
+    """A won/lost/open column for an export without one: leads and the deals won from them.
+
+    A close (won) date means won; a row not won ``lost_after_days`` after it was
+    created counts as lost on that day, once the data reach it (the export's
+    last date); younger rows are open. Returns ``frame`` with the status in
+    column :data:`STATUS` and the lost rows' close date set to the day they
+    count as lost. That day is fixed by the rule, not by what happened later,
+    so a snapshot never learns from it before its time.
+    """
+    created_at = _dates(frame[created], where, created)
+    closed_at = _dates(frame[close], where, close)
+    end = max(d for d in (created_at.max(), closed_at.max()) if pd.notna(d))
+    gives_up = created_at + pd.Timedelta(days=lost_after_days)
+    won = closed_at.notna()
+    lost = ~won & (gives_up <= end)
+    out = frame.copy()
+    out[created] = created_at
+    out[close] = closed_at.where(won, gives_up.where(lost))
+    out[STATUS] = np.where(won, "won", np.where(lost, "lost", "open"))
+    return out

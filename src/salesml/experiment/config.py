@@ -46,6 +46,14 @@ class GenerateConfig(_Strict):
         return self
 
 
+class JoinConfig(_Strict):
+    """A second table joined on ``key`` (left join: rows without a match keep blanks)."""
+
+    path: Path
+    key: str
+    columns: list[str] | None = None
+
+
 class ReadConfig(_Strict):
     """How to read the file: a CSV's delimiter, decimal mark and encoding when sniffing
     guesses wrong; an Excel workbook's sheet (name or 0-based position)."""

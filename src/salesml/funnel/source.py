@@ -29,20 +29,12 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from salesml.errors import ConfigError, DataError
-from salesml.experiment.config import GenerateConfig
+from salesml.experiment.config import GenerateConfig, JoinConfig
 from salesml.funnel.analysis import FunnelSpec
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
-
-
-class JoinConfig(_Strict):
-    """A second table joined on ``key`` (left join: rows without a match keep blanks)."""
-
-    path: Path
-    key: str
-    columns: list[str] | None = None
 
 
 class FunnelData(_Strict):
@@ -119,21 +111,11 @@ def _read(path: Path, generate: GenerateConfig | None) -> pd.DataFrame:
 
 def load_config_tables(cfg: FunnelConfig) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     """The funnel table (joined where configured) and the customers table, if any."""
-    from salesml.io.data import read_frame, require_columns
+    from salesml.io.data import join_table
 
     frame = _read(cfg.data.path, cfg.data.generate)
-    join = cfg.data.join
-    if join is not None:
-        other = read_frame(join.path)
-        require_columns(frame, [join.key], str(cfg.data.path), "join.key")
-        require_columns(other, [join.key, *(join.columns or [])], str(join.path), "join")
-        keep = [join.key, *(join.columns or [c for c in other.columns if c != join.key])]
-        dup = other[join.key].duplicated()
-        if dup.any():
-            raise DataError(
-                f"{join.path}: join key {join.key!r} repeats ({other.loc[dup, join.key].iloc[0]!r})"
-            )
-        frame = frame.merge(other[keep], on=join.key, how="left")
+    if cfg.data.join is not None:
+        frame = join_table(frame, cfg.data.join, str(cfg.data.path))
     customers = None
     if cfg.customers is not None:
         customers = _read(cfg.customers.path, cfg.customers.generate)

@@ -364,3 +364,24 @@ def check_unique_ids(frame: pd.DataFrame, ids: list[str], where: str) -> None:
             f"{where}: id column(s) {', '.join(ids)} must be unique; "
             f"{int(dup.sum())} rows share an id (e.g. {example})"
         )
+
+
+def join_table(frame: pd.DataFrame, join: Any, where: str) -> pd.DataFrame:
+    """``frame`` left-joined with the table ``join`` names (``path``, ``key``, ``columns``).
+
+    Raises
+    ------
+    DataError
+        When the key is missing on either side, a named column is missing, or the
+        key repeats in the joined table (a deal would be counted twice).
+    """
+    other = read_frame(join.path)
+    require_columns(frame, [join.key], where, "join.key")
+    require_columns(other, [join.key, *(join.columns or [])], str(join.path), "join")
+    keep = [join.key, *(join.columns or [c for c in other.columns if c != join.key])]
+    dup = other[join.key].duplicated()
+    if dup.any():
+        raise DataError(
+            f"{join.path}: join key {join.key!r} repeats ({other.loc[dup, join.key].iloc[0]!r})"
+        )
+    return frame.merge(other[keep], on=join.key, how="left")

@@ -20,7 +20,13 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from salesml.experiment.candidates import _Strict, candidate_union
-from salesml.experiment.config import ExperimentBase, GenerateConfig, ReadConfig, resolve_path
+from salesml.experiment.config import (
+    ExperimentBase,
+    GenerateConfig,
+    JoinConfig,
+    ReadConfig,
+    resolve_path,
+)
 
 
 class PipelineColumns(_Strict):
@@ -56,6 +62,20 @@ class PipelineDataConfig(_Strict):
     history_columns: HistoryColumnsConfig = Field(default_factory=HistoryColumnsConfig)
     won: list[str] | None = Field(default=None, min_length=1)
     lost: list[str] | None = Field(default=None, min_length=1)
+    # a second table joined on a key (the deals won from a leads table)
+    join: JoinConfig | None = None
+    # no stage column: a close date means won, and a row not won this many days after it
+    # was created counts as lost (columns.created and columns.close name the dates)
+    lost_after_days: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _dated_outcomes(self) -> PipelineDataConfig:
+        if self.lost_after_days is not None:
+            if not (self.columns.created and self.columns.close):
+                raise ValueError("lost_after_days needs columns.created and columns.close")
+            if self.columns.stage or self.history:
+                raise ValueError("lost_after_days replaces a stage column and a stage history")
+        return self
 
     @model_validator(mode="after")
     def _pipeline_generator(self) -> PipelineDataConfig:
@@ -65,10 +85,15 @@ class PipelineDataConfig(_Strict):
 
 
 class BacktestPeriods(_Strict):
-    """The last ``cutoffs`` whole periods are forecast, each with ``min_past`` periods before it."""
+    """The last ``cutoffs`` whole periods are forecast, each with ``min_past`` periods before it.
+
+    ``last`` (``2018-05``, ``2018Q2``): the last period forecast, when the data's later
+    periods are not whole in another sense (a leads table that stops while its deals go on).
+    """
 
     cutoffs: int = Field(default=12, ge=1, le=60)
     min_past: int = Field(default=6, ge=1, le=60)
+    last: str | None = None
 
 
 class BookingsExperiment(ExperimentBase):
@@ -83,7 +108,9 @@ class BookingsExperiment(ExperimentBase):
     models: list[candidate_union("bookings", "model")] = Field(default_factory=list)  # type: ignore[valid-type]
 
     def resolve_paths(self, base: Path) -> None:
-        """The export's and the history's paths, absolute."""
+        """The export's, the history's and the joined table's paths, absolute."""
         self.data.path = resolve_path(base, self.data.path)
         if self.data.history is not None:
             self.data.history = resolve_path(base, self.data.history)
+        if self.data.join is not None:
+            self.data.join.path = resolve_path(base, self.data.join.path)

@@ -148,10 +148,12 @@ def build_backtest(
     kind: str,
     cutoffs: int,
     min_past: int,
+    last: str | None = None,
 ) -> Backtest:
     """The periods of a backtest: the last ``cutoffs`` whole periods are scored.
 
-    Each needs at least ``min_past`` whole periods of history before it.
+    Each needs at least ``min_past`` whole periods of history before it; ``last``
+    (a period's name) ends the backtest before the data do.
 
     Raises
     ------
@@ -163,7 +165,10 @@ def build_backtest(
     segments = tuple(sorted(counts.index, key=str))
     first = opps.frame["created"].min()
     end = data_end(opps, history)
-    whole = periods_between(first, end.normalize() + pd.Timedelta(days=1), kind)
+    end_by = end.normalize() + pd.Timedelta(days=1)
+    if last is not None:
+        end_by = min(end_by, (pd.Period(last, freq=FREQ[kind]) + 1).start_time)
+    whole = periods_between(first, end_by, kind)
     if len(whole) < cutoffs + min_past:
         raise ValueError(
             f"the data span {len(whole)} whole {kind}s ({first:%Y-%m-%d} to {end:%Y-%m-%d}); "

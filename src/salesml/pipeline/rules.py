@@ -58,9 +58,13 @@ def _need_stages(known: Known, rule: str) -> None:
 
 
 class Rule:
-    """A rule's common part: fit on the past, interval from its own past errors."""
+    """A rule's common part: fit on the past, interval from its own past errors.
+
+    ``fallbacks_`` counts forecasts made by the rule's simpler form (0 for most rules).
+    """
 
     min_past = 0
+    fallbacks_ = 0
 
     def _learn(self, before: tuple[PeriodData, ...], known: Known) -> Any:
         return None
@@ -226,9 +230,8 @@ class LastYear(Rule):
     min_past = 1
 
     def fit(self, known: Known) -> LastYear:
-        self.fallbacks_ = 0
         super().fit(known)
-        self.fallbacks_ = 0  # counted for the forecast itself only
+        self.fallbacks_ = 0  # counted for the forecast itself, not the past errors
         return self
 
     def _point(self, state, period, snap, before):  # type: ignore[no-untyped-def]
@@ -236,7 +239,7 @@ class LastYear(Rule):
         same = [q for q in before if q.period.start == year_ago]
         if same:
             return same[0].bookings, None
-        self.fallbacks_ = getattr(self, "fallbacks_", 0) + 1
+        self.fallbacks_ += 1
         return before[-1].bookings, None
 
 

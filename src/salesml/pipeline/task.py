@@ -29,6 +29,7 @@ from salesml.experiment.task import Outcome, Resampling, TaskBase
 from salesml.experiment.tasks import task_spec
 from salesml.pipeline.config import BookingsExperiment
 from salesml.pipeline.periods import Backtest, build_backtest
+from salesml.pipeline.rules import Rule
 
 
 @dataclass
@@ -71,9 +72,11 @@ class BookingsTask(TaskBase):
         self.config = config
         self.spec = task_spec(config.task)
         self._prepared: BookingsPrepared | None = None
+        self._fallbacks: dict[str, int] = {}  # forecasts a rule made by its simpler form
 
     def prepare(self) -> BookingsPrepared:
-        from salesml.io.data import ensure_data, load_table
+        from salesml.crm.opportunities import STATUS, status_from_dates
+        from salesml.io.data import ensure_data, join_table, load_table
 
         d, source = self.config.data, self.config.source
         ensure_data(d.path, d.generate, source)
@@ -82,8 +85,17 @@ class BookingsTask(TaskBase):
             tuple(d.lost) if d.lost else StatusValues.lost,
         )
         table = load_table(d.path, read=d.read)
-        cols = d.columns.model_dump()
-        opps = read_opportunities(table.frame, str(d.path), _roles(cols), status)
+        frame, cols = table.frame, d.columns.model_dump()
+        if d.join is not None:
+            frame = join_table(frame, d.join, str(d.path))
+        if d.lost_after_days is not None:
+            frame = status_from_dates(
+                frame, cols["created"], cols["close"], d.lost_after_days, str(d.path)
+            )
+            cols["stage"], status = STATUS, StatusValues()
+        opps = read_opportunities(frame, str(d.path), _roles(cols), status)
+        if opps.columns.amount is None:  # bookings counted in deals
+            opps.frame["amount"] = 1.0
         history = None
         if d.history is not None:
             generate = (
@@ -101,7 +113,7 @@ class BookingsTask(TaskBase):
         bt_cfg = self.config.backtest
         try:
             backtest = build_backtest(
-                opps, history, self.config.period, bt_cfg.cutoffs, bt_cfg.min_past
+                opps, history, self.config.period, bt_cfg.cutoffs, bt_cfg.min_past, bt_cfg.last
             )
         except ValueError as exc:
             raise DataError(f"{d.path}: {exc}") from exc
@@ -121,7 +133,7 @@ class BookingsTask(TaskBase):
             stages=list(backtest.stages),
             current=list(last.current),
         )
-        self._prepared = BookingsPrepared(info, opps, history, backtest, table.frame)
+        self._prepared = BookingsPrepared(info, opps, history, backtest, frame)
         return self._prepared
 
     @property
@@ -144,7 +156,19 @@ class BookingsTask(TaskBase):
     def notes(self) -> list[str]:
         info = self.prepared.info
         out = [self.plan(info)[1]]
-        if info.current:
+        if info.roles.get("amount") is None:
+            out.append("no amount column: bookings are counted in deals won")
+        if self.config.data.lost_after_days is not None:
+            out.append(
+                f"no stage column: a deal not won {self.config.data.lost_after_days} days "
+                "after it was created counts as lost that day"
+            )
+        for name, n in self._fallbacks.items():
+            out.append(
+                f"{name}: no period a year before for {n} of {len(info.cutoffs)} forecasts; "
+                "last period's bookings stood in"
+            )
+        if info.current and info.roles.get("amount") is not None:
             out.append(
                 f"snapshots use today's {', '.join(info.current)} for deals without an "
                 "earlier record: values revised since may leak into the backtest"
@@ -158,11 +182,15 @@ class BookingsTask(TaskBase):
         params = dict(candidate.params)
         seed = self.config.evaluation.seed
         frames = []
+        fallbacks = 0
         t0 = time.perf_counter()
         for i in bt.scored:
             known = bt.known(i)
             data = bt.periods[i]
-            fc = candidate.spec.make(seed, **params).fit(known).predict(known)
+            model = candidate.spec.make(seed, **params).fit(known)
+            fc = model.predict(known)
+            if isinstance(model, Rule):
+                fallbacks += model.fallbacks_
             seg = fc.by_segment.reset_index()
             seg["actual"] = data.bookings.reindex(seg["segment"]).to_numpy(dtype=float)
             seg["level"], seg["cutoff"] = "segment", data.period.label
@@ -181,6 +209,9 @@ class BookingsTask(TaskBase):
         predictions["segment"] = predictions["segment"].astype(str)
         predictions["opportunity_id"] = predictions["opportunity_id"].astype("string")
         metrics = self._metrics(predictions)
+        if fallbacks:
+            self._fallbacks[candidate.name] = fallbacks
+            params = {**params, "fallbacks": fallbacks}
         return Outcome(
             name=candidate.name,
             role=role,
