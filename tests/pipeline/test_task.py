@@ -43,6 +43,18 @@ def test_bookings_end_to_end(tmp_path, tracking):
     assert (model["mean"] >= from_deals.reindex(model.index).fillna(0) - 1e-6).all()
     text = screen.getvalue()
     assert "deal_lightgbm" in text and "12 periods x segments" in text
+    ahead = summary.data.next_period["deal_lightgbm"]
+    assert (ahead["period"], ahead["as_of"]) == ("2025-01", "2025-01-01")
+    totals = {r["segment"]: r for r in ahead["segments"]}
+    assert totals["total"]["mean"] == pytest.approx(
+        sum(r["mean"] for s, r in totals.items() if s != "total")
+    )
+    from salesml.experiment.tasks import task_spec
+
+    sections = task_spec("bookings").make_view().sections(summary)
+    this = next(s for s in sections if s.title == "This period")
+    assert "deal_lightgbm forecasts the bookings of 2025-01" in this.paragraphs[0]
+    assert len(this.rows) == 5
     run = mlflow.get_run(summary.candidate("stage_weighted").mlflow_run_id)
     assert float(run.data.metrics["mae"]) == pytest.approx(
         summary.candidate("stage_weighted").metrics["mae"]

@@ -27,8 +27,8 @@ import numpy as np
 import pandas as pd
 
 from salesml.crm.opportunities import StatusValues
+from salesml.crm.timeline import TimelineFlag, backwards, check_timeline
 from salesml.errors import DataError
-from salesml.funnel.timeline import TimelineFlag, backwards, check_timeline
 
 RESPONSE_BANDS = [0, 1, 4, 24, 72, np.inf]
 RESPONSE_LABELS = ["< 1 h", "1-4 h", "4-24 h", "1-3 days", "> 3 days"]

@@ -13,7 +13,8 @@ Period metrics: ``mae`` (mean absolute error of period bookings), ``wape``
 (absolute errors over actual bookings), ``bias`` (forecast minus actual over
 actual), ``coverage_80`` (share of actuals inside the 80 % interval, q10 to
 q90) and ``qloss`` (mean pinball loss over the quantiles, in money: lower is
-a sharper, better calibrated distribution). Deal metrics: ``deal_auc`` and
+a sharper, better calibrated distribution) and ``total_mae`` (the error of
+all segments' bookings together, one unit per period). Deal metrics: ``deal_auc`` and
 ``deal_brier`` of "won this period", NaN for candidates without deal weights.
 Each is a weighted statistic, so one code path gives the point (weights 1)
 and every bootstrap replicate.
@@ -29,7 +30,7 @@ import pandas as pd
 from salesml.experiment.evaluation import MIN_UNITS, weighted_classification_metrics
 from salesml.pipeline.forecasts import QCOLS, QUANTILES
 
-PERIOD_METRICS = ("mae", "wape", "bias", "coverage_80", "qloss")
+PERIOD_METRICS = ("mae", "wape", "bias", "coverage_80", "qloss", "total_mae")
 DEAL_METRICS = ("deal_auc", "deal_brier")
 
 Statistic = Callable[[np.ndarray | None], np.ndarray]
@@ -93,6 +94,10 @@ def period_statistic(predictions: pd.DataFrame, name: str) -> tuple[Statistic, i
         stat = _mean(inside.astype(float))
     elif name == "qloss":
         stat = _mean(_pinball(u))
+    elif name == "total_mae":  # all segments together: one unit per period
+        total = u.groupby("cutoff", sort=True)[["mean", "actual"]].sum()
+        err = np.abs(total["mean"] - total["actual"]).to_numpy(dtype=float)
+        return _mean(err), len(err)
     else:
         raise KeyError(f"no bookings metric {name!r}")
     return stat, len(u)

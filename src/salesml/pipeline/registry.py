@@ -90,6 +90,7 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("bias", "bias", fmt="+.1%", ranks=False),
     MetricSpec("coverage_80", "80 % coverage", fmt=".0%", ranks=False),
     MetricSpec("qloss", "quantile loss", lower_is_better=True, fmt=",.0f"),
+    MetricSpec("total_mae", "MAE of total bookings", lower_is_better=True, fmt=",.0f"),
     MetricSpec("deal_auc", "deal ROC-AUC"),
     MetricSpec("deal_brier", "deal Brier", lower_is_better=True, fmt=".4f"),
 )

@@ -52,6 +52,10 @@ class BookingsData(DataInfo):
     history_rows: int = 0
     stages: list[str] = field(default_factory=list)
     current: list[str] = field(default_factory=list)
+    # closed deals whose close date comes before their created date (crm.timeline)
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    # each model's forecast of the period after the data, from the export (see export())
+    next_period: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -132,6 +136,7 @@ class BookingsTask(TaskBase):
             history_rows=0 if history is None else len(history.frame),
             stages=list(backtest.stages),
             current=list(last.current),
+            timeline=[f.to_dict() for f in _timeline(opps)],
         )
         self._prepared = BookingsPrepared(info, opps, history, backtest, frame)
         return self._prepared
@@ -163,6 +168,11 @@ class BookingsTask(TaskBase):
                 f"no stage column: a deal not won {self.config.data.lost_after_days} days "
                 "after it was created counts as lost that day"
             )
+        from salesml.crm.timeline import TimelineFlag
+
+        for flag in info.timeline:
+            flag = TimelineFlag(**{**flag, "examples": tuple(flag["examples"])})
+            out.append(flag.line(TIMELINE_CONSEQUENCE))
         for name, n in self._fallbacks.items():
             out.append(
                 f"{name}: no period a year before for {n} of {len(info.cutoffs)} forecasts; "
@@ -321,6 +331,7 @@ class BookingsTask(TaskBase):
             card,
         )
         outcome.input_example = self._example()
+        prep.info.next_period[candidate.name] = _next_period(predictor.predict(prep.raw))
         return ExportedBookings(predictor, outcome.input_example)
 
     def _example(self, closed: int = 60) -> pd.DataFrame:
@@ -338,6 +349,34 @@ class BookingsTask(TaskBase):
 
     def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
         return {"opportunities": (self.prepared.opportunities.frame, "training")}
+
+
+def _next_period(forecast: pd.DataFrame, top: int = 5) -> dict[str, Any]:
+    """The summary's record of a model's forecast of the period after the data: the roll-up
+    by segment and in total, and the deals with the largest expected values."""
+    seg = forecast[forecast["level"] == "segment"]
+    deals = forecast[forecast["level"] == "deal"].nlargest(top, "expected")
+    return {
+        "period": str(forecast["period"].iloc[0]),
+        "as_of": str(forecast["as_of"].iloc[0]),
+        "segments": seg[["segment", "booked", "mean", "q10", "q90"]].to_dict("records"),
+        "deals": deals[
+            ["opportunity_id", "segment", "stage", "amount", "probability", "expected", "reason_1"]
+        ].to_dict("records"),
+    }
+
+
+TIMELINE_CONSEQUENCE = "no snapshot holds them open; their bookings count in the period they closed"
+
+
+def _timeline(opps: Opportunities) -> list[Any]:
+    """Closed deals whose close date comes before their created date, named as exported."""
+    from salesml.crm.timeline import check_timeline
+
+    cols = opps.columns
+    done = opps.frame[opps.closed]
+    named = done.rename(columns={"created": cols.created, "close": cols.close or "close"})
+    return check_timeline(named, [(cols.created, cols.close or "close")])
 
 
 def _roles(cols: dict[str, str | None]) -> Any:

@@ -39,7 +39,7 @@ class BookingsView:
         """Metric ``name`` of ``a`` minus ``b`` on the same periods x segments (paired bootstrap)."""
         ua, ub = units(a), units(b)
         keys = ["cutoff", "segment"]
-        if not ua[keys].equals(ub[keys]):
+        if not ua[keys].reset_index(drop=True).equals(ub[keys].reset_index(drop=True)):
             raise ValueError("the two candidates were not scored on the same periods and segments")
         sa, na = statistic(a, name)
         sb, nb = statistic(b, name)
@@ -96,9 +96,53 @@ class BookingsView:
                 "a forecast's day are unknown, so the rules that need them cannot run, and the "
                 "deal model sees today's amounts (amounts revised later leak into the past)."
             )
-        return [Section(title="Backtest", paragraphs=tuple(paragraphs), warning=not data.history)]
+        sections = [
+            Section(title="Backtest", paragraphs=tuple(paragraphs), warning=not data.history)
+        ]
+        champ = summary.champion
+        ahead = (getattr(data, "next_period", None) or {}).get(champ.name if champ else "")
+        if ahead:
+            sections.append(_this_period(champ.name, ahead))
+        return sections
 
     def card_lines(self, card: ModelCard, summary: Any) -> list[str]:
         """The periods the model was backtested on, for ``MODEL_CARD.md``."""
         data = summary.data
         return ["", "## Periods", "", f"- {data.period}s, {', '.join(data.cutoffs)}."]
+
+
+def _this_period(name: str, ahead: dict[str, Any]) -> Section:
+    """The champion's forecast of the period after the data, and the deals that drive it."""
+    segs = {r["segment"]: r for r in ahead["segments"]}
+    total = segs.pop("total", None)
+    parts = [
+        f"{s}: {r['mean']:,.0f} (80 %: {r['q10']:,.0f} to {r['q90']:,.0f})" for s, r in segs.items()
+    ]
+    head = f"{name} forecasts the bookings of {ahead['period']}, as of {ahead['as_of']}"
+    if total is not None:
+        head += (
+            f": {total['mean']:,.0f} in total (80 %: {total['q10']:,.0f} to "
+            f"{total['q90']:,.0f}), {total['booked']:,.0f} of it booked already"
+        )
+    rows = tuple(
+        (
+            str(d["opportunity_id"]),
+            str(d["segment"]),
+            str(d["stage"]),
+            f"{d['amount']:,.0f}",
+            f"{d['probability']:.0%}",
+            f"{d['expected']:,.0f}",
+            str(d.get("reason_1") or "-"),
+        )
+        for d in ahead["deals"]
+    )
+    return Section(
+        title="This period",
+        paragraphs=(
+            head + ".",
+            "By segment: " + "; ".join(parts) + ".",
+            "The deals that drive it:",
+        ),
+        columns=("deal", "segment", "stage", "amount", "P(won)", "expected", "first reason"),
+        rows=rows,
+    )

@@ -1,12 +1,12 @@
-"""Impossible timelines in a funnel: deals that close before they were created, stages out of order.
+"""Impossible timelines in CRM data: deals that close before they were created, stages out of order.
 
 A CRM export holds such rows more often than one would think: a close date
 typed by hand, an import that reset the created date, a stage skipped and
 entered later. A negative duration would pull every median and the pipeline
 velocity with it, silently. :func:`check_timeline` counts each kind with
-examples; the analysis leaves those durations out of cycle length and time in
-stage (the rows still count for conversion and win rate), and the funnel
-command shows one line per kind.
+examples; the funnel analysis leaves those durations out of cycle length and
+time in stage (the rows still count for conversion and win rate), and the
+funnel and bookings commands show one line per kind.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ class TimelineFlag:
     rows: int
     examples: tuple[str, ...]
 
-    def line(self) -> str:
-        """One sentence for the screen."""
+    def line(
+        self, consequence: str = "their durations are left out of cycle length and time in stage"
+    ) -> str:
+        """One sentence for the screen, ending with what is done about them."""
         noun = "row" if self.rows == 1 else "rows"
         return (
             f"{self.rows:,} {noun} with {self.later} before {self.earlier} "
-            f"(e.g. {'; '.join(self.examples)}): impossible, so their durations are left "
-            "out of cycle length and time in stage"
+            f"(e.g. {'; '.join(self.examples)}): impossible, so {consequence}"
         )
 
     def to_dict(self) -> dict[str, object]:
