@@ -75,6 +75,36 @@ def test_bookings_end_to_end(tmp_path, tracking):
     np.testing.assert_allclose(
         scored["probability"].fillna(-1), served["probability"].fillna(-1), rtol=1e-9
     )
+    # served over REST: the export as JSON records, the day as a param; a bad day is a 400
+    import json
+    import os
+    import warnings
+
+    from salesml.tracking import load_model
+    from salesml.tracking.serving import serving_app
+
+    with warnings.catch_warnings():  # starlette's note on its httpx client
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    flag = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"  # MLflow's server marks the process as serving
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(flag, os.environ.get(flag, "false"))
+        client = TestClient(serving_app(load_model(uri, tracking), uri))
+    export = pd.read_csv(tmp_path / "opportunities.csv")
+    records = json.loads(export.to_json(orient="records"))
+    answer = client.post(
+        "/invocations", json={"dataframe_records": records, "params": {"as_of": "2025-01-10"}}
+    )
+    assert answer.status_code == 200, answer.text
+    rows = pd.DataFrame(answer.json()["predictions"])
+    np.testing.assert_allclose(
+        rows["probability"].fillna(-1), scored["probability"].fillna(-1), rtol=1e-9
+    )
+    refused = client.post(
+        "/invocations", json={"dataframe_records": records, "params": {"as_of": "2024-06-01"}}
+    )
+    assert refused.status_code == 400 and "as of 2024-12-31" in refused.text
     from salesml.errors import DataError
 
     with pytest.raises(DataError, match="as of 2024-12-31; a forecast as of 2024-06-01"):
