@@ -185,3 +185,22 @@ def test_the_olist_funnel_as_a_bookings_forecast(tracking, tmp_path):
     text = screen.getvalue()
     assert "bookings are counted in deals won" in text
     assert "last_year: no period a year before for 4 of 4 forecasts" in text
+
+
+def test_quarters_and_too_few_units_for_a_verdict(tmp_path):
+    """Three quarters x three segments are nine units: a point difference, no interval."""
+    from salesml.experiment.evaluation import NotEnoughData
+
+    path = bookings_config(tmp_path, period="quarter", backtest={"cutoffs": 3, "min_past": 4})
+    task = BookingsTask(load_experiment(path))
+    info = task.prepare().info
+    assert info.cutoffs == ["2024Q2", "2024Q3", "2024Q4"]
+    cands = {c.name: (role, c) for role, c in task.config.candidates}
+    out = {
+        name: task.fit_evaluate(cands[name][1], cands[name][0], tmp_path / "plots")
+        for name in ("run_rate", "deal_lightgbm")
+    }
+    for o in out.values():
+        assert np.isfinite(o.metrics["mae"]) and "mae_ci" not in o.metrics
+    with pytest.raises(NotEnoughData, match="9 periods x segments, fewer than the 10"):
+        task.difference(out["deal_lightgbm"], out["run_rate"])

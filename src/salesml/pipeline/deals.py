@@ -140,8 +140,13 @@ class DealModel:
             ignore_index=True,
         )
         y = np.concatenate([q.outcomes["won"].to_numpy(dtype=int) for q in past])
-        if y.min() == y.max():
-            raise DataError("deal_lightgbm: every training deal had the same outcome")
+        if len(y) == 0 or y.min() == y.max():
+            raise DataError(
+                f"deal_lightgbm: the {len(past)} period(s) before {known.period.label} had "
+                f"{len(y)} open deal(s) at their start"
+                + (", all with the same outcome" if len(y) else "")
+                + "; nothing to learn from"
+            )
         settings = {
             "n_estimators": 300,
             "learning_rate": 0.03,
