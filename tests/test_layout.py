@@ -26,7 +26,7 @@ from conftest import ROOT
 
 PKG = ROOT / "src" / "salesml"
 # report/ composes findings (it may use funnel/); the rooms below stay apart.
-WINGS = ("classify", "forecast", "synthetic", "scoring", "funnel", "pipeline")
+WINGS = ("classify", "forecast", "synthetic", "scoring", "funnel", "pipeline", "lifecycle")
 MLFLOW_ALLOWED = {
     "salesml.tracking.backends",
     "salesml.tracking.store",
