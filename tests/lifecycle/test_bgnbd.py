@@ -58,3 +58,24 @@ def test_bad_summaries_are_refused():
         BetaGeo().fit(pd.DataFrame({"frequency": [1]}))
     with pytest.raises(DataError, match="not dates"):
         Purchases.of(pd.DataFrame({"c": [1], "d": ["soon"], "v": [1.0]}), "c", "d", "v", "x.csv")
+
+
+def test_gamma_gamma_reproduces_the_published_spend_parameters(cdnow):
+    """Fader and Hardie's Gamma-Gamma note, weeks 1-39: p 6.25, q 3.74, gamma 15.44."""
+    from salesml.lifecycle.spend import GammaGamma
+
+    s = summarise(cdnow, "1997-09-30")
+    model = GammaGamma().fit(s)
+    for name, published in {"p": 6.25, "q": 3.74, "gamma": 15.44}.items():
+        assert model.params_[name] == pytest.approx(published, rel=0.01), name
+    assert abs(model.spend_frequency_corr_) < 0.2  # the model's assumption roughly holds here
+    spend = model.expected_spend(s)
+    repeat = s["frequency"].to_numpy() > 0
+    # shrunk towards the population mean: between a customer's own mean and everyone's
+    own = s["monetary"].to_numpy()[repeat]
+    population = model.p_ * model.gamma_ / (model.q_ - 1)
+    lo, hi = np.minimum(own, population), np.maximum(own, population)
+    assert ((spend[repeat] >= lo - 1e-9) & (spend[repeat] <= hi + 1e-9)).all()
+    assert spend[~repeat] == pytest.approx(population)
+    with pytest.raises(DataError, match="mean value of 0 or less"):
+        GammaGamma().fit(s.assign(monetary=np.where(repeat, -1.0, 0.0)))
