@@ -289,6 +289,14 @@ def _config(write_yaml, family: str, role: str, entry: Any) -> Any:
         raw = {"name": "x", "task": "churn", "data": {"path": "c.csv", "target": "y"}}
     elif family == "bookings":
         raw = {"name": "x", "task": "bookings", "data": {"path": "o.csv"}}
+    elif family == "customer_value":
+        raw = {
+            "name": "x",
+            "task": "customer_value",
+            "data": {"path": "t.csv", "customer": "c", "time": "d", "value": "v"},
+            "calibration_end": "2024-06-30",
+            "holdout_end": "2024-12-31",
+        }
     else:
         raw = {
             "name": "x",

@@ -24,7 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-BUILTIN = ("salesml.classify.registry", "salesml.forecast.registry", "salesml.pipeline.registry")
+BUILTIN = (
+    "salesml.classify.registry",
+    "salesml.forecast.registry",
+    "salesml.pipeline.registry",
+    "salesml.lifecycle.registry",
+)
 ENTRY_POINT_GROUP = "salesml.tasks"
 
 

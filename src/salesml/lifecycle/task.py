@@ -1,0 +1,188 @@
+"""The ``customer_value`` task: repeat purchases and spend per customer over a holdout period.
+
+``prepare`` reads and cleans the transaction log (:mod:`salesml.lifecycle.transactions`,
+each rule counted), summarises every customer seen by the calibration end and
+counts what each bought in the holdout. Candidates that learn a mapping (RFM
+cells, LightGBM) get an earlier cut of the calibration period, the middle of it,
+with what followed up to the calibration end: nothing from the holdout reaches a fit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from salesml.errors import DataError
+from salesml.experiment.results import DataInfo
+from salesml.experiment.task import Outcome, Resampling, TaskBase
+from salesml.experiment.tasks import task_spec
+from salesml.lifecycle.candidates import ValueData
+from salesml.lifecycle.config import ValueExperiment
+from salesml.lifecycle.summary import Purchases, summarise
+
+
+@dataclass
+class CustomerData(DataInfo):
+    """The customers, the periods and what cleaning did (``rows``: customers)."""
+
+    calibration_end: str = ""
+    holdout_end: str = ""
+    train_cut: str = ""
+    unit_days: float = 7.0
+    cleaning: dict[str, int] = field(default_factory=dict)
+    cleaning_line: str = ""
+    repeat_buyers: int = 0
+    holdout_purchases: int = 0
+
+
+@dataclass(frozen=True)
+class ValuePrepared:
+    info: CustomerData
+    data: ValueData
+    actual: pd.DataFrame  # actual_purchases, actual_spend per customer (the summary's index)
+
+
+class ValueTask(TaskBase):
+    """Fits each candidate on the calibration period and scores it on the holdout."""
+
+    def __init__(self, config: ValueExperiment) -> None:
+        self.config = config
+        self.spec = task_spec(config.task)
+        self._prepared: ValuePrepared | None = None
+
+    def prepare(self) -> ValuePrepared:
+        from salesml.io.data import ensure_data, load_table
+        from salesml.lifecycle.transactions import CleaningRules, Columns, clean, describe
+
+        cfg, d = self.config, self.config.data
+        ensure_data(d.path, None, cfg.source)
+        table = load_table(d.path, date_format=d.date_format, read=d.read)
+        cols = Columns(d.customer, d.time, d.value, d.quantity, d.invoice)
+        missing = [c for c in vars(cols).values() if c and c not in table.frame.columns]
+        if missing:
+            raise DataError(f"{d.path}: column(s) {', '.join(map(repr, missing))} not in the data")
+        rules = CleaningRules(**cfg.cleaning.model_dump())
+        lines, counts = clean(table.frame, cols, rules)
+        purchases = Purchases.of(lines, "customer", "time", "value", str(d.path))
+        days = purchases.frame
+        days = days[days["value"] > 0] if rules.zero_value == "drop" else days[days["value"] >= 0]
+        purchases = Purchases(days.reset_index(drop=True), purchases.where)
+        cal, hold = pd.Timestamp(cfg.calibration_end), pd.Timestamp(cfg.holdout_end)
+        summary = summarise(purchases, cal, cfg.unit_days)
+        if len(summary) < 2:
+            raise DataError(f"{d.path}: {len(summary)} customer(s) by {cal:%Y-%m-%d}")
+        first = purchases.frame["time"].min()
+        cut = first + (cal - first) / 2
+        horizon = (hold - cal) / pd.Timedelta(days=cfg.unit_days)
+        train = summarise(purchases, cut.normalize(), cfg.unit_days)
+        later = _between(purchases, cut.normalize(), cal)
+        actual = _between(purchases, cal, hold).reindex(summary.index, fill_value=0)
+        data = ValueData(
+            summary=summary,
+            horizon=float(horizon),
+            train_summary=train,
+            train_purchases=later["actual_purchases"],
+            train_spend=later["actual_spend"],
+            train_horizon=float((cal - cut.normalize()) / pd.Timedelta(days=cfg.unit_days)),
+        )
+        info = CustomerData(
+            path=str(d.path),
+            sha256=table.sha256,
+            rows=len(summary),
+            calibration_end=f"{cal:%Y-%m-%d}",
+            holdout_end=f"{hold:%Y-%m-%d}",
+            train_cut=f"{cut:%Y-%m-%d}",
+            unit_days=cfg.unit_days,
+            cleaning=counts,
+            cleaning_line=describe(counts, rules),
+            repeat_buyers=int((summary["frequency"] > 0).sum()),
+            holdout_purchases=int(actual["actual_purchases"].sum()),
+        )
+        self._prepared = ValuePrepared(info, data, actual)
+        return self._prepared
+
+    @property
+    def prepared(self) -> ValuePrepared:
+        return self._prepared if self._prepared is not None else self.prepare()
+
+    def plan(self, info: Any) -> list[str]:
+        return [
+            f"customers: {info.rows:,} ({info.repeat_buyers:,} bought again by "
+            f"{info.calibration_end}); holdout to {info.holdout_end}: "
+            f"{info.holdout_purchases:,} purchases",
+            info.cleaning_line,
+        ]
+
+    def notes(self) -> list[str]:
+        return self.plan(self.prepared.info)
+
+    def fit_evaluate(self, candidate: Any, role: str, plot_dir: Path) -> Outcome:
+        prep = self.prepared
+        t0 = time.perf_counter()
+        model = candidate.spec.make(self.config.evaluation.seed, **dict(candidate.params))
+        fc = model.fit(prep.data).predict(prep.data)
+        fit_seconds = time.perf_counter() - t0
+        s = prep.data.summary
+        predictions = pd.DataFrame(
+            {
+                "customer": s.index.astype(str),
+                "frequency": s["frequency"].to_numpy(),
+                "purchases": fc.frame["purchases"].to_numpy(float),
+                "spend": fc.frame["spend"].to_numpy(float),
+                "actual_purchases": prep.actual["actual_purchases"].to_numpy(float),
+                "actual_spend": prep.actual["actual_spend"].to_numpy(float),
+                "p_alive": fc.p_alive if fc.p_alive is not None else np.nan,
+            }
+        )
+        view, rs = self.spec.make_view(), Resampling.of(self.config.evaluation)
+        metrics: dict[str, Any] = {}
+        for m in self.spec.metrics:
+            point, ci = view.metric(predictions, m.name, rs)
+            if np.isfinite(point):
+                metrics[m.name] = point
+                if all(np.isfinite(ci)):
+                    metrics[f"{m.name}_ci"] = ci
+        return Outcome(
+            name=candidate.name,
+            role=role,
+            type=candidate.type,
+            metrics=metrics,
+            params=dict(candidate.params),
+            fit_seconds=fit_seconds,
+            predictions=predictions,
+        )
+
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+        from salesml.lifecycle.plots import frequency_figure
+        from salesml.lifecycle.view import by_frequency
+
+        return [
+            frequency_figure(
+                {outcome.name: by_frequency(outcome.predictions)}, plot_dir / "by_frequency.png"
+            )
+        ]
+
+    def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
+        """Holdout purchase MAE of ``a`` minus ``b``, paired over customers."""
+        from salesml.experiment.evaluation import MIN_UNITS, NotEnoughData
+
+        rs = Resampling.of(self.config.evaluation)
+        delta, ci = self.spec.make_view().paired(
+            a.predictions, b.predictions, self.spec.primary_metric, rs
+        )
+        if not all(np.isfinite(ci)):
+            raise NotEnoughData(f"fewer than {MIN_UNITS} customers", float(delta))
+        return float(delta), [float(v) for v in ci]
+
+
+def _between(purchases: Purchases, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
+    """Purchases and spend per customer after ``start`` up to ``end`` (days inclusive)."""
+    f = purchases.frame
+    part = f[(f["time"] > start) & (f["time"] <= end)]
+    g = part.groupby("customer")
+    return pd.DataFrame({"actual_purchases": g.size(), "actual_spend": g["value"].sum()})
