@@ -11,17 +11,14 @@ from salesml.errors import DataError
 from salesml.lifecycle.bgnbd import BetaGeo
 from salesml.lifecycle.summary import Purchases, holdout_counts, summarise
 
-CDNOW = ROOT / "data" / "external" / "cdnow" / "CDNOW_sample.txt"
+CDNOW = ROOT / "data" / "external" / "cdnow" / "cdnow_transactions.csv"
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
 
 
 @pytest.fixture(scope="module")
 def cdnow() -> Purchases:
-    raw = pd.read_csv(
-        CDNOW, sep=r"\s+", header=None, names=["id", "customer", "date", "cds", "value"],
-        dtype={"date": str},
-    )  # fmt: skip
-    return Purchases.of(raw, "customer", "date", "value", str(CDNOW))
+    raw = pd.read_csv(CDNOW, dtype={"customer_id": str})
+    return Purchases.of(raw, "customer_id", "date", "value", str(CDNOW))
 
 
 def test_the_calibration_summary_matches_the_paper(cdnow):
