@@ -38,6 +38,7 @@ MLFLOW_ALLOWED = {
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
     "salesml.pipeline.export",
+    "salesml.lifecycle.export",
     "salesml.tracking.pickled_entry",
 }
 MAX_LINES = 400

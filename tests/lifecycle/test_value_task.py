@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from pathlib import Path
 
@@ -94,7 +95,7 @@ def test_the_holdout_never_reaches_a_fit():
     cands = {c.name: (role, c) for role, c in task.config.candidates}
     before = {n: task.fit_evaluate(c, r, Path("unused")).predictions for n, (r, c) in cands.items()}
     doubled = prep.actual * 2
-    task._prepared = type(prep)(prep.info, prep.data, doubled)
+    task._prepared = dataclasses.replace(prep, actual=doubled)
     for name, (role, cand) in cands.items():
         after = task.fit_evaluate(cand, role, Path("unused")).predictions
         pd.testing.assert_series_equal(before[name]["purchases"], after["purchases"])
@@ -126,3 +127,35 @@ def test_cdnow_end_to_end(tracking, tmp_path):
     assert bg["p_alive"].between(0, 1).all()
     assert np.isnan(preds.loc[preds["candidate"] == "last_period", "p_alive"]).all()
     assert "bgnbd_gamma_gamma beats rfm_segments" in screen.getvalue()
+    # scored from the command's code path: the log in, a value per customer out
+    from salesml.scoring.batch import score_file
+
+    uri = summary.candidate("bgnbd_gamma_gamma").model_uri
+    log = ROOT / "data" / "external" / "cdnow" / "cdnow_transactions.csv"
+    score_file(uri, log, tmp_path / "value.csv", h=90, as_of="1998-03-31")
+    scored = pd.read_csv(tmp_path / "value.csv", dtype={"customer": str})
+    assert len(scored) == 2357 and (scored["horizon_days"] == 90).all()
+    assert (scored["as_of"] == "1998-03-31").all() and scored["customer"].str.len().eq(4).all()
+    assert summary.candidate("rfm_segments").model_uri is None
+
+
+def test_the_exported_model_values_every_customer_of_a_log():
+    from salesml.experiment.task import Outcome
+
+    task = ValueTask(load_experiment(CDNOW))
+    task.prepare()
+    cand = next(c for role, c in task.config.candidates if c.name == "bgnbd_gamma_gamma")
+    model = task.export(Outcome(name=cand.name, role="model", type=cand.type), cand)
+    raw = pd.read_csv(ROOT / "data" / "external" / "cdnow" / "cdnow_transactions.csv")
+    year = model.predictor.predict(raw)
+    assert len(year) == 2357 and (year["as_of"] == "1998-06-30").all()
+    assert (year["horizon_days"] == 273).all()  # the holdout's length
+    two = model.predictor.predict(raw, {"h": 546})
+    assert (two["expected_purchases"].to_numpy() >= year["expected_purchases"].to_numpy()).all()
+    assert year["p_alive"].between(0, 1).all() and (year["expected_value"] >= 0).all()
+    early = model.predictor.predict(raw, {"as_of": "1997-09-30"})
+    assert len(early) == 2357 and early["T"].max() < year["T"].max()
+    with pytest.raises(ValueError, match="before the log's first purchase"):
+        model.predictor.predict(raw, {"as_of": "1990-01-01"})
+    rule = next(c for role, c in task.config.candidates if role == "baseline")
+    assert task.export(Outcome(name=rule.name, role="baseline", type=rule.type), rule) is None

@@ -226,7 +226,10 @@ def score(
         list[str] | None,
         typer.Option("--id", help="Id column(s) to carry through (default: the training id)."),
     ] = None,
-    h: Annotated[int | None, typer.Option("--h", help="Forecasts: steps (default: all).")] = None,
+    h: Annotated[
+        int | None,
+        typer.Option("--h", help="Forecasts: steps (default: all); customer value: days."),
+    ] = None,
     reasons: Annotated[
         bool, typer.Option("--reasons/--no-reasons", help="Classifiers: reason_1..3.")
     ] = True,

@@ -73,7 +73,7 @@ TASKS: tuple[TaskSpec, ...] = (
         primary_metric="purchases_mae",
         data="salesml.lifecycle.task:CustomerData",
         view="salesml.lifecycle.view:ValueView",
-        scoring=ScoringSpec(kind="customer_value", streaming=False),
+        scoring=ScoringSpec(kind="customer_value", streaming=False, params=("as_of", "h")),
         intended_use="Rank customers by expected purchases and spend over a horizon.",
         words={"rows": "customers", "positives": "returning customers"},
     ),

@@ -23,7 +23,7 @@ from salesml.experiment.task import Outcome, Resampling, TaskBase
 from salesml.experiment.tasks import task_spec
 from salesml.lifecycle.candidates import ValueData
 from salesml.lifecycle.config import ValueExperiment
-from salesml.lifecycle.summary import Purchases, summarise
+from salesml.lifecycle.summary import Purchases
 
 
 @dataclass
@@ -45,6 +45,9 @@ class ValuePrepared:
     info: CustomerData
     data: ValueData
     actual: pd.DataFrame  # actual_purchases, actual_spend per customer (the summary's index)
+    purchases: Purchases  # the cleaned log, calibration and holdout (the export refits on it)
+    columns: Any
+    rules: Any
 
 
 class ValueTask(TaskBase):
@@ -57,7 +60,8 @@ class ValueTask(TaskBase):
 
     def prepare(self) -> ValuePrepared:
         from salesml.io.data import ensure_data, load_table
-        from salesml.lifecycle.transactions import CleaningRules, Columns, clean, describe
+        from salesml.lifecycle.purchase_log import between, read_purchases, value_data
+        from salesml.lifecycle.transactions import CleaningRules, Columns, describe
 
         cfg, d = self.config, self.config.data
         ensure_data(d.path, None, cfg.source)
@@ -67,29 +71,14 @@ class ValueTask(TaskBase):
         if missing:
             raise DataError(f"{d.path}: column(s) {', '.join(map(repr, missing))} not in the data")
         rules = CleaningRules(**cfg.cleaning.model_dump())
-        lines, counts = clean(table.frame, cols, rules)
-        purchases = Purchases.of(lines, "customer", "time", "value", str(d.path))
-        days = purchases.frame
-        days = days[days["value"] > 0] if rules.zero_value == "drop" else days[days["value"] >= 0]
-        purchases = Purchases(days.reset_index(drop=True), purchases.where)
+        purchases, counts = read_purchases(table.frame, cols, rules, str(d.path))
+        self._raw = table.frame
         cal, hold = pd.Timestamp(cfg.calibration_end), pd.Timestamp(cfg.holdout_end)
-        summary = summarise(purchases, cal, cfg.unit_days)
+        data, cut = value_data(purchases, cal, (hold - cal).days, cfg.unit_days)
+        summary = data.summary
         if len(summary) < 2:
             raise DataError(f"{d.path}: {len(summary)} customer(s) by {cal:%Y-%m-%d}")
-        first = purchases.frame["time"].min()
-        cut = first + (cal - first) / 2
-        horizon = (hold - cal) / pd.Timedelta(days=cfg.unit_days)
-        train = summarise(purchases, cut.normalize(), cfg.unit_days)
-        later = _between(purchases, cut.normalize(), cal)
-        actual = _between(purchases, cal, hold).reindex(summary.index, fill_value=0)
-        data = ValueData(
-            summary=summary,
-            horizon=float(horizon),
-            train_summary=train,
-            train_purchases=later["actual_purchases"],
-            train_spend=later["actual_spend"],
-            train_horizon=float((cal - cut.normalize()) / pd.Timedelta(days=cfg.unit_days)),
-        )
+        actual = between(purchases, cal, hold).reindex(summary.index, fill_value=0)
         info = CustomerData(
             path=str(d.path),
             sha256=table.sha256,
@@ -103,7 +92,7 @@ class ValueTask(TaskBase):
             repeat_buyers=int((summary["frequency"] > 0).sum()),
             holdout_purchases=int(actual["actual_purchases"].sum()),
         )
-        self._prepared = ValuePrepared(info, data, actual)
+        self._prepared = ValuePrepared(info, data, actual, purchases, cols, rules)
         return self._prepared
 
     @property
@@ -167,6 +156,37 @@ class ValueTask(TaskBase):
             )
         ]
 
+    def export(self, outcome: Outcome, candidate: Any) -> Any:
+        """A model refitted on the whole log (calibration and holdout); rules are not exported."""
+        from salesml.experiment.card import ModelCard
+        from salesml.lifecycle.export import ExportedValue, ValuePredictor
+        from salesml.lifecycle.purchase_log import value_data
+
+        if outcome.role != "model":
+            return None
+        prep, cfg = self.prepared, self.config
+        hold = pd.Timestamp(cfg.holdout_end)
+        horizon = float((hold - pd.Timestamp(cfg.calibration_end)).days)
+        data, _ = value_data(prep.purchases, hold, horizon, cfg.unit_days)
+        model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params)).fit(data)
+        card = ModelCard(
+            kind=self.spec.scoring.kind,
+            task=cfg.task,
+            candidate=candidate.name,
+            type=candidate.type,
+            role=outcome.role,
+            experiment=cfg.name,
+            description=candidate.spec.description,
+            data=dict(vars(prep.info)),
+            metrics=outcome.metrics,
+            confidence=cfg.evaluation.confidence,
+            facts={"columns": dict(vars(prep.columns)), "cleaning": dict(vars(prep.rules))},
+        )
+        predictor = ValuePredictor(model, prep.columns, prep.rules, horizon, cfg.unit_days, card)
+        raw = self._raw.head(500)
+        outcome.input_example = raw
+        return ExportedValue(predictor, raw)
+
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
         """Holdout purchase MAE of ``a`` minus ``b``, paired over customers."""
         from salesml.experiment.evaluation import MIN_UNITS, NotEnoughData
@@ -178,11 +198,3 @@ class ValueTask(TaskBase):
         if not all(np.isfinite(ci)):
             raise NotEnoughData(f"fewer than {MIN_UNITS} customers", float(delta))
         return float(delta), [float(v) for v in ci]
-
-
-def _between(purchases: Purchases, start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
-    """Purchases and spend per customer after ``start`` up to ``end`` (days inclusive)."""
-    f = purchases.frame
-    part = f[(f["time"] > start) & (f["time"] <= end)]
-    g = part.groupby("customer")
-    return pd.DataFrame({"actual_purchases": g.size(), "actual_spend": g["value"].sum()})
