@@ -265,3 +265,25 @@ def test_the_competition_section_names_the_ensemble_members_and_the_peer() -> No
     assert "| ensemble (mean of auto_ces, auto_ets) | 1.450 | 19.10 |" in text
     assert "| statsforecast AutoETS | 1.531 | 19.09 |" in text
     assert "Published: best MASE 1.38." in text and "| auto_ets | 1.500 |" in text
+
+
+def test_the_customer_value_section_states_the_target_from_the_figures() -> None:
+    import bench_lifecycle
+
+    assert "Not measured yet" in "\n".join(bench_lifecycle.render(None))
+    payload = {
+        "machine": {"date": "2026-12-05"},
+        "customers": 100_000,
+        "lines": 1_360_000,
+        "run_seconds": 80.0,
+        "run_peak_mib": 1500,
+        "score_seconds": 30.0,
+        "score_peak_mib": 900,
+        "total_seconds": 110.0,
+        "champion": "bgnbd_gamma_gamma",
+        "verdict": "model",
+    }
+    text = "\n".join(bench_lifecycle.render(payload))
+    assert "100,000 customers and 1,360,000 order lines" in text and ": met." in text
+    slow = "\n".join(bench_lifecycle.render({**payload, "total_seconds": 130.0}))
+    assert ": missed." in slow

@@ -159,3 +159,30 @@ def test_the_exported_model_values_every_customer_of_a_log():
         model.predictor.predict(raw, {"as_of": "1990-01-01"})
     rule = next(c for role, c in task.config.candidates if role == "baseline")
     assert task.export(Outcome(name=rule.name, role="baseline", type=rule.type), rule) is None
+
+
+def test_metrics_drawn_together_equal_each_drawn_alone():
+    from salesml.experiment.task import Resampling
+    from salesml.lifecycle.view import ValueView, metrics_with_cis
+
+    rng = np.random.default_rng(1)
+    n = 300
+    actual = rng.poisson(1.0, n).astype(float)
+    preds = pd.DataFrame(
+        {
+            "customer": [f"{i:04d}" for i in range(n)],
+            "frequency": rng.poisson(1.0, n),
+            "purchases": actual + rng.normal(0, 0.5, n),
+            "spend": actual * 20 + rng.normal(0, 5, n),
+            "actual_purchases": actual,
+            "actual_spend": actual * 20,
+        }
+    )
+    rs = Resampling(bootstrap=200, seed=3, n_jobs=1)
+    names = ["purchases_mae", "purchases_corr", "return_auc", "total_spend_error"]
+    together = metrics_with_cis(preds, names, rs)
+    view = ValueView(None)
+    for name in names:
+        point, ci = view.metric(preds, name, rs)
+        assert together[name][0] == pytest.approx(point)
+        assert together[name][1] == pytest.approx(ci)

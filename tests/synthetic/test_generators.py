@@ -59,7 +59,7 @@ CHECKS = {
     "bool": is_bool_dtype,
 }
 SMALL = {"leads": 500, "customers": 500, "sales": 3, "opportunities": 500, "weekly_sales": 4}
-SMALL |= {"pipeline": 300, "pipeline_history": 300}
+SMALL |= {"pipeline": 300, "pipeline_history": 300, "transactions": 300}
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +152,7 @@ def test_columns_and_dtypes(kind: str, columns: dict[str, str]) -> None:
 
 def test_generate_rejects_unknown_kind_and_bad_rows() -> None:
     kinds = {"leads", "customers", "sales", "opportunities", "weekly_sales"}
-    assert set(GENERATORS) == kinds | {"pipeline", "pipeline_history"}
+    assert set(GENERATORS) == kinds | {"pipeline", "pipeline_history", "transactions"}
     with pytest.raises(
         ValueError, match="leads, customers, sales, opportunities, weekly_sales, pip"
     ):

@@ -17,7 +17,7 @@ def data_generate(
     kind: Annotated[
         str,
         typer.Argument(
-            help="leads, customers, sales, opportunities, weekly_sales, pipeline or pipeline_history."
+            help="leads, customers, sales, opportunities, weekly_sales, pipeline, pipeline_history or transactions."
         ),
     ],
     rows: Annotated[int, typer.Option(help="Rows (for sales: number of series).")] = 10_000,

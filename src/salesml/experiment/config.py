@@ -33,7 +33,9 @@ from salesml.io.paths import LOOP, missing_reason
 class GenerateConfig(_Strict):
     """Create ``data.path`` with a synthetic generator when the file is missing."""
 
-    kind: Literal["leads", "customers", "sales", "opportunities", "weekly_sales", "pipeline"]
+    kind: Literal[
+        "leads", "customers", "sales", "opportunities", "weekly_sales", "pipeline", "transactions"
+    ]
     rows: int = Field(ge=1)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
     # weekly_sales only: weeks of history, or [shortest, longest] for mixed lengths.

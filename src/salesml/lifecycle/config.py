@@ -23,7 +23,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from salesml.experiment.candidates import _Strict, candidate_union
-from salesml.experiment.config import ExperimentBase, ReadConfig, resolve_path
+from salesml.experiment.config import ExperimentBase, GenerateConfig, ReadConfig, resolve_path
 
 
 class TransactionsConfig(_Strict):
@@ -37,6 +37,7 @@ class TransactionsConfig(_Strict):
     invoice: str | None = None
     date_format: str | None = None
     read: ReadConfig | None = None
+    generate: GenerateConfig | None = None  # kind: transactions (a synthetic shop log)
 
 
 class CleaningConfig(_Strict):

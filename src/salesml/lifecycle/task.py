@@ -64,7 +64,7 @@ class ValueTask(TaskBase):
         from salesml.lifecycle.transactions import CleaningRules, Columns, describe
 
         cfg, d = self.config, self.config.data
-        ensure_data(d.path, None, cfg.source)
+        ensure_data(d.path, d.generate, cfg.source)
         table = load_table(d.path, date_format=d.date_format, read=d.read)
         cols = Columns(d.customer, d.time, d.value, d.quantity, d.invoice)
         missing = [c for c in vars(cols).values() if c and c not in table.frame.columns]
@@ -128,10 +128,13 @@ class ValueTask(TaskBase):
                 "p_alive": fc.p_alive if fc.p_alive is not None else np.nan,
             }
         )
-        view, rs = self.spec.make_view(), Resampling.of(self.config.evaluation)
+        from salesml.lifecycle.view import metrics_with_cis
+
+        rs = Resampling.of(self.config.evaluation)
         metrics: dict[str, Any] = {}
-        for m in self.spec.metrics:
-            point, ci = view.metric(predictions, m.name, rs)
+        names = [m.name for m in self.spec.metrics]
+        for name, (point, ci) in metrics_with_cis(predictions, names, rs).items():
+            m = self.spec.metric(name)
             if np.isfinite(point):
                 metrics[m.name] = point
                 if all(np.isfinite(ci)):

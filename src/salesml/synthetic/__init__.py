@@ -12,6 +12,8 @@ written out in the code below and documented in ``data/README.md``:
   mixed lengths (see :mod:`salesml.synthetic.weekly`).
 * :func:`generate_pipeline` - a CRM opportunities export and its stage history
   (kinds ``pipeline`` and ``pipeline_history``; see :mod:`salesml.synthetic.pipeline_history`).
+* :func:`generate_transactions` - a shop's transaction log, BG/NBD-like buyers, with guest
+  lines, credit notes, free samples and duplicated lines (see :mod:`salesml.synthetic.transactions`).
 
 Use :data:`GENERATORS` or :func:`generate` to pick one by name.
 """
@@ -43,6 +45,7 @@ from salesml.synthetic.pipeline_history import (
     generate_stage_history,
 )
 from salesml.synthetic.sales import generate_sales
+from salesml.synthetic.transactions import generate_transactions
 from salesml.synthetic.weekly import generate_weekly_sales
 
 __all__ = [
@@ -63,6 +66,7 @@ __all__ = [
     "generate_opportunities",
     "generate_pipeline",
     "generate_sales",
+    "generate_transactions",
     "generate_weekly_sales",
 ]
 
@@ -75,6 +79,7 @@ GENERATORS: dict[str, Callable[..., pd.DataFrame]] = {
     # the opportunities export and its stage history (same rows and seed: the same deals)
     "pipeline": generate_pipeline_export,
     "pipeline_history": generate_stage_history,
+    "transactions": generate_transactions,
 }
 
 
