@@ -37,9 +37,8 @@ MLFLOW_ALLOWED = {
     "salesml.forecast.export",
     "salesml.classify.export",
     "salesml.classify.pyfunc_entry",
-    "salesml.pipeline.export",
-    "salesml.lifecycle.export",
     "salesml.tracking.pickled_entry",
+    "salesml.tracking.pickled",
 }
 MAX_LINES = 400
 TOP_LEVEL = {"__init__", "__main__", "cli", "runner", "demo", "screen", "errors"}

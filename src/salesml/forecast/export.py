@@ -23,8 +23,7 @@ import pandas as pd
 from salesml.experiment.card import ModelCard
 from salesml.forecast.covariates import PastCovariates
 from salesml.forecast.model_input import from_raw_columns, history_ends
-
-ENTRY = Path(__file__).parents[1] / "tracking" / "pickled_entry.py"
+from salesml.tracking.pickled import ENTRY
 
 
 class ForecastPredictor:

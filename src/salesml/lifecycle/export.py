@@ -8,14 +8,13 @@ customer up to ``as_of`` (default: the log's last day) and returns per customer
 ``expected_value`` over the next ``h`` days (default: the experiment's holdout
 length) and, for BG/NBD, ``p_alive``. ``expected_value`` is the customer's value
 over that horizon, undiscounted: a customer-lifetime value for the horizon.
-:class:`ExportedValue` is what the runner logs (from code, the shared pickled
-predictor loader).
+The runner logs it as a :class:`~salesml.tracking.pickled.PickledExport` (from code,
+the shared pickled predictor loader).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -24,8 +23,6 @@ import pandas as pd
 from salesml.experiment.card import ModelCard
 from salesml.lifecycle.purchase_log import read_purchases, value_data
 from salesml.lifecycle.transactions import CleaningRules, Columns
-
-ENTRY = Path(__file__).parents[1] / "tracking" / "pickled_entry.py"
 
 
 class ValuePredictor:
@@ -81,44 +78,3 @@ class ValuePredictor:
         )
         out["as_of"], out["horizon_days"] = f"{as_of:%Y-%m-%d}", h
         return out
-
-
-@dataclass
-class ExportedValue:
-    """A customer-value model as the runner logs it: code, artifacts, signature, metadata."""
-
-    predictor: ValuePredictor
-    input_example: pd.DataFrame
-    code_path: Path = ENTRY
-
-    def input_types(self) -> dict[str, str]:
-        from salesml.tracking.pickled import example_types
-
-        return example_types(self.input_example)
-
-    def write_artifacts(self, folder: Path) -> dict[str, str]:
-        from salesml.tracking.pickled import pickled_artifacts
-
-        return pickled_artifacts(self.predictor, folder)
-
-    def signature(self) -> Any:
-        """The log's columns (``any``; those not read optional), ``as_of`` and ``h`` params."""
-        from mlflow.models import ModelSignature
-        from mlflow.types.schema import ParamSchema, ParamSpec
-
-        from salesml.tracking import frame_schema
-        from salesml.tracking.serving import input_schema
-
-        output = self.predictor.predict(self.input_example)
-        used = {c for c in vars(self.predictor.columns).values() if c}
-        optional = tuple(c for c in self.input_types() if c not in used)
-        params = ParamSchema([ParamSpec("as_of", "string", ""), ParamSpec("h", "double", 0.0)])
-        inputs = input_schema(self.input_types(), optional=optional)
-        return ModelSignature(inputs=inputs, outputs=frame_schema(output), params=params)
-
-    def metadata(self) -> dict[str, Any]:
-        from salesml.io.coerce import INPUT_TYPES
-
-        meta = self.predictor.metadata()
-        meta["salesml"][INPUT_TYPES] = self.input_types()
-        return meta

@@ -162,8 +162,9 @@ class ValueTask(TaskBase):
     def export(self, outcome: Outcome, candidate: Any) -> Any:
         """A model refitted on the whole log (calibration and holdout); rules are not exported."""
         from salesml.experiment.card import ModelCard
-        from salesml.lifecycle.export import ExportedValue, ValuePredictor
+        from salesml.lifecycle.export import ValuePredictor
         from salesml.lifecycle.purchase_log import value_data
+        from salesml.tracking.pickled import PickledExport
 
         if outcome.role != "model":
             return None
@@ -188,7 +189,10 @@ class ValueTask(TaskBase):
         predictor = ValuePredictor(model, prep.columns, prep.rules, horizon, cfg.unit_days, card)
         raw = self._raw.head(500)
         outcome.input_example = raw
-        return ExportedValue(predictor, raw)
+        read = tuple(c for c in vars(prep.columns).values() if c)
+        return PickledExport(
+            predictor, raw, read=read, params=(("as_of", "string", ""), ("h", "double", 0.0))
+        )
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
         """Holdout purchase MAE of ``a`` minus ``b``, paired over customers."""

@@ -8,7 +8,6 @@ it, ``p_alive``. Customers are the resampled units.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,27 +23,9 @@ from salesml.experiment.evaluation import (
     weighted_classification_metrics,
 )
 from salesml.experiment.task import Resampling, Section
+from salesml.experiment.weighted import Statistic, weighted_mean, weighted_ratio
 
-Statistic = Callable[[np.ndarray | None], np.ndarray]
 NAN = [float("nan"), float("nan")]
-
-
-def _weighted(values: np.ndarray) -> Statistic:
-    def stat(w: np.ndarray | None) -> np.ndarray:
-        return np.array([values.mean()]) if w is None else w @ values / w.sum(1)
-
-    return stat
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> Statistic:
-    def stat(w: np.ndarray | None) -> np.ndarray:
-        if w is None:
-            return np.array([num.sum() / den.sum() if den.sum() else np.nan])
-        d = w @ den
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(d != 0, (w @ num) / d, np.nan)
-
-    return stat
 
 
 def _corr(x: np.ndarray, y: np.ndarray) -> Statistic:
@@ -66,15 +47,15 @@ def statistic(predictions: pd.DataFrame, name: str) -> Statistic:
     f, y = p["purchases"].to_numpy(float), p["actual_purchases"].to_numpy(float)
     fs, ys = p["spend"].to_numpy(float), p["actual_spend"].to_numpy(float)
     if name == "purchases_mae":
-        return _weighted(np.abs(f - y))
+        return weighted_mean(np.abs(f - y))
     if name == "spend_mae":
-        return _weighted(np.abs(fs - ys))
+        return weighted_mean(np.abs(fs - ys))
     if name == "purchases_corr":
         return _corr(f, y)
     if name == "total_purchases_error":
-        return _ratio(f - y, y)
+        return weighted_ratio(f - y, y)
     if name == "total_spend_error":
-        return _ratio(fs - ys, ys)
+        return weighted_ratio(fs - ys, ys)
     if name == "return_auc":
         came_back = (y > 0).astype(float)
         return lambda w: weighted_classification_metrics(came_back, f, w)["roc_auc"]

@@ -20,14 +20,13 @@ model learned one) and returns
 The export shows each deal as it is now, so an ``as_of`` before its last day
 is refused (that needs the stage history; the backtest has it). Time in stage,
 stage changes and pushes are unknown without it: the model sees them blank.
-:class:`ExportedBookings` is what the runner logs (MLflow model from code,
-``salesml/tracking/pickled_entry.py``; the predictor is stored with cloudpickle).
+The runner logs it as a :class:`~salesml.tracking.pickled.PickledExport` (MLflow model
+from code, ``salesml/tracking/pickled_entry.py``; the predictor is stored with cloudpickle).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from pathlib import Path
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -40,7 +39,6 @@ from salesml.pipeline.deals import FEATURES, DealModel, deal_features
 from salesml.pipeline.forecasts import QCOLS, simulate
 from salesml.pipeline.periods import ALL, FREQ, Period, segment_of
 
-ENTRY = Path(__file__).parents[1] / "tracking" / "pickled_entry.py"
 TOTAL = "total"
 _TEXT = {
     "age_days": lambda v: f"open {v:.0f} days",
@@ -218,46 +216,3 @@ def _reasons(contrib: np.ndarray, X: pd.DataFrame, snap: pd.DataFrame) -> pd.Dat
                 texts.append(_TEXT[name](float(value)))
         rows.append(texts)
     return pd.DataFrame(rows, columns=["reason_1", "reason_2", "reason_3"], index=X.index)
-
-
-@dataclass
-class ExportedBookings:
-    """The deal model as the runner logs it: code, artifacts, signature, metadata."""
-
-    predictor: BookingsPredictor
-    input_example: pd.DataFrame
-    code_path: Path = ENTRY
-
-    def input_types(self) -> dict[str, str]:
-        """The input example's column types (integers as ``long``)."""
-        from salesml.tracking.pickled import example_types
-
-        return example_types(self.input_example)
-
-    def write_artifacts(self, folder: Path) -> dict[str, str]:
-        from salesml.tracking.pickled import pickled_artifacts
-
-        return pickled_artifacts(self.predictor, folder)
-
-    def signature(self) -> Any:
-        """The export's columns (``any``; those it does not read optional), the ``as_of`` and
-        ``period`` params, typed outputs."""
-        from mlflow.models import ModelSignature
-        from mlflow.types.schema import ParamSchema, ParamSpec
-
-        from salesml.tracking import frame_schema
-        from salesml.tracking.serving import input_schema
-
-        output = self.predictor.predict(self.input_example)
-        params = ParamSchema([ParamSpec("as_of", "string", ""), ParamSpec("period", "string", "")])
-        used = set(self.predictor.roles.used())
-        optional = tuple(c for c in self.input_types() if c not in used)
-        inputs = input_schema(self.input_types(), optional=optional)
-        return ModelSignature(inputs=inputs, outputs=frame_schema(output), params=params)
-
-    def metadata(self) -> dict[str, Any]:
-        from salesml.io.coerce import INPUT_TYPES
-
-        meta = self.predictor.metadata()
-        meta["salesml"][INPUT_TYPES] = self.input_types()
-        return meta

@@ -22,18 +22,15 @@ and every bootstrap replicate.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 
 from salesml.experiment.evaluation import MIN_UNITS, weighted_classification_metrics
+from salesml.experiment.weighted import Statistic, weighted_mean, weighted_ratio
 from salesml.pipeline.forecasts import QCOLS, QUANTILES
 
 PERIOD_METRICS = ("mae", "wape", "bias", "coverage_80", "qloss", "total_mae")
 DEAL_METRICS = ("deal_auc", "deal_brier")
-
-Statistic = Callable[[np.ndarray | None], np.ndarray]
 
 
 def units(predictions: pd.DataFrame) -> pd.DataFrame:
@@ -57,47 +54,26 @@ def _pinball(u: pd.DataFrame) -> np.ndarray:
     return loss / len(QUANTILES)
 
 
-def _mean(values: np.ndarray) -> Statistic:
-    def stat(w: np.ndarray | None) -> np.ndarray:
-        if w is None:
-            return np.array([values.mean()]) if len(values) else np.array([np.nan])
-        return w @ values / w.sum(1)
-
-    return stat
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> Statistic:
-    def stat(w: np.ndarray | None) -> np.ndarray:
-        if w is None:
-            d = den.sum()
-            return np.array([num.sum() / d if d else np.nan])
-        d = w @ den
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(d != 0, (w @ num) / d, np.nan)
-
-    return stat
-
-
 def period_statistic(predictions: pd.DataFrame, name: str) -> tuple[Statistic, int]:
     """Metric ``name`` as a statistic of unit weights, and the number of units."""
     u = units(predictions)
     y = u["actual"].to_numpy(dtype=float)
     f = u["mean"].to_numpy(dtype=float)
     if name == "mae":
-        stat = _mean(np.abs(f - y))
+        stat = weighted_mean(np.abs(f - y))
     elif name == "wape":
-        stat = _ratio(np.abs(f - y), np.abs(y))
+        stat = weighted_ratio(np.abs(f - y), np.abs(y))
     elif name == "bias":
-        stat = _ratio(f - y, np.abs(y))
+        stat = weighted_ratio(f - y, np.abs(y))
     elif name == "coverage_80":
         inside = (u["q10"].to_numpy() <= y) & (y <= u["q90"].to_numpy())
-        stat = _mean(inside.astype(float))
+        stat = weighted_mean(inside.astype(float))
     elif name == "qloss":
-        stat = _mean(_pinball(u))
+        stat = weighted_mean(_pinball(u))
     elif name == "total_mae":  # all segments together: one unit per period
         total = u.groupby("cutoff", sort=True)[["mean", "actual"]].sum()
         err = np.abs(total["mean"] - total["actual"]).to_numpy(dtype=float)
-        return _mean(err), len(err)
+        return weighted_mean(err), len(err)
     else:
         raise KeyError(f"no bookings metric {name!r}")
     return stat, len(u)

@@ -285,8 +285,9 @@ class BookingsTask(TaskBase):
         Rules are not exported (a CRM computes them already).
         """
         from salesml.experiment.card import ModelCard
-        from salesml.pipeline.export import BookingsPredictor, ExportedBookings, period_of
+        from salesml.pipeline.export import BookingsPredictor, period_of
         from salesml.pipeline.periods import Known
+        from salesml.tracking.pickled import PickledExport
 
         if outcome.role != "model":
             return None
@@ -332,7 +333,12 @@ class BookingsTask(TaskBase):
         )
         outcome.input_example = self._example()
         prep.info.next_period[candidate.name] = _next_period(predictor.predict(prep.raw))
-        return ExportedBookings(predictor, outcome.input_example)
+        return PickledExport(
+            predictor,
+            outcome.input_example,
+            read=tuple(prep.opportunities.columns.used()),
+            params=(("as_of", "string", ""), ("period", "string", "")),
+        )
 
     def _example(self, closed: int = 60) -> pd.DataFrame:
         """Rows of the export for the model's example: every open deal and the latest closed ones.
