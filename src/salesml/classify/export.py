@@ -31,7 +31,7 @@ SALESML_TYPES = [
     "salesml.classify.reasons.Explainer",
     "salesml.classify.models.CalibratedModel",
     "salesml.classify.calibration.ProbabilityMap",
-    "salesml.classify.models.FrameEncoder",
+    "salesml.io.encoding.FrameEncoder",
     "salesml.classify.baselines.ScorecardClassifier",
     "salesml.classify.baselines.ControlPointsClassifier",
 ]

@@ -29,6 +29,7 @@ BUILTIN = (
     "salesml.forecast.registry",
     "salesml.pipeline.registry",
     "salesml.lifecycle.registry",
+    "salesml.lifecycle.survival.registry",
 )
 ENTRY_POINT_GROUP = "salesml.tasks"
 

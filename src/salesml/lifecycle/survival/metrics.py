@@ -1,0 +1,180 @@
+"""Survival metrics as statistics of bootstrap weights (one point, or one value per replicate).
+
+Everything is computed from a candidate's stored test predictions (one row per
+customer: ``time``, ``event``, ``risk``, ``S`` at the evaluation times as
+``s_<t>`` columns, optionally ``value`` and ``lost_pred``), so a reopened run
+recomputes any metric without refitting. Censoring is handled by inverse
+probability of censoring weights (IPCW) from the test customers' own censoring
+distribution, as scikit-survival's estimators do (whose results these equal at
+unit weights: ``tests/lifecycle/test_survival_metrics.py``):
+
+- ``c_harrell``: Harrell's concordance of the risk score;
+- ``c_uno``: Uno's IPCW concordance, truncated at the last evaluation time;
+- ``ibs``: the integrated Brier score over the evaluation grid (lower is better);
+- ``auc_<t>``: cumulative/dynamic ROC-AUC at time ``t``, ``mean_auc`` their mean;
+- ``calibration_<t>``: mean predicted minus observed (IPCW) share gone by ``t``,
+  ``calibration`` the mean absolute of those;
+- ``value_top_decile``: the share of the value lost to churn within the value
+  window held by the tenth of customers with the highest predicted loss.
+
+Pairwise statistics (concordance, AUC) are bilinear in the weights; above
+:data:`PAIR_LIMIT` customers they use a fixed, seeded sample of that many.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+
+from salesml.experiment.weighted import Statistic, weighted_mean, weighted_ratio
+from salesml.lifecycle.survival.curves import step
+
+PAIR_LIMIT = 4000
+_S = re.compile(r"^s_(.+)$")
+
+
+def s_column(t: float) -> str:
+    """The predictions' column of ``S(t)``."""
+    return f"s_{t:g}"
+
+
+def stored_times(predictions: pd.DataFrame) -> np.ndarray:
+    """The times ``S`` is stored at, in order."""
+    return np.array(sorted(float(m.group(1)) for c in predictions if (m := _S.match(str(c)))))
+
+
+def censoring(time: np.ndarray, event: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The censoring distribution's Kaplan-Meier ``G(t) = P(C > t)``.
+
+    At a time with both events and censorings, the censorings count after the
+    events (the customers who left are not at risk of being censored).
+    """
+    times, inverse = np.unique(time, return_inverse=True)
+    cens = np.bincount(inverse, weights=~event, minlength=len(times))
+    dead = np.bincount(inverse, weights=event, minlength=len(times))
+    at_risk = np.bincount(inverse, minlength=len(times))[::-1].cumsum()[::-1] - dead
+    with np.errstate(divide="ignore", invalid="ignore"):
+        factor = np.where(at_risk > 0, 1.0 - cens / at_risk, 1.0)
+    return times, np.cumprod(factor)
+
+
+def _inverse(g: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.where(g > 0, 1.0 / np.where(g > 0, g, 1.0), 0.0)
+
+
+class Frame:
+    """The arrays every metric reads, from one candidate's predictions (sorted by customer)."""
+
+    def __init__(self, predictions: pd.DataFrame) -> None:
+        p = predictions.sort_values("customer", kind="stable")
+        self.time = p["time"].to_numpy(float)
+        self.event = p["event"].to_numpy(float) > 0
+        self.risk = p["risk"].to_numpy(float)
+        self.times = stored_times(p)
+        self.S = p[[s_column(t) for t in self.times]].to_numpy(float)
+        self.eval_times = sorted({float(v) for v in str(p["eval_times"].iloc[0]).split()})
+        self.value = p["value"].to_numpy(float) if "value" in p else None
+        self.lost_pred = p["lost_pred"].to_numpy(float) if "lost_pred" in p else None
+        self.window = float(p["value_window"].iloc[0]) if "value_window" in p else None
+        gt, gs = censoring(self.time, self.event)
+        self.g_at = lambda t: step(gt, gs, t)
+        self.ipcw = np.where(self.event, _inverse(self.g_at(self.time)), 0.0)
+
+    def s(self, t: float) -> np.ndarray:
+        return self.S[:, int(np.searchsorted(self.times, t))]
+
+
+def _pairs(f: Frame, score: np.ndarray, weight: np.ndarray, comparable: np.ndarray) -> Statistic:
+    """``sum w_i w_j weight_i comp_ij credit_ij / sum w_i w_j weight_i comp_ij``."""
+    n = len(score)
+    keep = np.arange(n)
+    if n > PAIR_LIMIT:
+        keep = np.sort(np.random.default_rng(0).choice(n, PAIR_LIMIT, replace=False))
+    s, wt, comp = score[keep], weight[keep], comparable[np.ix_(keep, keep)]
+    credit = (s[:, None] > s[None, :]) + 0.5 * (s[:, None] == s[None, :])
+    den_m = (wt[:, None] * comp).astype(float)
+    num_m = den_m * credit
+
+    def stat(w: np.ndarray | None) -> np.ndarray:
+        if w is None:
+            d = den_m.sum()
+            return np.array([num_m.sum() / d if d else np.nan])
+        w = w[:, keep]
+        num = np.einsum("bi,bi->b", w @ num_m, w)
+        den = np.einsum("bi,bi->b", w @ den_m, w)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(den > 0, num / den, np.nan)
+
+    return stat
+
+
+def _comparable(f: Frame, tau: float | None = None) -> np.ndarray:
+    ti, tj = f.time[:, None], f.time[None, :]
+    comp = f.event[:, None] & ((ti < tj) | ((ti == tj) & ~f.event[None, :]))
+    if tau is not None:
+        comp &= ti < tau
+    return comp
+
+
+def _brier_terms(f: Frame) -> np.ndarray:
+    """Each customer's integrated Brier score term over the stored times."""
+    times = f.times
+    cases = (f.time[:, None] <= times[None, :]) & f.event[:, None]
+    controls = f.time[:, None] > times[None, :]
+    g_t = _inverse(f.g_at(times))
+    bs = f.S**2 * cases * f.ipcw[:, None] + (1 - f.S) ** 2 * controls * g_t[None, :]
+    if len(times) < 2:
+        return bs[:, 0]
+    return np.trapezoid(bs, times, axis=1) / (times[-1] - times[0])
+
+
+def _auc(f: Frame, t: float) -> Statistic:
+    score = 1.0 - f.s(t)
+    cases = (f.time <= t) & f.event
+    controls = f.time > t
+    return _pairs(f, score, f.ipcw * cases, cases[:, None] & controls[None, :])
+
+
+def _calibration(f: Frame, t: float) -> Statistic:
+    gone = ((f.time <= t) & f.event) * f.ipcw
+    return weighted_mean(1.0 - f.s(t) - gone)
+
+
+def _abs_mean(stats: list[Statistic]) -> Statistic:
+    return lambda w: np.mean(np.abs(np.column_stack([s(w) for s in stats])), axis=1)
+
+
+def _value_top_decile(f: Frame) -> Statistic:
+    if f.value is None or f.lost_pred is None or f.window is None:
+        return lambda w: np.array([np.nan]) if w is None else np.full(len(w), np.nan)
+    lost = f.value * np.clip(f.window - f.time, 0, None) * ((f.time < f.window) & f.event)
+    weighted = lost * f.ipcw
+    top = f.lost_pred >= np.quantile(f.lost_pred, 0.9)
+    return weighted_ratio(weighted * top, weighted)
+
+
+def statistic(predictions: pd.DataFrame, name: str, frame: Frame | None = None) -> Statistic:
+    """Metric ``name`` of one candidate's predictions as a statistic of customer weights."""
+    f = frame or Frame(predictions)
+    tau = f.times[-1] if len(f.times) else None
+    if name == "c_harrell":
+        return _pairs(f, f.risk, np.ones(len(f.time)), _comparable(f))
+    if name == "c_uno":
+        return _pairs(f, f.risk, f.ipcw**2, _comparable(f, tau))
+    if name == "ibs":
+        return weighted_mean(_brier_terms(f))
+    if name == "mean_auc":
+        aucs = [_auc(f, t) for t in f.eval_times]
+        return lambda w: np.nanmean(np.column_stack([a(w) for a in aucs]), axis=1)
+    if name == "calibration":
+        return _abs_mean([_calibration(f, t) for t in f.eval_times])
+    if name == "value_top_decile":
+        return _value_top_decile(f)
+    if name.startswith("auc_"):
+        return _auc(f, float(name[4:]))
+    if name.startswith("calibration_"):
+        return _calibration(f, float(name[len("calibration_") :]))
+    raise KeyError(f"no survival metric {name!r}")
