@@ -22,15 +22,14 @@ TRACKING_URI = None  # unused here: funnel analytics track nothing
 OVERRIDES: list[str] = []
 
 # %% [markdown]
-# # Where deals stall, how long they take, what the pipeline is worth, who stays
+# # Where deals stall, how long they take, what the pipeline is worth
 #
 # The first three notebooks ask whether a model beats the rules a sales team uses. Before
 # that, a sales leader asks about the funnel itself: which stage loses the most deals, how
 # long a deal takes from first touch to signature, what share of closed deals are won (the
 # close rate, typically 15-30 % in B2B), whether answering a lead quickly matters, and what
-# the open pipeline is worth per day. The customer lifecycle continues after the sale
-# (reach, acquisition, conversion, retention, loyalty): retention curves show how many
-# customers of each contract type are still there after a year.
+# the open pipeline is worth per day. The customer lifecycle after the sale (retention,
+# loyalty: when customers leave, what they are worth) is notebook 06.
 
 # %%
 from pathlib import Path
@@ -75,18 +74,6 @@ demo.report.by_segment[
 
 # %%
 demo.report.speed_to_lead.round(3)
-
-# %% [markdown]
-# ## Retention: share of customers still active by months since signup
-#
-# Estimated from a snapshot of active customers: the monthly churn hazard by tenure band
-# (churners in the next 90 days over customer-months at risk), chained over the months.
-
-# %%
-demo.retention.iloc[[0, 3, 6, 12, 24, 36]].round(3)
-
-# %%
-display(Image(filename=str(demo.figure)))
 
 # %% [markdown]
 # ## The real Olist funnel: marketing-qualified lead to won deal

@@ -40,6 +40,7 @@ def _small(tmp: Path) -> dict[str, list[str]]:
             "data.generate.rows=8",
             "evaluation.bootstrap=200",
         ],
+        "06-customer-lifecycle": ["evaluation.bootstrap=200"],
         "05-pipeline-forecast": [
             f"data.path={tmp / 'opportunities.csv'}",
             f"data.history={tmp / 'stage_history.csv'}",
@@ -108,7 +109,7 @@ def test_notebook_executes(path: Path, tmp_path: Path, tracking: str):
     ]
     assert not errors
     made = tmp_path / "out"
-    assert (made / "summary.json").exists() or (made / "demo" / "headline.json").exists()
+    assert any(made.rglob("summary.json")) or (made / "demo" / "headline.json").exists()
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -297,6 +297,12 @@ def _config(write_yaml, family: str, role: str, entry: Any) -> Any:
             "calibration_end": "2024-06-30",
             "holdout_end": "2024-12-31",
         }
+    elif family == "survival":
+        raw = {
+            "name": "x",
+            "task": "churn_survival",
+            "data": {"path": "c.csv", "duration": "tenure", "event": "churned"},
+        }
     else:
         raw = {
             "name": "x",

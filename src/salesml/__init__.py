@@ -43,6 +43,8 @@ _API = {
     "generate": "salesml.synthetic",
     # funnel analytics
     "run_funnel": "salesml.funnel.run",
+    # customer lifecycle
+    "value_at_risk": "salesml.lifecycle.value_at_risk",
     # models and candidates
     "load_model": "salesml.tracking",
     "candidate_table": "salesml.experiment.registry",

@@ -28,6 +28,7 @@ import pandas as pd
 from salesml.lifecycle.survival.curves import kaplan_meier, step, time_grid
 
 MAX_INTERVALS = 36
+MIN_AT_RISK = 50
 
 
 class SurvivalEstimator(Protocol):
@@ -170,14 +171,29 @@ class CoxModel:
 
 
 def _breslow(lp: np.ndarray, time: np.ndarray, event: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """Breslow's cumulative baseline hazard on ``grid`` for linear predictors ``lp``."""
+    """Breslow's cumulative baseline hazard on ``grid`` for linear predictors ``lp``.
+
+    Where fewer than :data:`MIN_AT_RISK` customers are left at risk, a handful of
+    leavers would set the hazard of everyone that far out (one leaver among ten
+    low-risk stayers makes a high-risk customer's next months look certain); from
+    there on the baseline hazard keeps its average rate of the stretch before.
+    """
     risk = np.exp(lp - lp.max())
     ts, inverse = np.unique(time, return_inverse=True)
     deaths = np.bincount(inverse, weights=event, minlength=len(ts))
     at_risk = np.bincount(inverse, weights=risk, minlength=len(ts))[::-1].cumsum()[::-1]
+    count = np.bincount(inverse, minlength=len(ts))[::-1].cumsum()[::-1]
     cum = np.cumsum(np.where(at_risk > 0, deaths / np.where(at_risk > 0, at_risk, 1), 0.0))
     cum = cum * np.exp(-lp.max())  # back to the scale of exp(lp)
-    return step(ts, cum, grid, before=0.0)
+    H = step(ts, cum, grid, before=0.0)
+    supported = ts[count >= MIN_AT_RISK]
+    if len(supported) and supported[-1] < grid[-1]:
+        last = float(supported[-1])
+        start = last * 0.75
+        h_last, h_start = step(ts, cum, np.array([last, start]), before=0.0)
+        rate = (h_last - h_start) / (last - start) if last > start else 0.0
+        H = np.where(grid > last, h_last + rate * (grid - last), H)
+    return H
 
 
 class HazardLightGBM:
@@ -281,16 +297,31 @@ class HazardLightGBM:
         return out.drop(columns="interval_start__").set_axis(X.index)
 
 
-def kaplan_meier_rule(seed: Any, by: list[str] | None = None, min_customers: int = 30) -> Any:
-    """Builder: Kaplan-Meier overall, or per segment of ``by``."""
+def kaplan_meier_rule(seed: Any) -> KaplanMeierRule:
+    """Builder: one Kaplan-Meier curve for everyone."""
+    return KaplanMeierRule()
+
+
+def kaplan_meier_segments(
+    seed: Any, by: list[str] | None = None, min_customers: int = 30
+) -> KaplanMeierRule:
+    """Builder: a Kaplan-Meier curve per segment of ``by`` (required)."""
+    if not by:
+        raise ValueError("kaplan_meier_segments needs params.by: the segment columns")
     return KaplanMeierRule(by=by, min_customers=min_customers)
 
 
-def cox(seed: Any, **params: Any) -> CoxModel:
+def cox(seed: Any, alpha: float = 1.0, strata: list[str] | None = None) -> CoxModel:
     """Builder: Cox proportional hazards."""
-    return CoxModel(seed=int(seed), **params)
+    return CoxModel(alpha=alpha, strata=strata, seed=int(seed))
 
 
-def hazard_lightgbm(seed: Any, **params: Any) -> HazardLightGBM:
+def hazard_lightgbm(
+    seed: Any,
+    n_estimators: int = 300,
+    learning_rate: float = 0.05,
+    num_leaves: int = 15,
+    min_child_samples: int = 50,
+) -> HazardLightGBM:
     """Builder: the discrete-time hazard LightGBM."""
-    return HazardLightGBM(seed=int(seed), **params)
+    return HazardLightGBM(n_estimators, learning_rate, num_leaves, min_child_samples, int(seed))

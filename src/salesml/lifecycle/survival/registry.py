@@ -25,9 +25,9 @@ CANDIDATES: tuple[CandidateSpec, ...] = (
         family="survival",
         role="baseline",
         description="A Kaplan-Meier curve per segment (contract type, plan).",
-        build=f"{_C}:kaplan_meier_rule",
+        build=f"{_C}:kaplan_meier_segments",
         params={
-            "by": Param(list[str], ["Contract"], "segment columns"),
+            "by": Param(list[str] | None, None, "segment columns (required)"),
             "min_customers": Param(int, 30, "smaller segments use the overall curve"),
         },
         tags=frozenset({"segments"}),

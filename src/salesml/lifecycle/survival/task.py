@@ -155,7 +155,7 @@ class SurvivalTask(TaskBase):
             cfg.value_window,
             card,
         )
-        example = prep.frame.drop(columns=list(d.drop) + list(prep.info.guarded)).head(200)
+        example = prep.frame.head(200)
         outcome.input_example = example
         read = tuple(dict.fromkeys(c for c in [*prep.info.features, d.duration, d.value] if c))
         return PickledExport(predictor, example, read=read, params=(("reasons", "boolean", True),))
