@@ -111,6 +111,12 @@ def test_shipped_experiment_columns_exist_in_its_data(path: Path):
         named = {c for c in (dc.customer, dc.time, dc.value, dc.quantity, dc.invoice) if c}
         assert named <= columns, f"{path}: not in {dc.path.name}: {sorted(named - columns)}"
         return
+    if hasattr(dc, "duration"):  # customers with a duration and an event (churn_survival)
+        named = {c for c in (dc.duration, dc.event, dc.id, dc.value) if c} | set(dc.drop)
+        named |= {col for _, c in cfg.candidates for col in (c.params.get("by") or [])}
+        named |= {col for _, c in cfg.candidates for col in (c.params.get("strata") or [])}
+        assert named <= columns, f"{path}: not in {dc.path.name}: {sorted(named - columns)}"
+        return
     roles = getattr(dc, "columns", None)  # an export read by roles (bookings)
     if roles is not None:
         if getattr(dc, "join", None) is not None:

@@ -44,6 +44,19 @@ class Resampling:
         return cls(evaluation.bootstrap, evaluation.seed, evaluation.confidence, evaluation.n_jobs)
 
 
+def finite_metrics(results: dict[str, tuple[float, list[float]]]) -> dict[str, Any]:
+    """``{name: point, name_ci: [low, high]}`` from ``{name: (point, ci)}``, NaN left out."""
+    import math
+
+    out: dict[str, Any] = {}
+    for name, (point, ci) in results.items():
+        if math.isfinite(point):
+            out[name] = point
+            if len(ci) == 2 and all(math.isfinite(v) for v in ci):
+                out[f"{name}_ci"] = ci
+    return out
+
+
 @runtime_checkable
 class ExportedModel(Protocol):
     """An MLflow model from code, as a task hands it to the tracker."""

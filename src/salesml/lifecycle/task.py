@@ -19,7 +19,7 @@ import pandas as pd
 
 from salesml.errors import DataError
 from salesml.experiment.results import DataInfo
-from salesml.experiment.task import Outcome, Resampling, TaskBase
+from salesml.experiment.task import Outcome, Resampling, TaskBase, finite_metrics
 from salesml.experiment.tasks import task_spec
 from salesml.lifecycle.candidates import ValueData
 from salesml.lifecycle.config import ValueExperiment
@@ -131,14 +131,8 @@ class ValueTask(TaskBase):
         from salesml.lifecycle.view import metrics_with_cis
 
         rs = Resampling.of(self.config.evaluation)
-        metrics: dict[str, Any] = {}
         names = [m.name for m in self.spec.metrics]
-        for name, (point, ci) in metrics_with_cis(predictions, names, rs).items():
-            m = self.spec.metric(name)
-            if np.isfinite(point):
-                metrics[m.name] = point
-                if all(np.isfinite(ci)):
-                    metrics[f"{m.name}_ci"] = ci
+        metrics = finite_metrics(metrics_with_cis(predictions, names, rs))
         return Outcome(
             name=candidate.name,
             role=role,

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from salesml.experiment.task import Outcome, Resampling, TaskBase
+from salesml.experiment.task import Outcome, Resampling, TaskBase, finite_metrics
 from salesml.experiment.tasks import task_spec
 from salesml.lifecycle.survival.config import SurvivalExperiment
 from salesml.lifecycle.survival.data import SurvivalPrepared
@@ -94,12 +94,7 @@ class SurvivalTask(TaskBase):
         fit_seconds = time.perf_counter() - t0
         rs = Resampling.of(self.config.evaluation)
         names = [m.name for m in self.spec.metrics]
-        metrics: dict[str, Any] = {}
-        for name, (point, ci) in metrics_with_cis(predictions, names, rs).items():
-            if np.isfinite(point):
-                metrics[name] = point
-                if len(ci) == 2 and all(np.isfinite(ci)):
-                    metrics[f"{name}_ci"] = ci
+        metrics = finite_metrics(metrics_with_cis(predictions, names, rs))
         return Outcome(
             name=candidate.name,
             role=role,
