@@ -49,9 +49,7 @@ import salesml
 out = Path(OUTPUT_DIR)
 config = salesml.load_experiment(SURVIVAL, OVERRIDES)
 print(config.description)
-salesml.run_experiment(
-    config, output_dir=out / "survival", tracking_uri=TRACKING_URI, quiet=True
-)
+salesml.run_experiment(config, output_dir=out / "survival", tracking_uri=TRACKING_URI, quiet=True)
 run = salesml.load_run(out / "survival")
 data, champion = run.summary.data, run.summary.champion
 print(f"{data.rows:,} customers, {data.events:,} left; left out: {', '.join(data.guarded)}")
