@@ -81,6 +81,21 @@ def test_every_metric_equals_scikit_survival_at_unit_weights(telco):
     assert [point(f"auc_{k}") for k in (6, 12, 24)] == pytest.approx(list(auc))
 
 
+def test_the_conditional_score_is_judged_at_landmarks(telco):
+    """Kaplan-Meier fitted on the customers it is judged on is calibrated at every landmark."""
+    X, t, e, _, _ = _xte(telco)
+    S = KaplanMeierRule().fit(X, t, e).survival(X)
+    preds = pd.DataFrame({"customer": np.arange(len(t)), "time": t, "event": e.astype(int)})
+    preds = preds.assign(risk=0.0, eval_times="6 12 24", landmarks="6 12 24", landmark_h=6.0)
+    for k in range(1, 71):
+        preds[s_column(float(k))] = S[:, k]
+    assert statistic(preds, "landmark_calibration")(None)[0] < 0.005
+    # told that everyone stays, the score is off by the share that leaves
+    stay = preds.assign(**{s_column(float(k)): 1.0 for k in range(1, 71)})
+    assert statistic(stay, "landmark_calibration")(None)[0] > 0.03
+    assert statistic(stay, "landmark_brier")(None)[0] > statistic(preds, "landmark_brier")(None)[0]
+
+
 def test_bootstrap_replicates_of_pairwise_metrics_are_bilinear_forms():
     rng = np.random.default_rng(0)
     n = 60
@@ -230,6 +245,37 @@ def test_telco_survival_end_to_end(tracking, tmp_path):
     assert scored.loc[~active, "p_leave_3"].isna().all()
     assert (scored.loc[active, "value_at_risk"] >= 0).all()
     assert scored.loc[active, "reason_1"].str.contains("=").any()
+    assert cox["landmark_calibration"] < 0.05 and "landmark_brier_ci" in cox
+    # the exported score, P(leave within 6 months | here), is judged as it is used
+    assert summary.data.landmarks == [0.0, 6.0, 12.0, 24.0, 48.0]
+    rule = summary.candidate("km_contract").metrics
+    assert cox["landmark_brier"] < rule["landmark_brier"] < km["landmark_brier"]
+    # and over REST, as salesml serve answers
+    import os
+    import warnings
+
+    with warnings.catch_warnings():  # starlette's note on its httpx client
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from salesml.tracking import load_model
+    from salesml.tracking.serving import serving_app
+
+    uri = summary.candidate("cox").model_uri
+    flag = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(flag, os.environ.get(flag, "false"))
+        client = TestClient(serving_app(load_model(uri, tracking), uri))
+    answer = client.post(
+        "/invocations",
+        content=rows.head(20).to_csv(index=False),
+        headers={"Content-Type": "text/csv"},
+    )
+    assert answer.status_code == 200, answer.text
+    served = pd.DataFrame(answer.json()["predictions"])
+    np.testing.assert_allclose(
+        served["p_leave_3"].astype(float), scored["p_leave_3"].head(20), rtol=1e-9
+    )
 
 
 def test_value_at_risk_ranks_by_chance_times_value():

@@ -48,6 +48,7 @@ class SurvivalData(DataInfo):
     horizons: list[float] = field(default_factory=list)
     value: str | None = None
     value_window: float = 12.0
+    landmarks: list[float] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,11 @@ def prepare_customers(config: SurvivalExperiment) -> SurvivalPrepared:
         raise DataError(f"{where}: no evaluation time within the test customers' durations")
     first = float(max(time[te][time[te] > 0].min(), 1.0 if whole else 0.0))
     grid = _times(np.linspace(first, max(ends, first), IBS_POINTS), whole)
-    stored = np.unique(np.concatenate([grid, eval_times]))
+    h = float(max(config.horizons))
+    # new customers (0) and those still here at each evaluation time, within the grid
+    landmarks = np.concatenate([[0.0], eval_times])
+    landmarks = landmarks[landmarks + h <= grid[-1]]
+    stored = np.unique(np.concatenate([[0.0], grid, eval_times, landmarks + h]))
     info = SurvivalData(
         path=where,
         sha256=table.sha256,
@@ -197,6 +202,7 @@ def prepare_customers(config: SurvivalExperiment) -> SurvivalPrepared:
         horizons=[float(h) for h in config.horizons],
         value=d.value,
         value_window=config.value_window,
+        landmarks=[float(a) for a in landmarks],
     )
     value = pd.to_numeric(frame[d.value], errors="coerce").to_numpy(float) if d.value else None
     return SurvivalPrepared(

@@ -14,6 +14,11 @@ unit weights: ``tests/lifecycle/test_survival_metrics.py``):
 - ``auc_<t>``: cumulative/dynamic ROC-AUC at time ``t``, ``mean_auc`` their mean;
 - ``calibration_<t>``: mean predicted minus observed (IPCW) share gone by ``t``,
   ``calibration`` the mean absolute of those;
+- ``landmark_brier`` and ``landmark_calibration``: the exported score judged as it is
+  used: at each landmark ``a`` (the evaluation times), the customers still there get
+  P(leave within ``h`` | here at ``a``) (``h`` the longest horizon), against whether they
+  left by ``a + h`` (IPCW given uncensored to ``a``); Brier score and mean absolute
+  calibration error, averaged over landmarks;
 - ``value_top_decile``: the share of the value lost to churn within the value
   window held by the tenth of customers with the highest predicted loss.
 
@@ -76,6 +81,9 @@ class Frame:
         self.times = stored_times(p)
         self.S = p[[s_column(t) for t in self.times]].to_numpy(float)
         self.eval_times = sorted({float(v) for v in str(p["eval_times"].iloc[0]).split()})
+        marks = str(p["landmarks"].iloc[0]) if "landmarks" in p else ""
+        self.landmarks = sorted({float(v) for v in marks.split()})
+        self.landmark_h = float(p["landmark_h"].iloc[0]) if "landmark_h" in p else float("nan")
         self.value = p["value"].to_numpy(float) if "value" in p else None
         self.lost_pred = p["lost_pred"].to_numpy(float) if "lost_pred" in p else None
         self.window = float(p["value_window"].iloc[0]) if "value_window" in p else None
@@ -121,11 +129,12 @@ def _comparable(f: Frame, tau: float | None = None) -> np.ndarray:
 
 def _brier_terms(f: Frame) -> np.ndarray:
     """Each customer's integrated Brier score term over the stored times."""
-    times = f.times
+    keep = f.times > 0  # S(0) = 1 is stored for the landmarks, not integrated
+    times, S = f.times[keep], f.S[:, keep]
     cases = (f.time[:, None] <= times[None, :]) & f.event[:, None]
     controls = f.time[:, None] > times[None, :]
     g_t = _inverse(f.g_at(times))
-    bs = f.S**2 * cases * f.ipcw[:, None] + (1 - f.S) ** 2 * controls * g_t[None, :]
+    bs = S**2 * cases * f.ipcw[:, None] + (1 - S) ** 2 * controls * g_t[None, :]
     if len(times) < 2:
         return bs[:, 0]
     return np.trapezoid(bs, times, axis=1) / (times[-1] - times[0])
@@ -145,6 +154,37 @@ def _calibration(f: Frame, t: float) -> Statistic:
 
 def _abs_mean(stats: list[Statistic]) -> Statistic:
     return lambda w: np.mean(np.abs(np.column_stack([s(w) for s in stats])), axis=1)
+
+
+def _landmark(f: Frame, a: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """At landmark ``a``: who is still here, P(leave within h | here), Brier terms, observed."""
+    h = f.landmark_h
+    here = f.time > a
+    sa, sah = f.s(a), f.s(a + h)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        risk = np.where(sa > 0, 1.0 - sah / np.where(sa > 0, sa, 1.0), 1.0)
+    g_a, g_ah = f.g_at(np.array([a, a + h]))
+    left = here & f.event & (f.time <= a + h)
+    stayed = f.time > a + h
+    w_left = g_a * _inverse(f.g_at(f.time))  # 1 / P(uncensored to T | uncensored to a)
+    w_stay = g_a / g_ah if g_ah > 0 else 0.0
+    brier = (1 - risk) ** 2 * left * w_left + risk**2 * stayed * w_stay
+    return here.astype(float), risk, brier, left * w_left
+
+
+def _landmark_brier(f: Frame) -> Statistic:
+    parts = [_landmark(f, a) for a in f.landmarks]
+    stats = [weighted_ratio(brier * here, here) for here, _, brier, _ in parts]
+    return lambda w: np.mean(np.column_stack([s(w) for s in stats]), axis=1)
+
+
+def _landmark_calibration(f: Frame) -> Statistic:
+    parts = [_landmark(f, a) for a in f.landmarks]
+    stats = [
+        (weighted_ratio(risk * here, here), weighted_ratio(observed * here, here))
+        for here, risk, _, observed in parts
+    ]
+    return lambda w: np.mean(np.abs(np.column_stack([p(w) - o(w) for p, o in stats])), axis=1)
 
 
 def _value_top_decile(f: Frame) -> Statistic:
@@ -173,6 +213,12 @@ def statistic(predictions: pd.DataFrame, name: str, frame: Frame | None = None) 
         return _abs_mean([_calibration(f, t) for t in f.eval_times])
     if name == "value_top_decile":
         return _value_top_decile(f)
+    if name in ("landmark_brier", "landmark_calibration") and not f.landmarks:
+        return lambda w: np.array([np.nan]) if w is None else np.full(len(w), np.nan)
+    if name == "landmark_brier":
+        return _landmark_brier(f)
+    if name == "landmark_calibration":
+        return _landmark_calibration(f)
     if name.startswith("auc_"):
         return _auc(f, float(name[4:]))
     if name.startswith("calibration_"):

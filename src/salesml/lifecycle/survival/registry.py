@@ -71,6 +71,10 @@ METRICS: tuple[MetricSpec, ...] = (
     MetricSpec("c_harrell", "Harrell's C"),
     MetricSpec("mean_auc", "time-dependent ROC-AUC"),
     MetricSpec("calibration", "calibration error", lower_is_better=True, fmt=".3f"),
+    MetricSpec(
+        "landmark_brier", "Brier of P(leave within h | here)", lower_is_better=True, fmt=".4f"
+    ),
+    MetricSpec("landmark_calibration", "calibration of P(leave | here)", lower_is_better=True),
     MetricSpec("value_top_decile", "lost value in top decile", fmt=".1%", ranks=False),
 )
 

@@ -71,6 +71,8 @@ class SurvivalTask(TaskBase):
                 "event": prep.e_test.astype(int),
                 "risk": -np.trapezoid(S, grid, axis=1),
                 "eval_times": " ".join(f"{t:g}" for t in info.evaluation_times),
+                "landmarks": " ".join(f"{t:g}" for t in info.landmarks),
+                "landmark_h": max(info.horizons),
             }
         )
         at = survival_at(grid, S, np.tile(prep.stored_times, (n, 1)))

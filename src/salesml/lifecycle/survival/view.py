@@ -129,6 +129,10 @@ class SurvivalView:
                     f"the rest are still customers (censored). Median time as a customer "
                     f"{data.median_duration:g} {data.unit}s. ROC-AUC and calibration are "
                     f"measured at {times} {data.unit}s since joining.",
+                    "The exported score, P(leave within "
+                    f"{max(data.horizons):g} {data.unit}s | still here), is judged at "
+                    + (", ".join(f"{a:g}" for a in data.landmarks) or "no landmark")
+                    + f" {data.unit}s (landmark Brier score and calibration).",
                 ),
             )
         )
