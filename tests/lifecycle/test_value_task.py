@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import json
 from pathlib import Path
 
 import numpy as np
@@ -137,6 +138,35 @@ def test_cdnow_end_to_end(tracking, tmp_path):
     assert len(scored) == 2357 and (scored["horizon_days"] == 90).all()
     assert (scored["as_of"] == "1998-03-31").all() and scored["customer"].str.len().eq(4).all()
     assert summary.candidate("rfm_segments").model_uri is None
+    # and over REST, as salesml serve answers: the log in, the same values out
+    import os
+    import warnings
+
+    with warnings.catch_warnings():  # starlette's note on its httpx client
+        warnings.simplefilter("ignore")
+        from fastapi.testclient import TestClient
+
+    from salesml.tracking import load_model
+    from salesml.tracking.serving import serving_app
+
+    flag = "_MLFLOW_IS_IN_SERVING_ENVIRONMENT"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(flag, os.environ.get(flag, "false"))
+        client = TestClient(serving_app(load_model(uri, tracking), uri))
+    body = {
+        "dataframe_split": json.loads(pd.read_csv(log, dtype=str).to_json(orient="split")),
+        "params": {"h": 90.0, "as_of": "1998-03-31"},
+    }
+    body["dataframe_split"].pop("index", None)
+    answer = client.post("/invocations", json=body)
+    assert answer.status_code == 200, answer.text
+    served = pd.DataFrame(answer.json()["predictions"])
+    assert len(served) == 2357
+    np.testing.assert_allclose(
+        served.sort_values("customer")["expected_purchases"].astype(float),
+        scored.assign(customer=scored["customer"]).sort_values("customer")["expected_purchases"],
+        rtol=1e-9,
+    )
 
 
 def test_the_exported_model_values_every_customer_of_a_log():
