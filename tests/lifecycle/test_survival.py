@@ -291,3 +291,65 @@ def test_value_at_risk_ranks_by_chance_times_value():
         value_at_risk(risk.assign(p=[1.5, 0, 0, 0]), value, "id", "p", "v")
     with pytest.raises(DataError, match="repeat"):
         value_at_risk(pd.concat([risk, risk]), value, "id", "p", "v")
+
+
+def _dated(telco: pd.DataFrame) -> pd.DataFrame:
+    """Telco as a CRM exports it: a signup date, a cancellation date while gone, in `;` CSV."""
+    day = pd.Timestamp("2024-06-30")
+    start = day - pd.to_timedelta((telco["tenure"] * 30.4375).round(), unit="D")
+    end = start.where(telco["Churn"] == "Yes") + pd.to_timedelta(
+        (telco["tenure"] * 30.4375).round(), unit="D"
+    )
+    return telco.drop(columns=["tenure", "Churn"]).assign(
+        signup=start.dt.strftime("%Y-%m-%d"), cancelled=end.dt.strftime("%Y-%m-%d")
+    )
+
+
+def test_dates_as_a_crm_exports_them_give_the_same_durations(telco, tmp_path):
+    from salesml.lifecycle.survival.dates import from_dates
+
+    frame = _dated(telco.head(600))
+    got = from_dates(frame, "signup", "cancelled", "month", None, "x.csv")
+    assert f"{got.as_of:%Y-%m-%d}" == "2024-06-30"
+    np.testing.assert_allclose(got.time, telco["tenure"].head(600), atol=0.02)
+    assert (got.event == (telco["Churn"].head(600) == "Yes")).all()
+    # a cancellation booked for after the as-of day is a customer still here then
+    later = from_dates(frame, "signup", "cancelled", "month", "2024-05-31", "x.csv")
+    assert later.ends_later > 0 and later.joined_later.sum() > 0  # and those not yet in
+    assert np.isnan(later.time[later.joined_later]).all()
+    assert later.event.sum() == got.event.sum() - later.ends_later
+    bad = frame.assign(cancelled=frame["cancelled"].where(frame.index != 4, "2000-01-01"))
+    with pytest.raises(DataError, match=r"'cancelled': 1 row\(s\) end before they start"):
+        from_dates(bad, "signup", "cancelled", "month", None, "x.csv")
+    path = tmp_path / "crm.csv"
+    _dated(telco.head(1500)).to_csv(path, sep=";", index=False)
+    raw = {
+        "name": "crm",
+        "task": "churn_survival",
+        "data": {"path": str(path), "id": "customerID", "start": "signup", "end": "cancelled"},
+        "models": ["cox"],
+        "baselines": ["kaplan_meier"],
+        "evaluation": {"bootstrap": 100},
+    }
+    cfg = tmp_path / "crm.yaml"
+    cfg.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    task = SurvivalTask(load_experiment(cfg))
+    info = task.prepare().info
+    assert info.as_of == "2024-06-30" and "signup" not in info.features
+    from salesml.experiment.task import Outcome
+
+    cand = next(c for role, c in task.config.candidates if role == "model")
+    model = task.export(Outcome(name="cox", role="model", type="cox"), cand).predictor
+    scored = model.predict(_dated(telco.head(50)), {"as_of": "2024-07-31"})
+    assert (scored["as_of"] == "2024-07-31").all()
+    stayed = (telco["Churn"].head(50) == "No").to_numpy()
+    expected = telco["tenure"].head(50) + stayed  # a month more for those still here
+    np.testing.assert_allclose(scored["tenure"], expected, atol=0.05)
+    assert (scored["status"][~stayed] == "left").all()
+    early = model.predict(_dated(telco.head(50)), {"as_of": "2024-05-31"})
+    new = (telco["tenure"].head(50) == 0).to_numpy()
+    assert (early["status"][new] == "not yet").all() and early["p_leave_3"][new].isna().all()
+    both = dict(raw["data"], duration="tenure")
+    with pytest.raises(Exception, match="not both"):
+        cfg.write_text(yaml.safe_dump({**raw, "data": both}))
+        load_experiment(cfg)

@@ -15,10 +15,19 @@ Validated once at the edge by :func:`salesml.experiment.config.load_experiment`:
     unit: month
     horizons: [1, 3, 6]         # P(leave within h | here now) in the exported model
     evaluation_times: [6, 12, 24, 48]
+
+A CRM export with dates instead of a duration::
+
+    data:
+      path: accounts.csv
+      start: signup_date        # time as a customer counted from here ...
+      end: cancelled_on         # ... to here, or to as_of while blank (still a customer)
+      as_of: 2024-06-30         # default: the latest date in either column
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -39,8 +48,12 @@ class SurvivalDataConfig(_Strict):
     """
 
     path: Path
-    duration: str
-    event: str
+    duration: str | None = None
+    event: str | None = None
+    # or dates, as a CRM exports them (lifecycle/survival/dates.py)
+    start: str | None = None
+    end: str | None = None
+    as_of: dt.date | None = None
     event_value: Label | list[Label] | None = None
     id: str | None = None
     value: str | None = None
@@ -49,6 +62,18 @@ class SurvivalDataConfig(_Strict):
     date_format: str | None = None
     read: ReadConfig | None = None
     generate: GenerateConfig | None = None  # kind: customers (tenure_months, churned)
+
+    @model_validator(mode="after")
+    def _one_way(self) -> SurvivalDataConfig:
+        if self.start or self.end:
+            if not (self.start and self.end) or self.duration or self.event:
+                raise ValueError(
+                    "give either duration and event, or start and end dates (end blank "
+                    "while a customer is active), not both"
+                )
+        elif not (self.duration and self.event):
+            raise ValueError("give duration and event, or start and end dates")
+        return self
 
 
 class SplitConfig(_Strict):

@@ -49,6 +49,8 @@ class SurvivalData(DataInfo):
     value: str | None = None
     value_window: float = 12.0
     landmarks: list[float] = field(default_factory=list)
+    as_of: str | None = None  # with start and end dates: the day durations run to
+    ends_later: int = 0  # end dates after as_of, counted as still active
 
 
 @dataclass(frozen=True)
@@ -147,20 +149,41 @@ def prepare_customers(config: SurvivalExperiment) -> SurvivalPrepared:
     ensure_data(d.path, d.generate, config.source)
     table = load_table(d.path, date_format=d.date_format, read=d.read)
     frame, where = table.frame, str(d.path)
-    roles = [d.duration, d.event] + [c for c in (d.id, d.value) if c] + list(d.drop)
+    given = [d.duration, d.event, d.start, d.end, d.id, d.value]
+    roles = [c for c in given if c] + list(d.drop)
     require_columns(frame, roles, where, "configured")
     if d.id:
         check_unique_ids(frame, [d.id], where)
     if len(frame) < 40:
         raise DataError(f"{where}: {len(frame)} customers; a survival comparison needs 40 or more")
-    time = read_duration(frame[d.duration], f"{where}: column {d.duration!r}")
-    event = read_event(frame[d.event], d.event_value, f"{where}: column {d.event!r}")
+    as_of, ends_later = None, 0
+    excluded: dict[str, str] = {}
+    if d.start and d.end:
+        from salesml.lifecycle.survival.dates import from_dates
+
+        read = from_dates(frame, d.start, d.end, config.unit, d.as_of, where)
+        keep = ~read.joined_later
+        frame = frame[keep].reset_index(drop=True)
+        time, event, as_of, ends_later = (
+            read.time[keep],
+            read.event[keep],
+            read.as_of,
+            read.ends_later,
+        )
+        if not keep.all():
+            excluded[f"started after {as_of:%Y-%m-%d}"] = f"{int((~keep).sum()):,} rows"
+        told = f"{d.end!r} set by {as_of:%Y-%m-%d}"
+    else:
+        duration, flag = str(d.duration), str(d.event)  # both given (the config's validator)
+        time = read_duration(frame[duration], f"{where}: column {duration!r}")
+        event = read_event(frame[flag], d.event_value, f"{where}: column {flag!r}")
+        told = repr(flag)
     if event.sum() < 10:
         raise DataError(
-            f"{where}: {int(event.sum())} customer(s) left ({d.event!r}); not enough data "
+            f"{where}: {int(event.sum())} customer(s) left ({told}); not enough data "
             "for a survival comparison (10 or more)"
         )
-    leave_out = {d.duration, d.event, *(c for c in [d.id] if c), *d.drop}
+    leave_out = {c for c in (d.duration, d.event, d.start, d.end, d.id) if c} | set(d.drop)
     X = frame[[c for c in frame.columns if c not in leave_out]]
     guarded = guard_features(X, time, d.allow)
     X = X.drop(columns=list(guarded))
@@ -191,6 +214,7 @@ def prepare_customers(config: SurvivalExperiment) -> SurvivalPrepared:
         path=where,
         sha256=table.sha256,
         rows=len(frame),
+        excluded=excluded,
         unit=config.unit,
         events=int(event.sum()),
         train_rows=len(tr),
@@ -203,6 +227,8 @@ def prepare_customers(config: SurvivalExperiment) -> SurvivalPrepared:
         value=d.value,
         value_window=config.value_window,
         landmarks=[float(a) for a in landmarks],
+        as_of=f"{as_of:%Y-%m-%d}" if as_of is not None else None,
+        ends_later=ends_later,
     )
     value = pd.to_numeric(frame[d.value], errors="coerce").to_numpy(float) if d.value else None
     return SurvivalPrepared(

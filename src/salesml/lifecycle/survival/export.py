@@ -2,8 +2,9 @@
 
 :class:`SurvivalPredictor` holds a model refitted on every customer the
 experiment read. ``predict(frame, params)`` takes rows with the features and the
-duration so far (``tenure``), and returns per row, **given the customer has been
-here that long**:
+duration so far (``tenure``), and returns per row its ``tenure`` so far (from the
+duration column, or from the start and end dates up to the ``as_of`` param, default
+the latest date in the file), and, **given the customer has been here that long**:
 
 - ``p_leave_<h>``: P(leave within ``h`` more units | still here now), per horizon;
 - ``expected_remaining``: the expected time still to come within the value window;
@@ -17,7 +18,7 @@ and no scores.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -35,6 +36,41 @@ def horizon_column(h: float) -> str:
     return f"p_leave_{h:g}"
 
 
+@dataclass(frozen=True)
+class Tenure:
+    """How a row says how long the customer has been here: a duration and an event flag,
+    or start and end dates (with the unit durations are counted in)."""
+
+    duration: str | None = None
+    event: str | None = None
+    event_value: Any = None
+    start: str | None = None
+    end: str | None = None
+    unit: str = "month"
+
+    @property
+    def columns(self) -> list[str]:
+        """The columns read (an event flag is optional at scoring)."""
+        return [c for c in (self.duration, self.start, self.end) if c]
+
+    def read(
+        self, frame: pd.DataFrame, as_of: Any
+    ) -> tuple[np.ndarray, np.ndarray, str | None, np.ndarray]:
+        """Each row's time so far, whether it already left, the as-of day, who is not yet in."""
+        if self.start and self.end:
+            from salesml.lifecycle.survival.dates import from_dates
+
+            got = from_dates(frame, self.start, self.end, self.unit, as_of or None, "model input")
+            # not yet a customer on that day: scored as if just joined, then marked
+            return np.nan_to_num(got.time), got.event, f"{got.as_of:%Y-%m-%d}", got.joined_later
+        name = str(self.duration)
+        now = read_duration(frame[name], f"model input: column {name!r}")
+        left = np.zeros(len(frame), bool)
+        if self.event and self.event in frame.columns and frame[self.event].notna().all():
+            left = read_event(frame[self.event], self.event_value, f"model input: {self.event!r}")
+        return now, left, None, np.zeros(len(frame), bool)
+
+
 class SurvivalPredictor:
     """A fitted survival model and the columns it reads (see the module)."""
 
@@ -42,17 +78,15 @@ class SurvivalPredictor:
         self,
         model: Any,
         features: list[str],
-        duration: str,
-        event: str,
-        event_value: Any,
+        tenure: Tenure,
         id_column: str | None,
         value: str | None,
         horizons: list[float],
         window: float,
         card: ModelCard,
     ) -> None:
-        self.model, self.features, self.duration = model, list(features), duration
-        self.event, self.event_value, self.id_column = event, event_value, id_column
+        self.model, self.features, self.tenure = model, list(features), tenure
+        self.id_column = id_column
         self.value, self.horizons, self.window, self.card = value, list(horizons), window, card
 
     def metadata(self) -> dict[str, Any]:
@@ -69,22 +103,22 @@ class SurvivalPredictor:
         """
         params = params or {}
         frame = pd.DataFrame(frame).reset_index(drop=True)
-        need = [*self.features, self.duration]
+        need = [*self.features, *self.tenure.columns]
         missing = [c for c in need if c not in frame.columns]
         if missing:
             raise ValueError(f"model input: column(s) {', '.join(map(repr, missing))} missing")
-        now = read_duration(frame[self.duration], f"model input: column {self.duration!r}")
-        left = np.zeros(len(frame), bool)
-        if self.event in frame.columns and frame[self.event].notna().all():
-            left = read_event(frame[self.event], self.event_value, f"model input: {self.event!r}")
+        now, left, as_of, later = self.tenure.read(frame, params.get("as_of"))
         X = frame[self.features]
         S = self.model.survival(X)
         grid = self.model.grid_
         out = pd.DataFrame(index=frame.index)
         if self.id_column and self.id_column in frame.columns:
             out[self.id_column] = frame[self.id_column].astype(str)
-        out[self.duration] = now
-        out["status"] = np.where(left, "left", "active")
+        out["tenure"] = now
+        if as_of is not None:
+            out["as_of"] = as_of
+        out["status"] = np.where(later, "not yet", np.where(left, "left", "active"))
+        left = left | later  # no scores for either
         p = leave_within(grid, S, now, self.horizons)
         for i, h in enumerate(self.horizons):
             out[horizon_column(h)] = np.where(left, np.nan, p[:, i])

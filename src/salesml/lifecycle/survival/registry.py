@@ -90,7 +90,7 @@ TASKS: tuple[TaskSpec, ...] = (
         primary_metric="ibs",
         data="salesml.lifecycle.survival.data:SurvivalData",
         view="salesml.lifecycle.survival.view:SurvivalView",
-        scoring=ScoringSpec(kind="churn_survival", streaming=False, params=("reasons",)),
+        scoring=ScoringSpec(kind="churn_survival", streaming=False, params=("reasons", "as_of")),
         intended_use=(
             "Rank active customers by their chance of leaving within each horizon, given "
             "how long they have been customers, and by the value at risk."

@@ -117,7 +117,7 @@ class SurvivalTask(TaskBase):
     def export(self, outcome: Outcome, candidate: Any) -> Any:
         """A model refitted on every customer; rules are not exported."""
         from salesml.experiment.card import ModelCard
-        from salesml.lifecycle.survival.export import SurvivalPredictor
+        from salesml.lifecycle.survival.export import SurvivalPredictor, Tenure
         from salesml.tracking.pickled import PickledExport
 
         if outcome.role != "model":
@@ -138,14 +138,17 @@ class SurvivalTask(TaskBase):
             data=dict(vars(prep.info)),
             metrics=outcome.metrics,
             confidence=cfg.evaluation.confidence,
-            facts={"duration": d.duration, "unit": cfg.unit, "features": prep.info.features},
+            facts={
+                "tenure": [c for c in (d.duration, d.start, d.end) if c],
+                "unit": cfg.unit,
+                "features": prep.info.features,
+            },
         )
+        tenure = Tenure(d.duration, d.event, d.event_value, d.start, d.end, cfg.unit)
         predictor = SurvivalPredictor(
             model,
             prep.info.features,
-            d.duration,
-            d.event,
-            d.event_value,
+            tenure,
             d.id,
             d.value,
             [float(h) for h in cfg.horizons],
@@ -154,8 +157,9 @@ class SurvivalTask(TaskBase):
         )
         example = prep.frame.head(200)
         outcome.input_example = example
-        read = tuple(dict.fromkeys(c for c in [*prep.info.features, d.duration, d.value] if c))
-        return PickledExport(predictor, example, read=read, params=(("reasons", "boolean", True),))
+        read = tuple(dict.fromkeys(c for c in [*prep.info.features, *tenure.columns, d.value] if c))
+        params = (("reasons", "boolean", True), ("as_of", "string", ""))
+        return PickledExport(predictor, example, read=read, params=params)
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
         """The primary metric of ``a`` minus ``b``, paired over test customers."""
