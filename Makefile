@@ -77,6 +77,7 @@ bench: $(DEVSTAMP) $(PYCARET)/.installed
 	$(BIN)/python benchmarks/bench_scale.py --curve forecast --engine spark
 	$(BIN)/python benchmarks/bench_scoring.py
 	$(BIN)/python benchmarks/bench_lifecycle.py
+	$(BIN)/python benchmarks/bench_survival.py
 	$(BIN)/python benchmarks/results_md.py
 
 clean:

@@ -15,6 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_competition import render as _competition  # noqa: E402
 from bench_lifecycle import render as _lifecycle  # noqa: E402
+from bench_survival import render as _survival  # noqa: E402
 from benchlib import curve_exponents, growth_line  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -419,6 +420,7 @@ def render(folder: Path = RESULTS) -> str:
     lines += _cost_curves(_load(folder, "scale.json"))
     lines += _scoring(_load(folder, "scoring.json"))
     lines += _lifecycle(_load(folder, "lifecycle.json"))
+    lines += _survival(_load(folder, "survival.json"))
     return "\n".join(lines)
 
 

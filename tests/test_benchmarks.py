@@ -287,3 +287,24 @@ def test_the_customer_value_section_states_the_target_from_the_figures() -> None
     assert "100,000 customers and 1,360,000 order lines" in text and ": met." in text
     slow = "\n".join(bench_lifecycle.render({**payload, "total_seconds": 130.0}))
     assert ": missed." in slow
+
+
+def test_the_survival_section_states_the_target_from_the_figures() -> None:
+    import bench_survival
+
+    assert "Not measured yet" in "\n".join(bench_survival.render(None))
+    payload = {
+        "machine": {"date": "2026-12-05"},
+        "customers": 100_000,
+        "run_seconds": 70.0,
+        "run_peak_mib": 1500,
+        "score_seconds": 20.0,
+        "score_peak_mib": 2100,
+        "total_seconds": 90.0,
+        "champion": "cox",
+        "verdict": "model",
+    }
+    text = "\n".join(bench_survival.render(payload))
+    assert "100,000 synthetic SaaS customers" in text and ": missed." in text  # 2.1 GB
+    fits = "\n".join(bench_survival.render({**payload, "score_peak_mib": 900}))
+    assert ": met." in fits and "| **total** | **90.0** |" in fits
