@@ -209,4 +209,30 @@ def main_guarded(run: Callable[[], object]) -> None:
         run()
     except Stopped as exc:
         sys.stderr.write(f"error: {_stopped_by(exc.signum)}: stopped before the command finished\n")
-        sys.exit(128 + exc.signum)
+        _exit_now(128 + exc.signum)
+    except SystemExit as exc:
+        if exc.code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
+            _exit_now(int(exc.code))
+        raise
+
+
+def _exit_now(code: int) -> None:
+    """End a stopped command without the interpreter's finalization.
+
+    By now everything has unwound: temporary files are removed, MLflow runs marked
+    KILLED, the message written. A native thread may still be busy, though (an OpenMP
+    team of LightGBM's, a bootstrap worker inside numpy): finalizing the interpreter under
+    it can abort the process (SIGABRT, "the GIL is released") instead of exiting with
+    130 or 143. The streams and log handlers are flushed first.
+    """
+    import contextlib
+    import logging
+    import os
+    import sys
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        # a closed or broken pipe: there is no one left to tell, and the exit code says it
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)
