@@ -162,8 +162,16 @@ def test_hazard_lightgbm_curves_are_monotone_and_explained(telco):
     model = HazardLightGBM(n_estimators=60).fit(X.iloc[tr], t[tr], e[tr])
     S = model.survival(X.iloc[te[:200]])
     assert (np.diff(S, axis=1) <= 1e-12).all() and S[:, 0] == pytest.approx(1.0)
-    terms = model.contributions(X.iloc[te[:5]], t[te[:5]])
+    terms = model.contributions(X.iloc[te[:300]], t[te[:300]])
     assert "Contract" in terms.columns and "interval_start__" not in terms.columns
+    # path attribution names the same strongest driver as TreeSHAP for most customers
+    Z = model.encode_.transform(X.iloc[te[:300]]).reset_index(drop=True)
+    idx = np.clip(np.searchsorted(model.edges_, t[te[:300]], side="right") - 1, 0, None)
+    Z["interval_start__"] = model.edges_[np.minimum(idx, len(model.edges_) - 2)]
+    shap = np.asarray(model.model_.predict(Z, pred_contrib=True))[:, :-2]  # no interval, bias
+    top_shap = np.asarray(Z.columns[:-1])[np.abs(shap).argmax(1)]
+    top_path = np.asarray(terms.columns)[np.abs(terms.to_numpy()).argmax(1)]
+    assert (top_shap == top_path).mean() > 0.8
 
 
 def _config(tmp_path: Path, frame: pd.DataFrame, **extra) -> Path:

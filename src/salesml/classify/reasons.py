@@ -27,7 +27,6 @@ three largest contributions by size, with their sign, e.g.
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
 import numpy as np
@@ -36,6 +35,7 @@ import pandas as pd
 from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier
 from salesml.classify.calibration import logit
 from salesml.classify.models import CalibratedModel, FrameEncoder
+from salesml.experiment.tree_paths import leaf_sum, tree_paths
 
 N_REASONS = 3
 
@@ -88,68 +88,6 @@ def _sum_by_column(values: np.ndarray, raw: list[str], columns: list[str]) -> np
     return out
 
 
-def _tree_paths(booster: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per leaf of every tree, the change in expected value credited to each feature.
-
-    Returns ``(paths, offsets, values)``: ``paths[offsets[t] + leaf]`` is the
-    contribution vector of ``leaf`` of tree ``t`` (one column per model feature) and
-    ``values[offsets[t] + leaf]`` its output (log-odds).
-    """
-    dump = booster.dump_model()
-    k = len(dump["feature_names"])
-    blocks, outputs, offsets, start = [], [], [], 0
-    for tree in dump["tree_info"]:
-        leaves = np.zeros((tree["num_leaves"], k))
-        values = np.zeros(tree["num_leaves"])
-        stack = [(tree["tree_structure"], np.zeros(k))]
-        while stack:
-            node, path = stack.pop()
-            if "leaf_index" in node:
-                leaves[node["leaf_index"]] = path
-                values[node["leaf_index"]] = node["leaf_value"]
-                continue
-            if "split_feature" not in node:  # a tree of one leaf
-                leaves[0], values[0] = path, node["leaf_value"]
-                continue
-            for side in ("left_child", "right_child"):
-                child = node[side]
-                value = child.get("internal_value", child.get("leaf_value"))
-                step = path.copy()
-                step[node["split_feature"]] += value - node["internal_value"]
-                stack.append((child, step))
-        blocks.append(leaves)
-        outputs.append(values)
-        offsets.append(start)
-        start += tree["num_leaves"]
-    return np.vstack(blocks), np.asarray(offsets, dtype=np.int64), np.concatenate(outputs)
-
-
-def _leaf_sum(leaves: np.ndarray, explainer: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's contributions (its leaves' path vectors summed over the trees) and log-odds.
-
-    Both are products of one sparse row-by-leaf indicator matrix: with the path
-    vectors, and with the leaf outputs. The indicator holds doubles like the
-    vectors (a float32 indicator made scipy convert it on every call: 6x slower),
-    and a row's leaf outputs are added tree by tree, in LightGBM's own order, so
-    the log-odds equal its raw prediction to the last bit.
-    """
-    from scipy.sparse import csr_matrix
-
-    n, trees = leaves.shape
-    columns = (leaves + explainer.offsets_.astype(leaves.dtype)).ravel()
-    pointers = np.arange(0, n * trees + 1, trees)
-    onehot = csr_matrix((_ones(n * trees), columns, pointers), shape=(n, len(explainer.paths_)))
-    return np.asarray(onehot @ explainer.paths_), onehot @ explainer.leaf_values_
-
-
-@functools.lru_cache(maxsize=2)
-def _ones(n: int) -> np.ndarray:
-    """``n`` ones, made once per block size (read-only: scipy keeps it as the matrix's data)."""
-    ones = np.ones(n)
-    ones.flags.writeable = False
-    return ones
-
-
 class Explainer:
     """Per-column contributions of one fitted candidate, set up on its training rows.
 
@@ -169,7 +107,7 @@ class Explainer:
         self.center_: np.ndarray | None = None
         self.typical_: dict[str, Any] = {}
         if self.kind == "lightgbm":
-            self.paths_, self.offsets_, self.leaf_values_ = _tree_paths(model.steps[-1][1].booster_)
+            self.paths_, self.offsets_, self.leaf_values_ = tree_paths(model.steps[-1][1].booster_)
         if self.kind == "linear":
             self.center_ = np.asarray(model[:-1].transform(X_train), dtype=float).mean(axis=0)
         elif self.kind == "occlusion":
@@ -234,10 +172,15 @@ class Explainer:
                 raw = clf.predict(enc, pred_contrib=True)[:, :-1]
                 return _sum_by_column(raw, names, self.columns), self.columns, None
             if "leaf_values_" not in self.__dict__:  # a model exported before these
-                self.paths_, self.offsets_, self.leaf_values_ = _tree_paths(clf.booster_)
+                self.paths_, self.offsets_, self.leaf_values_ = tree_paths(clf.booster_)
             # in blocks: a row's leaf indices over 300 trees cost more than its features
             parts = [
-                _leaf_sum(clf.predict(enc.iloc[i : i + 10_000], pred_leaf=True), self)
+                leaf_sum(
+                    clf.predict(enc.iloc[i : i + 10_000], pred_leaf=True),
+                    self.paths_,
+                    self.offsets_,
+                    self.leaf_values_,
+                )
                 for i in range(0, len(enc), 10_000)
             ]
             if not parts:

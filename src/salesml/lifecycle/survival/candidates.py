@@ -15,7 +15,7 @@ and predicts each customer's survival curve on the grid of
 
 The models explain a customer's risk by :meth:`contributions`: per raw column,
 what it adds to the log hazard (Cox) or to the log-odds of leaving in the
-customer's next interval (TreeSHAP, LightGBM), positive for more risk.
+customer's next interval (path attribution on LightGBM's trees), positive for more risk.
 """
 
 from __future__ import annotations
@@ -282,15 +282,28 @@ class HazardLightGBM:
         return np.exp(at_edges[:, k] + log_stay[:, k] * frac[None, :])
 
     def contributions(self, X: pd.DataFrame, now: np.ndarray) -> pd.DataFrame:
-        """Each raw column's TreeSHAP term of the log-odds of leaving in the next interval."""
+        """Each raw column's part of the log-odds of leaving in the customer's next interval.
+
+        Path attribution on the booster's trees (:mod:`salesml.experiment.tree_paths`):
+        one leaf lookup per tree, where TreeSHAP would cost some 40 predictions.
+        """
+        from salesml.experiment.tree_paths import leaf_sum, tree_paths
+
         Z = self.encode_.transform(X).reset_index(drop=True)
-        idx = np.clip(
-            np.searchsorted(self.edges_, np.asarray(now, float), side="right") - 1,
-            0,
-            len(self.edges_) - 2,
-        )
-        Z["interval_start__"] = self.edges_[idx]
-        contrib = np.asarray(self.model_.predict(Z, pred_contrib=True))[:, :-1]
+        idx = np.searchsorted(self.edges_, np.asarray(now, float), side="right") - 1
+        Z["interval_start__"] = self.edges_[np.clip(idx, 0, len(self.edges_) - 2)]
+        if "paths_" not in self.__dict__:
+            self.paths_, self.offsets_, self.leaf_values_ = tree_paths(self.model_.booster_)
+        parts = [
+            leaf_sum(
+                self.model_.predict(Z.iloc[i : i + 10_000], pred_leaf=True),
+                self.paths_,
+                self.offsets_,
+                self.leaf_values_,
+            )[0]
+            for i in range(0, len(Z), 10_000)
+        ]
+        contrib = np.vstack(parts) if parts else np.zeros((0, Z.shape[1]))
         names = list(Z.columns)
         raw = _raw_of(names[:-1], self.encode_.names_) + ["interval_start__"]
         out = pd.DataFrame(contrib, columns=range(len(names))).T.groupby(raw).sum().T

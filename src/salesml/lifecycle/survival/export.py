@@ -1,7 +1,7 @@
 """The exported survival model: active customers in, their chance of leaving from now on out.
 
-:class:`SurvivalPredictor` holds a model refitted on every customer the
-experiment read. ``predict(frame, params)`` takes rows with the features and the
+:class:`SurvivalPredictor` holds the evaluated model (fitted on the training
+customers, so the reported metrics are its own). ``predict(frame, params)`` takes rows with the features and the
 duration so far (``tenure``), and returns per row its ``tenure`` so far (from the
 duration column, or from the start and end dates up to the ``as_of`` param, default
 the latest date in the file), and, **given the customer has been here that long**:
@@ -138,10 +138,14 @@ class SurvivalPredictor:
         cols = np.asarray(terms.columns, dtype=object)
         vals = terms.to_numpy(float)
         order = np.argsort(-vals, axis=1, kind="stable")[:, :TOP]
-        out: dict[str, list[str]] = {f"reason_{k + 1}": [] for k in range(TOP)}
-        for i, row in enumerate(order):
-            for k, j in enumerate(row):
-                v = vals[i, j]
-                text = f"{cols[j]}={X.iloc[i][cols[j]]} (+{v:.2f})" if v > 0 else ""
-                out[f"reason_{k + 1}"].append(text)
+        text = np.column_stack([X[c].astype(str).to_numpy(dtype=object) for c in cols])
+        rows = np.arange(len(X))
+        out: dict[str, list[str]] = {}
+        for k in range(TOP):
+            j = order[:, k]
+            names, shown, v = cols[j], text[rows, j], vals[rows, j]
+            out[f"reason_{k + 1}"] = [
+                f"{c}={x} (+{d:.2f})" if d > 0 else ""
+                for c, x, d in zip(names, shown, v, strict=True)
+            ]
         return pd.DataFrame(out, index=X.index)

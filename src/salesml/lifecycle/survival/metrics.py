@@ -95,15 +95,23 @@ class Frame:
         return self.S[:, int(np.searchsorted(self.times, t))]
 
 
-def _pairs(f: Frame, score: np.ndarray, weight: np.ndarray, comparable: np.ndarray) -> Statistic:
-    """``sum w_i w_j weight_i comp_ij credit_ij / sum w_i w_j weight_i comp_ij``."""
-    n = len(score)
-    keep = np.arange(n)
-    if n > PAIR_LIMIT:
-        keep = np.sort(np.random.default_rng(0).choice(n, PAIR_LIMIT, replace=False))
-    s, wt, comp = score[keep], weight[keep], comparable[np.ix_(keep, keep)]
+def _kept(n: int) -> np.ndarray:
+    """The customers pairwise statistics use: all, or a fixed seeded sample of PAIR_LIMIT."""
+    if n <= PAIR_LIMIT:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(0).choice(n, PAIR_LIMIT, replace=False))
+
+
+def _pairs(
+    score: np.ndarray, weight: np.ndarray, comparable: np.ndarray, keep: np.ndarray
+) -> Statistic:
+    """``sum w_i w_j weight_i comp_ij credit_ij / sum w_i w_j weight_i comp_ij`` over ``keep``.
+
+    ``score`` and ``weight`` are per customer; ``comparable`` is already restricted to ``keep``.
+    """
+    s, wt = score[keep], weight[keep]
     # single precision for the replicates: half the memory and time of the matrix products
-    den_m = (wt[:, None] * comp).astype(np.float32)
+    den_m = (wt[:, None] * comparable).astype(np.float32)
     num_m = den_m * ((s[:, None] > s[None, :]) + np.float32(0.5) * (s[:, None] == s[None, :]))
 
     def stat(w: np.ndarray | None) -> np.ndarray:
@@ -119,9 +127,11 @@ def _pairs(f: Frame, score: np.ndarray, weight: np.ndarray, comparable: np.ndarr
     return stat
 
 
-def _comparable(f: Frame, tau: float | None = None) -> np.ndarray:
-    ti, tj = f.time[:, None], f.time[None, :]
-    comp = f.event[:, None] & ((ti < tj) | ((ti == tj) & ~f.event[None, :]))
+def _comparable(f: Frame, keep: np.ndarray, tau: float | None = None) -> np.ndarray:
+    """Harrell's comparable pairs among the ``keep`` customers (the earlier one left)."""
+    t, e = f.time[keep], f.event[keep]
+    ti, tj = t[:, None], t[None, :]
+    comp = e[:, None] & ((ti < tj) | ((ti == tj) & ~e[None, :]))
     if tau is not None:
         comp &= ti < tau
     return comp
@@ -141,10 +151,11 @@ def _brier_terms(f: Frame) -> np.ndarray:
 
 
 def _auc(f: Frame, t: float) -> Statistic:
-    score = 1.0 - f.s(t)
+    keep = _kept(len(f.time))
     cases = (f.time <= t) & f.event
     controls = f.time > t
-    return _pairs(f, score, f.ipcw * cases, cases[:, None] & controls[None, :])
+    pairs = cases[keep][:, None] & controls[keep][None, :]
+    return _pairs(1.0 - f.s(t), f.ipcw * cases, pairs, keep)
 
 
 def _calibration(f: Frame, t: float) -> Statistic:
@@ -200,10 +211,11 @@ def statistic(predictions: pd.DataFrame, name: str, frame: Frame | None = None) 
     """Metric ``name`` of one candidate's predictions as a statistic of customer weights."""
     f = frame or Frame(predictions)
     tau = f.times[-1] if len(f.times) else None
+    keep = _kept(len(f.time))
     if name == "c_harrell":
-        return _pairs(f, f.risk, np.ones(len(f.time)), _comparable(f))
+        return _pairs(f.risk, np.ones(len(f.time)), _comparable(f, keep), keep)
     if name == "c_uno":
-        return _pairs(f, f.risk, f.ipcw**2, _comparable(f, tau))
+        return _pairs(f.risk, f.ipcw**2, _comparable(f, keep, tau), keep)
     if name == "ibs":
         return weighted_mean(_brier_terms(f))
     if name == "mean_auc":

@@ -5,7 +5,8 @@ on the training customers and predicts every test customer's curve from joining
 on. The stored predictions keep ``S`` at the metrics' times, the risk score
 (minus the expected time as a customer over the grid) and, with a value
 column, the value expected to be lost in the value window, so that a reopened
-run recomputes every metric. The exported model is refitted on every customer.
+run recomputes every metric. The exported model is the evaluated one: its
+metrics are the ones reported.
 """
 
 from __future__ import annotations
@@ -105,6 +106,7 @@ class SurvivalTask(TaskBase):
             params=dict(candidate.params),
             fit_seconds=fit_seconds,
             predictions=predictions,
+            fitted=model,
         )
 
     def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
@@ -115,7 +117,7 @@ class SurvivalTask(TaskBase):
         return [gone_figure(table, self.config.unit, plot_dir / "churn_by_time.png")]
 
     def export(self, outcome: Outcome, candidate: Any) -> Any:
-        """A model refitted on every customer; rules are not exported."""
+        """The evaluated model itself (fitted on the training customers); rules are not exported."""
         from salesml.experiment.card import ModelCard
         from salesml.lifecycle.survival.export import SurvivalPredictor, Tenure
         from salesml.tracking.pickled import PickledExport
@@ -123,10 +125,10 @@ class SurvivalTask(TaskBase):
         if outcome.role != "model":
             return None
         prep, cfg, d = self.prepared, self.config, self.config.data
-        X = pd.concat([prep.X_train, prep.X_test])
-        t = np.concatenate([prep.t_train, prep.t_test])
-        e = np.concatenate([prep.e_train, prep.e_test])
-        model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params)).fit(X, t, e)
+        model = outcome.fitted  # the model the metrics describe, fitted on the training part
+        if model is None:  # an outcome made elsewhere: the same fit, made now
+            model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params))
+            model.fit(prep.X_train, prep.t_train, prep.e_train)
         card = ModelCard(
             kind=self.spec.scoring.kind,
             task=cfg.task,
