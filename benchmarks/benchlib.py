@@ -7,6 +7,7 @@ import it (each runs with ``benchmarks/`` first on ``sys.path``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -318,3 +319,102 @@ def growth_line(
         f"{what} grows as n^{top:.2f} between the two largest sizes (n^{every:.2f} over "
         f"all sizes): target (≤ linear) {'met' if met else 'missed'}"
     )
+
+
+@dataclass
+class ScaleRun:
+    """One scale benchmark's three commands and the run's summary (see :func:`scale_run`)."""
+
+    generate: ChildRun
+    run: ChildRun
+    score: ChildRun
+    summary: dict[str, Any]
+    data: Path
+
+
+def require_ok(child: ChildRun, what: str) -> None:
+    """Stop the benchmark when a command failed, with its output's tail."""
+    if child.returncode != 0 or child.killed:
+        raise SystemExit(
+            f"{what} failed (exit {child.returncode}, {child.killed}):\n{child.tail()}"
+        )
+
+
+def scale_run(
+    config: Path, kind: str, rows: int, folder: Path, name: str, scored: str | None = None
+) -> ScaleRun:
+    """``salesml data generate KIND``, then ``salesml run CONFIG`` on it, then ``salesml score``.
+
+    Each a child process into ``folder`` (a temporary MLflow store there); ``scored``
+    names the candidate whose exported model scores the file (default: the champion).
+    """
+    data = folder / name
+    gen = run_child(
+        [sys.executable, "-m", "salesml", "data", "generate", kind,
+         "--rows", str(rows), "--seed", "0", "--out", str(data)],
+        timeout=1800,
+    )  # fmt: skip
+    require_ok(gen, f"generating {kind}")
+    env = child_env(
+        MLFLOW_TRACKING_URI=f"sqlite:///{folder / 'mlflow.db'}",
+        SALESML_ARTIFACT_ROOT=str(folder / "artifacts"),
+    )
+    run = run_child(
+        [sys.executable, "-m", "salesml", "run", str(config), "-o", str(folder / "out"),
+         "--set", f"data.path={data}", "--set", f"data.generate.rows={rows}"],
+        env=env, cwd=folder, timeout=1800,
+    )  # fmt: skip
+    require_ok(run, "salesml run")
+    summary = json.loads((folder / "out" / "summary.json").read_text())
+    name_ = scored or summary["champion"]["name"]
+    uri = next(c for c in summary["candidates"] if c["name"] == name_)["model_uri"]
+    score = run_child(
+        [sys.executable, "-m", "salesml", "score", "-m", uri, "-i", str(data),
+         "-o", str(folder / "scored.csv")],
+        env=env, cwd=folder, timeout=1800,
+    )  # fmt: skip
+    require_ok(score, "salesml score")
+    return ScaleRun(gen, run, score, summary, data)
+
+
+def scale_figures(done: ScaleRun) -> dict[str, Any]:
+    """The figures every scale benchmark keeps: seconds and peaks, champion and metrics."""
+    summary, champ = done.summary, done.summary["champion"]
+    return {
+        "machine": machine(),
+        "customers": summary["data"]["rows"],
+        "generate_seconds": round(done.generate.seconds, 1),
+        "run_seconds": round(done.run.seconds, 1),
+        "run_peak_mib": round(done.run.peak_mib),
+        "run_tree_peak_mib": round(done.run.tree_peak_mib),
+        "score_seconds": round(done.score.seconds, 1),
+        "score_peak_mib": round(done.score.peak_mib),
+        "total_seconds": round(done.run.seconds + done.score.seconds, 1),
+        "champion": champ["name"],
+        "verdict": champ.get("verdict"),
+        "fit_seconds": {c["name"]: c["fit_seconds"] for c in summary["candidates"]},
+        "metrics": {
+            c["name"]: {k: v for k, v in c["metrics"].items() if not k.endswith("_ci")}
+            for c in summary["candidates"]
+        },
+    }
+
+
+def scale_table(payload: dict[str, Any], run_step: str, score_step: str) -> list[str]:
+    """A scale benchmark's table and verdict (target: under 2 minutes and 2 GB)."""
+    target = (
+        payload["total_seconds"] < 120
+        and max(payload["run_peak_mib"], payload["score_peak_mib"]) < 2048
+    )
+    return [
+        "| step | seconds | peak MiB (largest process) |",
+        "|---|---:|---:|",
+        f"| {run_step} | {payload['run_seconds']:.1f} | {payload['run_peak_mib']:,} |",
+        f"| {score_step} | {payload['score_seconds']:.1f} | {payload['score_peak_mib']:,} |",
+        f"| **total** | **{payload['total_seconds']:.1f}** | |",
+        "",
+        f"Target (under 2 minutes, under 2 GB): {'met' if target else 'missed'}. "
+        f"Champion {payload['champion']} ({payload['verdict']}). Measured on "
+        f"{payload['machine'].get('date', '?')}.",
+        "",
+    ]
