@@ -64,6 +64,27 @@ class ModelCard:
         return {"salesml": json.loads(json.dumps(flat, default=str))}
 
     @classmethod
+    def of_outcome(
+        cls, spec: Any, config: Any, candidate: Any, outcome: Any, data: Any, **extra: Any
+    ) -> ModelCard:
+        """The card of an exported candidate: task ``spec``, validated ``config``, the
+        candidate, its ``outcome`` (role, metrics), the run's ``data`` block; ``extra``
+        fields (``facts``, ``id_columns``) as given."""
+        return cls(
+            kind=spec.scoring.kind,
+            task=config.task,
+            candidate=candidate.name,
+            type=candidate.type,
+            role=outcome.role,
+            experiment=config.name,
+            description=candidate.spec.description,
+            data=dict(vars(data)),
+            metrics=outcome.metrics,
+            confidence=config.evaluation.confidence,
+            **extra,
+        )
+
+    @classmethod
     def from_metadata(cls, metadata: dict[str, Any] | None) -> ModelCard:
         """The card in an MLmodel file's metadata (an empty card when there is none)."""
         raw = dict((metadata or {}).get("salesml") or {})

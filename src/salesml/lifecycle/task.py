@@ -167,17 +167,12 @@ class ValueTask(TaskBase):
         horizon = float((hold - pd.Timestamp(cfg.calibration_end)).days)
         data, _ = value_data(prep.purchases, hold, horizon, cfg.unit_days)
         model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params)).fit(data)
-        card = ModelCard(
-            kind=self.spec.scoring.kind,
-            task=cfg.task,
-            candidate=candidate.name,
-            type=candidate.type,
-            role=outcome.role,
-            experiment=cfg.name,
-            description=candidate.spec.description,
-            data=dict(vars(prep.info)),
-            metrics=outcome.metrics,
-            confidence=cfg.evaluation.confidence,
+        card = ModelCard.of_outcome(
+            self.spec,
+            cfg,
+            candidate,
+            outcome,
+            prep.info,
             facts={"columns": dict(vars(prep.columns)), "cleaning": dict(vars(prep.rules))},
         )
         predictor = ValuePredictor(model, prep.columns, prep.rules, horizon, cfg.unit_days, card)

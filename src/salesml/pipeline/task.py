@@ -303,17 +303,12 @@ class BookingsTask(TaskBase):
             bt.stages,
         )
         model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params)).fit(known)
-        card = ModelCard(
-            kind=self.spec.scoring.kind,
-            task=cfg.task,
-            candidate=candidate.name,
-            type=candidate.type,
-            role=outcome.role,
-            experiment=cfg.name,
-            description=candidate.spec.description,
-            data=dict(vars(prep.info)),
-            metrics=outcome.metrics,
-            confidence=cfg.evaluation.confidence,
+        card = ModelCard.of_outcome(
+            self.spec,
+            cfg,
+            candidate,
+            outcome,
+            prep.info,
             id_columns=[prep.opportunities.columns.id] if prep.opportunities.columns.id else [],
             facts={
                 "roles": dict(vars(prep.opportunities.columns)),

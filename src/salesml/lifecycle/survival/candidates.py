@@ -138,8 +138,8 @@ class CoxModel:
         self.raw_ = _raw_of(names, self.encode_[0].names_)
         self.baselines_: dict[str, np.ndarray] = {}
         if self.strata:
-            self._segments = KaplanMeierRule(by=self.strata)
-            keys = self._segments._keys(X).to_numpy()
+            self.segments_ = KaplanMeierRule(by=self.strata)
+            keys = self.segments_._keys(X).to_numpy()
             lp = self.model_.predict(Z)
             self.baselines_ = {
                 str(k): _breslow(lp[keys == k], time[keys == k], event[keys == k], self.grid_)
@@ -155,7 +155,7 @@ class CoxModel:
         idx = np.searchsorted(times, self.grid_, side="right") - 1
         out = np.asarray(np.where(idx[None, :] >= 0, fns[:, np.clip(idx, 0, None)], 1.0), float)
         if self.baselines_:
-            keys = self._segments._keys(X).to_numpy()
+            keys = self.segments_._keys(X).to_numpy()
             risk = np.exp(self.model_.predict(Z))
             for key, H in self.baselines_.items():
                 m = keys == key

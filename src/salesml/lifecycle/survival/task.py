@@ -129,17 +129,12 @@ class SurvivalTask(TaskBase):
         if model is None:  # an outcome made elsewhere: the same fit, made now
             model = candidate.spec.make(cfg.evaluation.seed, **dict(candidate.params))
             model.fit(prep.X_train, prep.t_train, prep.e_train)
-        card = ModelCard(
-            kind=self.spec.scoring.kind,
-            task=cfg.task,
-            candidate=candidate.name,
-            type=candidate.type,
-            role=outcome.role,
-            experiment=cfg.name,
-            description=candidate.spec.description,
-            data=dict(vars(prep.info)),
-            metrics=outcome.metrics,
-            confidence=cfg.evaluation.confidence,
+        card = ModelCard.of_outcome(
+            self.spec,
+            cfg,
+            candidate,
+            outcome,
+            prep.info,
             facts={
                 "tenure": [c for c in (d.duration, d.start, d.end) if c],
                 "unit": cfg.unit,
