@@ -30,6 +30,7 @@ COMMANDS = (
     "report",
     "funnel",
     "sync",
+    "value-at-risk",
 )
 DEMO_KINDS = ("leads", "customers", "sales", "opportunities")
 

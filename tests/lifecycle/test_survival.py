@@ -286,21 +286,6 @@ def test_telco_survival_end_to_end(tracking, tmp_path):
     )
 
 
-def test_value_at_risk_ranks_by_chance_times_value():
-    from salesml.lifecycle.value_at_risk import value_at_risk
-
-    risk = pd.DataFrame({"id": ["a", "b", "c", "x"], "p": [0.9, 0.5, 0.1, 0.3]})
-    value = pd.DataFrame({"id": ["a", "b", "c", "y"], "v": [10.0, 100.0, 1000.0, 5.0]})
-    ranked = value_at_risk(risk, value, "id", "p", "v")
-    assert ranked["id"].tolist() == ["c", "b", "a"]  # 100, 50, 9
-    assert ranked["share_of_total"].iloc[-1] == pytest.approx(1.0)
-    assert ranked.attrs["unmatched"] == 2
-    with pytest.raises(DataError, match="probabilities"):
-        value_at_risk(risk.assign(p=[1.5, 0, 0, 0]), value, "id", "p", "v")
-    with pytest.raises(DataError, match="repeat"):
-        value_at_risk(pd.concat([risk, risk]), value, "id", "p", "v")
-
-
 def _dated(telco: pd.DataFrame) -> pd.DataFrame:
     """Telco as a CRM exports it: a signup date, a cancellation date while gone, in `;` CSV."""
     day = pd.Timestamp("2024-06-30")

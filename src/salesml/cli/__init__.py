@@ -21,6 +21,7 @@ from salesml.cli.guard import (
     output_folder,
     user_errors,
 )
+from salesml.cli.ranking import value_at_risk
 
 app = typer.Typer(
     name="salesml",
@@ -361,6 +362,9 @@ def report(
     with user_errors(), library_log(target.parent / f".{target.name}.salesml.log", lazy=True):
         path = write_report(experiment, run, target)
     typer.echo(f"report: {path}")
+
+
+app.command("value-at-risk")(value_at_risk)
 
 
 def main() -> None:
