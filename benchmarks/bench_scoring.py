@@ -11,7 +11,10 @@ throw-away MLflow store, then on the same 1,000,000 synthetic leads times:
   chunks, enforce the schema, probability, score, tier, write Parquet), without
   and with the three reasons per row.
 
-Targets: overhead at most 1.5x without reasons and 3x with reasons. Then, each in
+Each in-process path runs once to warm up, then ``--repeats`` alternating rounds
+(default 3); figures are medians with their ranges. Targets: overhead at most 1.5x
+without reasons and 3x with reasons, and with reasons at most 1.5x the floor (one
+booster of the model predicting rows already encoded). Then, each in
 a fresh ``salesml score`` process (whole command: Python and, for Spark, the JVM
 start-up included; peaks as ``benchlib.ChildRun`` measures them):
 
@@ -31,6 +34,7 @@ import io
 import json
 import os
 import re
+import statistics
 import sys
 import tempfile
 import time
@@ -69,6 +73,19 @@ def timed(label: str, rows: int, fn) -> dict[str, Any]:
     seconds = time.perf_counter() - start
     print(f"{label:<44} {seconds:8.2f} s  {rows / seconds:>12,.0f} rows/s", flush=True)
     return {"path": label, "rows": rows, "seconds": round(seconds, 3)}
+
+
+def _median_of(label: str, rows: int, times: list[float]) -> dict[str, Any]:
+    """A path's median time over its rounds, with the range and every run."""
+    median = statistics.median(times)
+    print(f"{label:<44} median {median:6.2f} s  (range {min(times):.2f}-{max(times):.2f})")
+    return {
+        "path": label,
+        "rows": rows,
+        "seconds": round(median, 3),
+        "range": [round(min(times), 3), round(max(times), 3)],
+        "runs": [round(t, 3) for t in times],
+    }
 
 
 def score_command(label: str, rows: int, args: list[str], store: str) -> dict[str, Any]:
@@ -118,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--big-rows", type=int, default=5_000_000)
     parser.add_argument(
+        "--repeats", type=int, default=3, help="alternating timed rounds of the in-process paths"
+    )
+    parser.add_argument(
         "--spark", action=argparse.BooleanOptionalAction, default=None, help="default: if installed"
     )
     args = parser.parse_args(argv)
@@ -154,34 +174,29 @@ def main(argv: list[str] | None = None) -> int:
         # no schema, no file), on the threads scoring gives it
         model_pipe = scorer.estimator.uncalibrated_
         encoded = model_pipe[:-1].transform(X)
-        floor = timed(
-            "floor: one booster, pre-encoded rows",
-            args.rows,
-            lambda: model_pipe[-1].predict_proba(encoded),
-        )
+        steps = {
+            "floor: one booster, pre-encoded rows": lambda: model_pipe[-1].predict_proba(encoded),
+            "raw predict_proba": lambda: scorer.estimator.predict_proba(X),
+            "salesml score --no-reasons (in process)": lambda: score_file(
+                uri, src, folder / "a.parquet", reasons=False, tracking_uri=store, console=quiet
+            ),
+            "salesml score, reasons (in process)": lambda: score_file(
+                uri, src, folder / "b.parquet", tracking_uri=store, console=quiet
+            ),
+        }
+        for step in steps.values():  # warm-up: first calls page in code and data
+            step()
+        # alternating rounds, so that a slow minute of the machine hits every path alike
+        runs: dict[str, list[float]] = {label: [] for label in steps}
+        for _ in range(args.repeats):
+            for label, step in steps.items():
+                runs[label].append(timed(label, args.rows, step)["seconds"])
+        summary = {label: _median_of(label, args.rows, times) for label, times in runs.items()}
+        floor = summary.pop("floor: one booster, pre-encoded rows")
         results["floor"] = {**floor, "threads": int(model_pipe[-1].n_jobs)}
         encoded = None
-        paths.append(
-            timed("raw predict_proba", args.rows, lambda: scorer.estimator.predict_proba(X))
-        )
-        paths.append(
-            timed(
-                "salesml score --no-reasons (in process)",
-                args.rows,
-                lambda: score_file(
-                    uri, src, folder / "a.parquet", reasons=False, tracking_uri=store, console=quiet
-                ),
-            )
-        )
-        paths.append(
-            timed(
-                "salesml score, reasons (in process)",
-                args.rows,
-                lambda: score_file(
-                    uri, src, folder / "b.parquet", tracking_uri=store, console=quiet
-                ),
-            )
-        )
+        paths += list(summary.values())
+        results["repeats"] = args.repeats
         raw, plain, full = (p["seconds"] for p in paths)
         results["overhead"] = {
             "no_reasons": plain / raw,

@@ -324,19 +324,28 @@ def _scoring(data: dict[str, Any] | None) -> list[str]:
         *_machine(data["machine"]),
         f"{data['rows']:,} synthetic leads scored with {data['model']} "
         "(`bench_scoring.py`). In process: the call alone. Command: a fresh "
-        "`salesml score` process, start-up (and Spark's JVM) included.",
+        "`salesml score` process, start-up (and Spark's JVM) included."
+        + (
+            f" In-process paths: median of {data['repeats']} alternating rounds after a "
+            "warm-up, with the range."
+            if data.get("repeats")
+            else ""
+        ),
         "",
-        "| path | rows | wall s | rows/s | peak MiB |",
-        "|---|---:|---:|---:|---:|",
+        "| path | rows | wall s | range s | rows/s | peak MiB |",
+        "|---|---:|---:|---:|---:|---:|",
     ]
     for p in [*data["paths"], data.get("big_csv")]:
         if not p:
             continue
         if "missing" in p:
-            lines.append(f"| {p['path']} | - | - | - | {p['missing']} |")
+            lines.append(f"| {p['path']} | - | - | - | - | {p['missing']} |")
             continue
         peak = f"{p['peak_mib']:,.0f}" if "peak_mib" in p else "-"
-        lines.append(f"| {p['path']} | {p['rows']:,} | {p['seconds']:.2f} | {_rate(p)} | {peak} |")
+        spread = f"{p['range'][0]:.2f}-{p['range'][1]:.2f}" if p.get("range") else "-"
+        lines.append(
+            f"| {p['path']} | {p['rows']:,} | {p['seconds']:.2f} | {spread} | {_rate(p)} | {peak} |"
+        )
     raw = data["paths"][0]
     over = data["overhead"]
     lines += [
@@ -353,7 +362,12 @@ def _scoring(data: dict[str, Any] | None) -> list[str]:
         lines.append(
             f"- The floor, one booster of the model predicting rows already encoded "
             f"({floor.get('threads', '?')} threads), takes {floor['seconds']:.2f} s "
-            f"({_rate(floor)} rows/s); `salesml score` with reasons takes {ratio:.2f}x that "
+            + (
+                f"(range {floor['range'][0]:.2f}-{floor['range'][1]:.2f}) "
+                if floor.get("range")
+                else ""
+            )
+            + f"({_rate(floor)} rows/s); `salesml score` with reasons takes {ratio:.2f}x that "
             f"(target <= 1.5x: **{'met' if ratio <= 1.5 else 'missed'}**)."
         )
     spark = next((p for p in data["paths"] if p.get("master") and "seconds" in p), None)

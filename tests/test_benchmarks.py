@@ -112,7 +112,7 @@ def test_render_cost_curves_and_scoring(tmp_path: Path) -> None:
     paths = [
         {"path": "raw predict_proba", "rows": 1000, "seconds": 0.5},
         {"path": "salesml score --no-reasons", "rows": 1000, "seconds": 1.0},
-        {"path": "salesml score, reasons", "rows": 1000, "seconds": 2.0},
+        {"path": "salesml score, reasons", "rows": 1000, "seconds": 2.0, "range": [1.9, 2.4]},
         {
             "path": "salesml score --engine spark",
             "rows": 1000,
@@ -127,7 +127,9 @@ def test_render_cost_curves_and_scoring(tmp_path: Path) -> None:
         "model": "a model",
         "rows": 1000,
         "paths": paths,
-        "overhead": {"no_reasons": 2.0, "reasons": 4.0},
+        "overhead": {"no_reasons": 2.0, "reasons": 4.0, "reasons_over_floor": 1.6},
+        "floor": {"path": "floor", "rows": 1000, "seconds": 1.25, "range": [1.2, 1.4]},
+        "repeats": 3,
         "big_csv": {"path": "big", "rows": 5000, "seconds": 4.0, "peak_mib": 3000.0, "csv_gb": 1},
     }
     (tmp_path / "scale.json").write_text(json.dumps(scale), encoding="utf-8")
@@ -142,10 +144,28 @@ def test_render_cost_curves_and_scoring(tmp_path: Path) -> None:
     assert "Not measured: not in this build." in curves
     assert "Measured 2026-01-02 on 2 cores and 24 GiB" in curves
     score = text[text.index("## Scoring") :]
-    assert "| salesml score --engine spark | 1,000 | 10.00 | 100 | 900 |" in score
+    assert "| salesml score --engine spark | 1,000 | 10.00 | - | 100 | 900 |" in score
+    assert "| salesml score, reasons | 1,000 | 2.00 | 1.90-2.40 | 500 | - |" in score
+    assert "median of 3 alternating rounds after a warm-up" in score
+    assert "takes 1.25 s (range 1.20-1.40) (800 rows/s)" in score
+    assert "takes 1.60x that (target <= 1.5x: **missed**)" in score
     assert "2.00x its time without reasons (target <= 1.5x: **missed**)" in score
     assert "On Spark (local[2]), the whole command scores 100 rows/s (8.0 s of its" in score
     assert "peak of 3,000 MiB (target < 2,048 MiB: **missed**)" in score
+
+
+def test_a_child_of_a_large_process_is_measured_on_its_own() -> None:
+    """wait4's ru_maxrss of a child includes its parent's size at the fork; VmHWM does not."""
+    import numpy as np
+
+    held = np.ones(400 * 2**20 // 8)  # 400 MiB resident in this process
+    child = benchlib.run_child(
+        [sys.executable, "-c", "b = bytearray(100 * 2**20); import time; time.sleep(0.6)"],
+        env=benchlib.child_env(),
+        interval=0.1,
+    )
+    assert child.returncode == 0 and held.sum() > 0
+    assert 100 <= child.peak_mib < 300, child.peak_mib
 
 
 def test_run_child_measures_the_child_and_kills_a_hang() -> None:

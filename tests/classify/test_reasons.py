@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from salesml.classify.models import CalibratedModel
+from salesml.classify.reasons import _show
 from salesml.classify.scorer import LeadScorer
 from salesml.experiment.registry import spec_for
 
@@ -51,3 +52,34 @@ def test_a_model_exported_before_the_leaf_outputs_still_explains(scorer):
         lead_scorer.explainer.__dict__.pop(name)
     pd_equal = lead_scorer.score(X.head(50))
     assert pd_equal.equals(before)
+
+
+def _reference_texts(X, values, labels, unit=" log-odds"):
+    """Row by row: the three largest drivers by size (ties: the earlier column), formatted."""
+    out = []
+    for i in range(len(X)):
+        order = sorted(range(values.shape[1]), key=lambda j: (-abs(values[i, j]), j))[:3]
+        row = []
+        for j in order:
+            c = values[i, j]
+            value = X.iloc[i][labels[j]]
+            row.append(f"{labels[j]} = {_show(value)} ({c:+.2f}{unit})" if abs(c) > 1e-9 else "")
+        out.append(row)
+    return out
+
+
+def test_reason_texts_are_each_rows_three_largest_drivers(scorer):
+    lead_scorer, X = scorer
+    explainer = lead_scorer.explainer
+    X = X.head(300).reset_index(drop=True)
+    values, labels, _ = explainer.explain(X)
+    texts = explainer.texts(X, values, labels)
+    assert [list(t) for t in zip(*texts, strict=True)] == _reference_texts(X, values, labels)
+    # ties, signs at a half hundredth, drivers that are zero: built as one row at a time would
+    odd = np.zeros_like(values)
+    odd[:, 3] = odd[:, 1] = 0.125  # a tie: column 1 comes first
+    odd[:, 5] = -0.005  # shows as -0.01 (Python rounds the double below -0.005 away)
+    odd[::2, 7] = -1e-12  # too small to be a reason
+    odd[1::3, 2] = -2.675
+    texts = explainer.texts(X, odd, labels)
+    assert [list(t) for t in zip(*texts, strict=True)] == _reference_texts(X, odd, labels)

@@ -129,3 +129,30 @@ def test_dates_with_utc_offsets_are_read_as_training_reads_them():
     mixed = pd.DataFrame({"d": ["2024-10-26T00:00:00+02:00", "2024-10-27"]})
     with pytest.raises(DataError, match=r"in\.csv: column 'd' mixes dates with a UTC offset"):
         conform_columns(mixed, [("d", "datetime")], "in.csv")
+
+
+def test_a_categorical_text_column_conforms_like_its_text():
+    """Parquet text columns are read as categories (each text made once); they conform
+    to the same objects as the plain text would, missing values included."""
+    text = pd.Series(["x", None, "y", "x", "3"], name="s")
+    as_text = conform_columns(pd.DataFrame({"s": text}), [("s", "string")], "in.parquet")
+    as_category = conform_columns(
+        pd.DataFrame({"s": text.astype("category")}), [("s", "string")], "in.parquet"
+    )
+    pd.testing.assert_frame_equal(as_category, as_text)
+    assert as_category["s"].dtype == object and as_category["s"].iloc[1] is None
+    numbers = pd.Series([3.0, None, 4.5]).astype("category")  # categories that are numbers
+    out = conform_columns(pd.DataFrame({"s": numbers}), [("s", "string")], "in.parquet")
+    assert out["s"].tolist() == ["3", None, "4.5"]
+
+
+def test_a_conformed_frame_is_not_coerced_twice_but_another_request_is():
+    types = [("n", "double"), ("s", "string")]
+    once = conform_columns(_frame(), types, "in.csv")
+    assert conform_columns(once, types, "model input") is once  # salesml score, then predict
+    again = conform_columns(once, [("n", "string"), ("s", "string")], "model input")
+    assert again is not once and again["n"].tolist() == ["1", "2", "3"]
+    copied = once.copy()  # a new frame is checked in full
+    copied["n"] = ["many", 2.0, 3.0]
+    with pytest.raises(DataError, match="'n' must be numeric"):
+        conform_columns(copied, types, "model input")

@@ -155,7 +155,10 @@ class LeadScorerModel(PythonModel):
 
         params = params or {}
         try:
-            X = conform_columns(pd.DataFrame(model_input), self.scorer.kinds.items(), INPUT)
+            frame = (
+                model_input if isinstance(model_input, pd.DataFrame) else pd.DataFrame(model_input)
+            )
+            X = conform_columns(frame, self.scorer.kinds.items(), INPUT)
         except DataError as exc:
             from salesml.tracking.serving import refuse_input
 

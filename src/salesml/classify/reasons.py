@@ -35,7 +35,7 @@ import pandas as pd
 from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier
 from salesml.classify.calibration import logit
 from salesml.classify.models import CalibratedModel, FrameEncoder
-from salesml.experiment.tree_paths import leaf_sum, tree_paths
+from salesml.experiment.tree_paths import leaf_sum, merged_paths, tree_paths
 
 N_REASONS = 3
 
@@ -173,11 +173,14 @@ class Explainer:
                 return _sum_by_column(raw, names, self.columns), self.columns, None
             if "leaf_values_" not in self.__dict__:  # a model exported before these
                 self.paths_, self.offsets_, self.leaf_values_ = tree_paths(clf.booster_)
+            index = {c: i for i, c in enumerate(self.columns)}
+            column_of = np.asarray([index[r] for r in names], dtype=np.int64)
+            paths = merged_paths(self, self.paths_, column_of, len(self.columns))
             # in blocks: a row's leaf indices over 300 trees cost more than its features
             parts = [
                 leaf_sum(
                     clf.predict(enc.iloc[i : i + 10_000], pred_leaf=True),
-                    self.paths_,
+                    paths,
                     self.offsets_,
                     self.leaf_values_,
                 )
@@ -187,7 +190,7 @@ class Explainer:
                 return np.zeros((0, len(self.columns))), self.columns, np.zeros(0)
             values = np.vstack([c for c, _ in parts])
             logodds = np.concatenate([r for _, r in parts])
-            return _sum_by_column(values, names, self.columns), self.columns, logodds
+            return values, self.columns, logodds
         if self.kind == "linear":
             enc = np.asarray(m[:-1].transform(X), dtype=float)
             coef = m.steps[-1][1].coef_.ravel()
@@ -223,33 +226,56 @@ class Explainer:
         out = [np.full(rows, "", dtype=object) for _ in range(n)]
         if values.shape[1] == 0:
             return out
-        order = np.argsort(-np.abs(values), axis=1, kind="stable")[:, :n]
         ar = np.arange(rows)
+        size = np.abs(values)
         for r in range(min(n, values.shape[1])):
-            idx = order[:, r]
+            idx = size.argmax(axis=1)  # the first largest: ties go to the earlier column
             contrib = values[ar, idx]
-            for j in np.unique(idx):
-                mask = (idx == j) & (np.abs(contrib) > 1e-9)
-                if mask.any():
-                    out[r][mask] = self._texts(X, labels, j, contrib[mask], mask)
+            size[ar, idx] = -1.0  # taken
+            shown = np.abs(contrib) > 1e-9
+            order = np.argsort(idx, kind="stable")
+            bounds = np.searchsorted(idx[order], np.arange(values.shape[1] + 1))
+            for j in range(values.shape[1]):
+                rows_j = order[bounds[j] : bounds[j + 1]]
+                rows_j = rows_j[shown[rows_j]]
+                if len(rows_j):
+                    out[r][rows_j] = self._texts(X, labels, j, contrib[rows_j], rows_j)
         return out
 
     def _texts(
-        self, X: pd.DataFrame, labels: list[str], j: int, contrib: np.ndarray, mask: np.ndarray
-    ) -> list[str]:
+        self, X: pd.DataFrame, labels: list[str], j: int, contrib: np.ndarray, rows: np.ndarray
+    ) -> np.ndarray:
+        """Reason strings of ``rows`` (positions), whose driver is ``labels[j]``.
+
+        Built from small tables, not row by row: each distinct value of the column is
+        written once, and each contribution rounded to the shown precision once.
+        """
         if self.kind == "rules":
-            return [f"{labels[j]} ({c:+g})" for c in contrib]
+            at, shown = pd.factorize(contrib)
+            return np.asarray([f"{labels[j]} ({c:+g})" for c in shown.tolist()], dtype=object)[at]
         col = labels[j]
-        values = X[col].to_numpy()[mask] if col in X.columns else np.full(mask.sum(), None)
+        values = X[col].to_numpy()[rows] if col in X.columns else np.full(len(rows), None)
         unit = "" if self.unit == "points" else f" {self.unit}"
-        # each distinct value is shown once (a column has far fewer values than rows);
         # code -1 (missing) picks the last prefix
         codes, uniques = pd.factorize(values)
-        prefix = [f"{col} = {_show(v)} (" for v in uniques] + [f"{col} = missing ("]
-        return [
-            f"{prefix[k]}{c:+.2f}{unit})"
-            for k, c in zip(codes.tolist(), contrib.tolist(), strict=True)
-        ]
+        prefix = np.asarray(
+            [f"{col} = {_show(v)} (" for v in uniques] + [f"{col} = missing ("], dtype=object
+        )
+        return prefix[codes] + _signed(contrib, unit)
+
+
+def _signed(contrib: np.ndarray, unit: str) -> np.ndarray:
+    """``f"{c:+.2f}{unit})"`` of every ``c``, formatting each distinct shown value once."""
+    hundredths = np.abs(np.round(contrib, 2))
+    key = np.where(contrib < 0, -hundredths - 1, hundredths)  # -0.00 is not +0.00
+    at, shown = pd.factorize(key)
+    text = [f"-{-k - 1:.2f}{unit})" if k < 0 else f"+{k:.2f}{unit})" for k in shown.tolist()]
+    out = np.asarray(text, dtype=object)[at]
+    # near a half hundredth numpy's rounding and Python's formatting may differ: format those
+    scaled = contrib * 100
+    close = np.flatnonzero(np.abs(scaled - np.rint(scaled)) > 0.5 - 1e-6)
+    out[close] = [f"{c:+.2f}{unit})" for c in contrib[close].tolist()]
+    return out
 
 
 def _show(value: Any) -> str:

@@ -11,6 +11,7 @@ classifiers' reasons and the survival hazard model's.
 from __future__ import annotations
 
 import functools
+import weakref
 from typing import Any
 
 import numpy as np
@@ -52,13 +53,29 @@ def tree_paths(booster: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.vstack(blocks), np.asarray(offsets, dtype=np.int64), np.concatenate(outputs)
 
 
+_MERGED: weakref.WeakKeyDictionary[Any, np.ndarray] = weakref.WeakKeyDictionary()
+
+
+def merged_paths(owner: Any, paths: np.ndarray, columns: np.ndarray, width: int) -> np.ndarray:
+    """``paths`` with the features behind one output column summed: ``columns[f]`` is
+    the output column (of ``width``) of model feature ``f``, e.g. the raw column behind
+    an encoded one. Made once per ``owner`` (an explainer) and kept beside it, not in
+    it: a saved model stays as it was (skops trusts only the types it holds)."""
+    merged = _MERGED.get(owner)
+    if merged is None or merged.shape != (paths.shape[0], width):
+        merged = np.zeros((paths.shape[0], width))
+        np.add.at(merged.T, columns, paths.T)
+        _MERGED[owner] = merged
+    return merged
+
+
 def leaf_sum(
     leaves: np.ndarray, paths: np.ndarray, offsets: np.ndarray, leaf_values: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each row's contributions (its leaves' path vectors summed over the trees) and log-odds.
 
-    Both are products of one sparse row-by-leaf indicator matrix: with the path
-    vectors, and with the leaf outputs. The indicator holds doubles like the
+    Both come from one product of a sparse row-by-leaf indicator matrix with the
+    path vectors and the leaf outputs beside them. The indicator holds doubles like the
     vectors (a float32 indicator made scipy convert it on every call: 6x slower),
     and a row's leaf outputs are added tree by tree, in LightGBM's own order, so
     the log-odds equal its raw prediction to the last bit.
@@ -69,7 +86,10 @@ def leaf_sum(
     columns = (leaves + offsets.astype(leaves.dtype)).ravel()
     pointers = np.arange(0, n * trees + 1, trees)
     onehot = csr_matrix((_ones(n * trees), columns, pointers), shape=(n, len(paths)))
-    return np.asarray(onehot @ paths), onehot @ leaf_values
+    # one pass for both: the leaf outputs ride along as a last column, added in the
+    # same order (a column of the product sums its row's leaves one after another)
+    both = np.asarray(onehot @ np.column_stack([paths, leaf_values]))
+    return both[:, :-1], both[:, -1].copy()
 
 
 @functools.lru_cache(maxsize=2)

@@ -23,6 +23,7 @@ as :data:`INPUT_TYPES`.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -34,6 +35,9 @@ NUMERIC = ("double", "float", "long", "integer")
 INPUT_TYPES = "input_types"  # the model card fact holding the trained input types
 _TRUE = {"true", "t", "yes", "y", "1", "1.0"}
 _FALSE = {"false", "f", "no", "n", "0", "0.0"}
+# frames conform_columns returned, by id, with the inputs they were conformed to: a
+# model's own predict, handed such a frame by salesml score, need not coerce it again
+_CONFORMED: dict[int, tuple[tuple[str, str], ...]] = {}
 
 
 def _first_bad(values: pd.Series, bad: pd.Series, offset: int) -> str:
@@ -79,7 +83,9 @@ def conform_columns(
         One paragraph naming ``where``, the model, the column and (for a bad
         value) the value and its data row.
     """
-    inputs = list(inputs)
+    inputs = [(str(name), str(kind)) for name, kind in inputs]
+    if _CONFORMED.get(id(frame)) == tuple(inputs):
+        return frame
     skip = set(optional)
     names = [name for name, _ in inputs]
     missing = [c for c in names if c not in frame.columns and c not in skip]
@@ -103,7 +109,10 @@ def conform_columns(
             raise DataError(
                 f"{where}: column {name!r} must {exc.need}{label} (got {exc.got}){exc.hint}"
             ) from None
-    return pd.DataFrame(out, index=frame.index)
+    conformed = pd.DataFrame(out, index=frame.index)
+    _CONFORMED[id(conformed)] = tuple(inputs)
+    weakref.finalize(conformed, _CONFORMED.pop, id(conformed), None)
+    return conformed
 
 
 class _Refused(Exception):
@@ -198,6 +207,11 @@ def _dates(values: pd.Series, offset: int, where: str, name: str) -> pd.Series:
 
 def _texts(values: pd.Series) -> pd.Series:
     """Text, with numbers written as their text (``3``, not ``3.0``) and missing as None."""
+    if isinstance(values.dtype, pd.CategoricalDtype):  # each category converted once
+        categories = _texts(pd.Series(values.cat.categories)).to_numpy()
+        codes = values.cat.codes.to_numpy()
+        text = np.append(categories, None).astype(object)[codes]  # code -1: missing
+        return pd.Series(text, index=values.index, name=values.name)
     present = values.notna()
     if pd.api.types.is_float_dtype(values):
         whole = present & (values % 1 == 0) & (values.abs() < 1e15)

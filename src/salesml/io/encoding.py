@@ -113,7 +113,8 @@ class FrameEncoder(TransformerMixin, BaseEstimator):
         if not _is_text(values):
             values = values.astype(str).where(values.notna(), None)
         codes = pd.Categorical(values, categories=levels[:-1]).codes.copy()
-        codes[(codes == -1) & values.notna().to_numpy()] = len(levels) - 1  # unseen -> __other__
+        unknown = np.flatnonzero(codes == -1)  # missing, or unseen -> __other__
+        codes[unknown[pd.notna(values.to_numpy()[unknown])]] = len(levels) - 1
         if self.categorical == "string":
             return np.asarray([*levels, MISSING], dtype=object)[codes]  # code -1 -> MISSING
         return pd.Categorical.from_codes(codes, categories=levels)

@@ -77,6 +77,17 @@ def read_chunks(
 
     try:
         pf = pq.ParquetFile(path)
+        # text columns as dictionaries: a category's text is made once, not once a row
+        schema = pf.schema_arrow
+        words = [
+            c
+            for c in text_columns
+            if c in schema.names
+            and schema.get_field_index(c) >= 0
+            and pa.types.is_string(schema.field(c).type)
+        ]
+        if words:
+            pf = pq.ParquetFile(path, read_dictionary=words)
     except (pa.ArrowException, OSError) as exc:
         raise DataError(
             f"{path}: not a readable Parquet file ({' '.join(str(exc).split())})"
@@ -168,22 +179,53 @@ def _score_rows(
     params: dict[str, Any] | None,
     progress: Any,
 ) -> None:
+    """Score ``input_path`` chunk by chunk, two chunks at a time.
+
+    While one chunk is in the model's compiled code (LightGBM's trees, which run
+    without Python's lock), the next one's Python work (coercion, reasons, the
+    file) goes on beside it, so neither core waits. Chunks are written in file
+    order, and the first bad chunk in file order is the error reported.
+    """
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
+
     from salesml.tracking.serving import conformed_predict
 
     predict = conformed_predict(model)
-    texts = [c for c, kind in facts.inputs if kind == "string"]
-    offset = 0
-    for chunk, fraction in read_chunks(
-        input_path, [*id_columns, *facts.columns], texts, chunk_size
-    ):
-        if chunk.empty:  # a Parquet file without rows still has a batch
-            continue
-        X = conform(chunk, facts, str(input_path), offset)
+    where = str(input_path)
+
+    def score(chunk: pd.DataFrame, offset: int) -> pd.DataFrame:
+        X = conform(chunk, facts, where, offset)
         scores = pd.DataFrame(predict(X, params=params)).reset_index(drop=True)
         ids = chunk[[c for c in id_columns if c in chunk.columns]].reset_index(drop=True)
-        writer.write(pd.concat([ids, scores], axis=1))
-        offset += len(chunk)
-        progress(fraction, offset)
+        return pd.concat([ids, scores], axis=1)
+
+    texts = [c for c, kind in facts.inputs if kind == "string"]
+    pending: deque[tuple[Future[pd.DataFrame], float, int]] = deque()
+
+    def write_oldest() -> None:
+        future, fraction, done = pending.popleft()
+        writer.write(future.result())
+        progress(fraction, done)
+
+    offset = 0
+    pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="salesml-score")
+    try:
+        for chunk, fraction in read_chunks(
+            input_path, [*id_columns, *facts.columns], texts, chunk_size
+        ):
+            if chunk.empty:  # a Parquet file without rows still has a batch
+                continue
+            pending.append((pool.submit(score, chunk, offset), fraction, offset + len(chunk)))
+            offset += len(chunk)
+            if len(pending) == 2:
+                write_oldest()
+        while pending:
+            write_oldest()
+    finally:
+        for future, _, _ in pending:
+            future.cancel()
+        pool.shutdown(wait=True)
     if offset == 0:
         raise DataError(f"{input_path}: the file has no data rows to score")
 
