@@ -151,5 +151,5 @@ worth = value_model.predict(log)
 worth["p_gone"] = 1 - worth["p_alive"]
 worth["spend_so_far"] = worth["monetary"] * (worth["frequency"] + 1)
 ranked = salesml.value_at_risk(worth, worth, "customer", "p_gone", "spend_so_far")
-print(f"the top 10 % of customers hold {ranked['share_of_total'].iloc[len(ranked) // 10]:.0%}")
+print(f"the top 10 % of customers hold {salesml.share_held(ranked, 0.1):.0%} of the value at risk")
 ranked.head(10).round(3)

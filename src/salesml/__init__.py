@@ -45,6 +45,7 @@ _API = {
     "run_funnel": "salesml.funnel.run",
     # customer lifecycle
     "value_at_risk": "salesml.lifecycle.value_at_risk",
+    "share_held": "salesml.lifecycle.value_at_risk",
     # models and candidates
     "load_model": "salesml.tracking",
     "candidate_table": "salesml.experiment.registry",
