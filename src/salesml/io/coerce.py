@@ -66,7 +66,10 @@ def conform_columns(
 
     Types are MLflow's: ``double``/``float``, ``long``/``integer``, ``boolean``,
     ``datetime``, ``string``; ``any`` passes the column through. Columns in
-    ``optional`` may be missing (they are left out of the answer).
+    ``optional`` may be missing (they are left out of the answer). A frame this
+    function returned comes back as it is when asked again for the same inputs
+    (``salesml score`` conforms a chunk, then the model's ``predict`` would again):
+    change such a frame only through a copy.
 
     Parameters
     ----------
