@@ -6,7 +6,7 @@ first in a child process (timed apart), then ``python -m salesml run`` fits, eva
 (bootstrap CIs over customers) and exports every candidate into a temporary MLflow store,
 and ``python -m salesml score`` values every customer of the log with the exported
 BG/NBD model. Wall time is each whole command, Python start-up included; peak memory is
-the largest single process (``ru_maxrss``) and the sum over the process tree
+the largest single process (its ``VmHWM``) and the sum over the process tree
 (``benchlib.ChildRun``). The issue's target: fit, evaluate and score in under 2 minutes,
 peak memory under 2 GB.
 

@@ -14,7 +14,7 @@ apart, not part of the run), then ``python -m salesml run`` reads it into a new 
 store in a temporary folder. Wall time is the whole command, Python start-up included.
 Peak memory is reported twice (see ``benchlib.ChildRun``): the largest sum of
 proportional set sizes over the run and its worker processes (sampled every 0.2 s;
-the exponent uses it), and the largest single process (``ru_maxrss`` from ``wait4``).
+the exponent uses it), and the largest single process (its ``VmHWM``).
 The growth exponent ``k`` of ``cost ~ n**k`` is fitted over all sizes and over the two
 largest (a fixed start-up cost flattens the small sizes); the issue's target is
 ``k <= 1`` (no worse than linear). A run that uses no CPU for ``STALL`` seconds has
