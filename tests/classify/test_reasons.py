@@ -83,3 +83,22 @@ def test_reason_texts_are_each_rows_three_largest_drivers(scorer):
     odd[1::3, 2] = -2.675
     texts = explainer.texts(X, odd, labels)
     assert [list(t) for t in zip(*texts, strict=True)] == _reference_texts(X, odd, labels)
+
+
+def test_tier_cuts_of_a_large_training_set_come_from_a_seeded_sample(scorer, monkeypatch):
+    import salesml.classify.scorer as scoring
+    from salesml.classify.registry import CALIBRATION_FOLDS, LARGE_TRAINING, calibration_folds
+
+    lead_scorer, X = scorer
+    train = X.head(1500)
+    full = scoring.LeadScorer(lead_scorer.estimator, train).cuts
+    monkeypatch.setattr(scoring, "TIER_SAMPLE", 600)
+    sampled = scoring.LeadScorer(lead_scorer.estimator, train)
+    rows = scoring._tier_rows(train)
+    assert len(rows) == 600 and rows.index.is_monotonic_increasing
+    assert sampled.cuts == scoring.tier_cuts(sampled._scores(rows)[1])
+    assert sampled.cuts != full and np.allclose(sampled.cuts, full, atol=5)  # 0-100 points
+    assert scoring.LeadScorer(lead_scorer.estimator, train).cuts == sampled.cuts  # seeded
+    # and the calibration: five folds, three above LARGE_TRAINING training rows
+    assert calibration_folds(LARGE_TRAINING) == CALIBRATION_FOLDS == 5
+    assert calibration_folds(LARGE_TRAINING + 1) == 3

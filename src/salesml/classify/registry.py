@@ -20,6 +20,16 @@ _MODELS = "salesml.classify.models:estimator_pipeline"
 # Folds of every model's probability calibration (CalibratedModel; none with
 # ``calibration: none``). Each class needs at least this many training rows.
 CALIBRATION_FOLDS = 5
+# Above this many training rows three folds calibrate as well (each holds out more
+# than 66,000 rows) for 40 % less fitting: a million leads fit 4 models a candidate, not 6.
+LARGE_TRAINING = 200_000
+
+
+def calibration_folds(rows: int) -> int:
+    """Calibration folds for ``rows`` training rows: :data:`CALIBRATION_FOLDS`, or 3 above
+    :data:`LARGE_TRAINING` rows."""
+    return 3 if rows > LARGE_TRAINING else CALIBRATION_FOLDS
+
 
 # What a classification candidate's tags mean (shown by `salesml candidates`).
 TAGS: dict[str, str] = {

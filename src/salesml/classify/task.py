@@ -34,7 +34,7 @@ import pandas as pd
 
 from salesml.classify.config import ClassificationExperiment
 from salesml.classify.prepare import ClassificationPrepared, feature_frame, prepare_rows
-from salesml.classify.registry import CALIBRATION_FOLDS
+from salesml.classify.registry import calibration_folds
 from salesml.experiment.candidates import CandidateConfig
 from salesml.experiment.results import ClassificationData
 from salesml.experiment.task import ExportedModel, Outcome, ParentRecord, TaskBase
@@ -140,7 +140,7 @@ class ClassificationTask(TaskBase):
             est = CalibratedModel(
                 est,
                 method=candidate.calibration,
-                cv=CALIBRATION_FOLDS,
+                cv=calibration_folds(len(d.y_train)),
                 seed=seed,
                 n_jobs=ev.n_jobs,
                 ensemble="refit_calibrated" not in candidate.spec.tags,
