@@ -21,11 +21,10 @@ Writes ``benchmarks/results/lifecycle.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from benchlib import scale_figures, scale_run, scale_table
+from benchlib import save_scale, scale_figures, scale_run, scale_table
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "configs" / "scale_value.yaml"
@@ -63,14 +62,7 @@ def main() -> None:
         )  # fmt: skip
         lines = sum(1 for _ in done.data.open(encoding="utf-8")) - 1
     result = {**scale_figures(done), "lines": lines, "cleaning": done.summary["data"]["cleaning"]}
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(
-        f"{result['customers']:,} customers, {lines:,} lines: run {result['run_seconds']:.1f} s "
-        f"(peak {result['run_peak_mib']:,} MiB), score {result['score_seconds']:.1f} s (peak "
-        f"{result['score_peak_mib']:,} MiB); total {result['total_seconds']:.1f} s; champion "
-        f"{result['champion']} ({result['verdict']})"
-    )
+    save_scale(result, RESULTS, f"{result['customers']:,} customers, {lines:,} lines")
 
 
 if __name__ == "__main__":

@@ -22,11 +22,10 @@ Writes ``benchmarks/results/survival.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from benchlib import scale_figures, scale_run, scale_table
+from benchlib import save_scale, scale_figures, scale_run, scale_table
 
 HERE = Path(__file__).resolve().parent
 CONFIG = HERE / "configs" / "scale_survival.yaml"
@@ -58,15 +57,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-survival-") as tmp:
         done = scale_run(CONFIG, "customers", args.customers, Path(tmp), "customers.csv")
-    result = scale_figures(done)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    print(
-        f"{result['customers']:,} customers: run {result['run_seconds']:.1f} s (peak "
-        f"{result['run_peak_mib']:,} MiB), score {result['score_seconds']:.1f} s (peak "
-        f"{result['score_peak_mib']:,} MiB); total {result['total_seconds']:.1f} s; champion "
-        f"{result['champion']} ({result['verdict']})"
-    )
+    save_scale(scale_figures(done), RESULTS)
 
 
 if __name__ == "__main__":

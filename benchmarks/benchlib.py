@@ -420,6 +420,20 @@ def scale_figures(done: ScaleRun) -> dict[str, Any]:
     }
 
 
+def save_scale(result: dict[str, Any], path: Path, what: str | None = None) -> None:
+    """Write a scale benchmark's figures to ``path`` and print them on one line
+    (``what``: how much data, default the customers)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    what = what or f"{result['customers']:,} customers"
+    print(
+        f"{what}: run {result['run_seconds']:.1f} s (peak {result['run_peak_mib']:,} MiB), "
+        f"score {result['score_seconds']:.1f} s (peak {result['score_peak_mib']:,} MiB); "
+        f"total {result['total_seconds']:.1f} s; champion {result['champion']} "
+        f"({result['verdict']})"
+    )
+
+
 def scale_table(payload: dict[str, Any], run_step: str, score_step: str) -> list[str]:
     """A scale benchmark's table and verdict (target: under 2 minutes and 2 GB)."""
     target = (

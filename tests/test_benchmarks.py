@@ -287,22 +287,20 @@ def test_the_competition_section_names_the_ensemble_members_and_the_peer() -> No
     assert "Published: best MASE 1.38." in text and "| auto_ets | 1.500 |" in text
 
 
+def _scale_payload(**figures: object) -> dict[str, object]:
+    """A scale benchmark's figures as ``benchlib.scale_figures`` writes them."""
+    base = {"machine": {"date": "2026-12-05"}, "customers": 100_000, "run_peak_mib": 1500}
+    return {**base, "verdict": "model", **figures}
+
+
 def test_the_customer_value_section_states_the_target_from_the_figures() -> None:
     import bench_lifecycle
 
     assert "Not measured yet" in "\n".join(bench_lifecycle.render(None))
-    payload = {
-        "machine": {"date": "2026-12-05"},
-        "customers": 100_000,
-        "lines": 1_360_000,
-        "run_seconds": 80.0,
-        "run_peak_mib": 1500,
-        "score_seconds": 30.0,
-        "score_peak_mib": 900,
-        "total_seconds": 110.0,
-        "champion": "bgnbd_gamma_gamma",
-        "verdict": "model",
-    }
+    payload = _scale_payload(
+        lines=1_360_000, run_seconds=80.0, score_seconds=30.0, score_peak_mib=900,
+        total_seconds=110.0, champion="bgnbd_gamma_gamma",
+    )  # fmt: skip
     text = "\n".join(bench_lifecycle.render(payload))
     assert "100,000 customers and 1,360,000 order lines" in text and ": met." in text
     slow = "\n".join(bench_lifecycle.render({**payload, "total_seconds": 130.0}))
@@ -313,17 +311,10 @@ def test_the_survival_section_states_the_target_from_the_figures() -> None:
     import bench_survival
 
     assert "Not measured yet" in "\n".join(bench_survival.render(None))
-    payload = {
-        "machine": {"date": "2026-12-05"},
-        "customers": 100_000,
-        "run_seconds": 70.0,
-        "run_peak_mib": 1500,
-        "score_seconds": 20.0,
-        "score_peak_mib": 2100,
-        "total_seconds": 90.0,
-        "champion": "cox",
-        "verdict": "model",
-    }
+    payload = _scale_payload(
+        run_seconds=70.0, score_seconds=20.0, score_peak_mib=2100, total_seconds=90.0,
+        champion="cox",
+    )  # fmt: skip
     text = "\n".join(bench_survival.render(payload))
     assert "100,000 synthetic SaaS customers" in text and ": missed." in text  # 2.1 GB
     fits = "\n".join(bench_survival.render({**payload, "score_peak_mib": 900}))

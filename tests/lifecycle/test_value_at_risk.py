@@ -45,7 +45,10 @@ def test_differently_named_ids_join():
     [
         (RISK.assign(p=[1.5, 0, 0, 0]), r"risk scores: 'p' must be probabilities.*data row 1\)"),
         (pd.concat([RISK, RISK]), r"risk scores: id column\(s\) id must be unique"),
-        (RISK.assign(p=["0.9", "high", "0.1", "0.3"]), r"'p' must be numeric.*data row 2.*'high'"),
+        (
+            RISK.assign(p=["0.9", "high", "0.1", "0.3"]),
+            r"'p' must be numeric.*'high' in data row 2",
+        ),
         (RISK.drop(columns="p"), r"risk scores: value-at-risk column\(s\) 'p' not in the data"),
         (RISK.assign(id=["a", None, "c", "x"]), r"risk scores: id column 'id' is blank"),
     ],

@@ -187,20 +187,16 @@ def export_classifier(
         Test rows the top drivers are averaged over.
     """
     from salesml.classify.scorer import TIER_SHARES
+    from salesml.experiment.tasks import task_spec
 
     scorer = LeadScorer(outcome.fitted.estimator, data.X_train)
-    card = ModelCard(
-        kind="classifier",
-        task=config.task,
-        candidate=candidate.name,
-        type=candidate.type,
-        role=outcome.role,
-        experiment=config.name,
-        description=candidate.spec.description,
-        data={k: v for k, v in vars(data.info).items() if k != "features"},
-        metrics=outcome.metrics,
+    card = ModelCard.of_outcome(
+        task_spec(config.task),
+        config,
+        candidate,
+        outcome,
+        {k: v for k, v in vars(data.info).items() if k != "features"},
         params=outcome.params,
-        confidence=config.evaluation.confidence,
         id_columns=config.data.id_columns,
         facts={
             "target": config.data.target,

@@ -68,8 +68,9 @@ class ModelCard:
         cls, spec: Any, config: Any, candidate: Any, outcome: Any, data: Any, **extra: Any
     ) -> ModelCard:
         """The card of an exported candidate: task ``spec``, validated ``config``, the
-        candidate, its ``outcome`` (role, metrics), the run's ``data`` block; ``extra``
-        fields (``facts``, ``id_columns``) as given."""
+        candidate, its ``outcome`` (role, metrics), the run's ``data`` block (an info
+        object, or a dict of its fields); ``extra`` fields (``facts``, ``id_columns``,
+        ``params``) as given."""
         return cls(
             kind=spec.scoring.kind,
             task=config.task,
@@ -78,7 +79,7 @@ class ModelCard:
             role=outcome.role,
             experiment=config.name,
             description=candidate.spec.description,
-            data=dict(vars(data)),
+            data=dict(data) if isinstance(data, dict) else dict(vars(data)),
             metrics=outcome.metrics,
             confidence=config.evaluation.confidence,
             **extra,

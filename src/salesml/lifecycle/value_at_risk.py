@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from salesml.errors import DataError
-from salesml.io.data import check_unique_ids, require_columns
+from salesml.io.coerce import conform_columns
+from salesml.io.data import check_unique_ids, read_frame, require_columns, write_frame
 
 
 def value_at_risk(
@@ -63,7 +64,8 @@ def value_at_risk(
     ------
     DataError
         Naming the input and column: a missing column, a blank or repeated customer
-        id, a column that is not numeric, a probability outside [0, 1].
+        id, a value that is not a finite number (read as training reads numbers:
+        ``1.234,50``, ``EUR 120``), a probability outside [0, 1].
     """
     value_on = value_on or on
     for name, frame, key, col in (
@@ -72,7 +74,7 @@ def value_at_risk(
     ):
         require_columns(frame, [key, col], name, "value-at-risk")
         check_unique_ids(frame, [key], name)
-    p = _numbers(risk[risk_column], where[0], risk_column)
+    p = conform_columns(risk, [(risk_column, "double")], where[0])[risk_column]
     outside = p.notna() & ~p.between(0, 1)
     if outside.any():
         rows = np.flatnonzero(outside.to_numpy())[:5] + 1
@@ -84,7 +86,9 @@ def value_at_risk(
     right = pd.DataFrame(
         {
             on: value[value_on].astype(str).to_numpy(),
-            "value": _numbers(value[value_column], where[1], value_column).to_numpy(),
+            "value": conform_columns(value, [(value_column, "double")], where[1])[
+                value_column
+            ].to_numpy(),
         }
     )
     both = left.merge(right, on=on, how="inner")
@@ -99,19 +103,6 @@ def value_at_risk(
     both.attrs["unmatched"] = int(len(left) + len(right) - 2 * (len(both) + unscored))
     both.attrs["unscored"] = unscored
     return both
-
-
-def _numbers(column: pd.Series, where: str, name: str) -> pd.Series:
-    """``column`` as floats; text that is not a number is refused, blanks stay blank."""
-    numbers = pd.to_numeric(column, errors="coerce").astype(float)
-    bad = numbers.isna() & column.notna() & column.astype(str).str.strip().ne("")
-    if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())[:5] + 1
-        raise DataError(
-            f"{where}: column {name!r} must be numeric; {int(bad.sum()):,} value(s) are not "
-            f"(data row {', '.join(map(str, rows))}, e.g. {column[bad].iloc[0]!r})"
-        )
-    return numbers
 
 
 def share_held(ranked: pd.DataFrame, fraction: float = 0.1) -> float:
@@ -159,8 +150,6 @@ def rank_files(
     -------
     RankedFile
     """
-    from salesml.io.data import read_frame, write_frame
-
     risk = read_frame(risk_path)
     value = risk if Path(value_path) == Path(risk_path) else read_frame(value_path)
     ranked = value_at_risk(
