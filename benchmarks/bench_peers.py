@@ -43,7 +43,8 @@ FORECAST = {"Walmart weekly": "experiments/forecast/walmart.yaml"}
 def _salesml(config: str, tmp: Path, warm: bool = True) -> tuple[Any, Any, float, float]:
     """Run the experiment into one new MLflow store: (summary, task, first s, second s).
 
-    The first run pays MLflow's creation of its tables in the new store (the figure
+    The first run makes the new store (a copy of salesml's empty-store template, which
+    the machine's first store built from MLflow's migrations; the figure
     compared with the peers); with ``warm`` a second run into the same store follows, as
     a data scientist's next run (its seconds are NaN without ``warm``).
     """

@@ -35,6 +35,21 @@ def snapshot(folder: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def store_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """New MLflow stores copy a template kept for this session, not the user's cache."""
+    import os
+
+    folder = tmp_path_factory.mktemp("salesml-cache")
+    before = os.environ.get("SALESML_CACHE_DIR")
+    os.environ["SALESML_CACHE_DIR"] = str(folder)
+    yield folder
+    if before is None:
+        os.environ.pop("SALESML_CACHE_DIR", None)
+    else:
+        os.environ["SALESML_CACHE_DIR"] = before
+
+
 def one_paragraph(result: Any) -> str:
     """The error of a refused command: exit code 2, one ``error:`` line, no traceback."""
     assert result.exit_code == 2, (result.exit_code, result.output, result.exception)

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -162,3 +163,40 @@ def test_an_engine_failure_stops_the_run_a_candidate_failure_does_not(
     assert runs["control_points"].info.status == "FAILED"
     assert "the driver exited" in runs["control_points"].data.tags["salesml.error"]
     assert "lightgbm" not in runs
+
+
+def test_a_figure_that_fails_fails_its_candidate_and_its_mlflow_run(
+    write_yaml, tmp_path: Path, customers_small, tracking: str, monkeypatch
+):
+    """Drawn after the candidate's run ended, a failed figure still fails the candidate."""
+    from mlflow import MlflowClient
+
+    from salesml import run_experiment
+    from salesml.classify.task import ClassificationTask
+    from salesml.io.figures import Drawing
+
+    config = load_experiment(_churn_config(write_yaml, tmp_path, customers_small, name="figs"))
+    real = ClassificationTask.figures
+
+    def figures(self, outcome, plot_dir):
+        drawings = real(self, outcome, plot_dir)
+        if outcome.name != "control_points":
+            return drawings
+        return [Drawing(d.path, d.draw, (np.ones(2), np.ones(5), None, "broken")) for d in drawings]
+
+    monkeypatch.setattr(ClassificationTask, "figures", figures)
+    summary = run_experiment(config, tmp_path / "out", tracking, Console(quiet=True))
+    status = {c.name: c.status for c in summary.candidates}
+    assert status["control_points"] == "failed"
+    assert all(s == "ok" for n, s in status.items() if n != "control_points")
+    failed = next(c for c in summary.candidates if c.name == "control_points")
+    assert "figures" in failed.error and "ValueError" in failed.error
+    client = MlflowClient(tracking)
+    run = client.get_run(failed.mlflow_run_id)
+    assert run.info.status == "FAILED"
+    assert "ValueError" in run.data.tags["salesml.error"]
+    ok = next(c for c in summary.candidates if c.status == "ok")
+    logged = [a.path for a in client.list_artifacts(ok.mlflow_run_id, "plots")]
+    assert logged == ["plots/evaluation.png"]
+    parent = client.list_artifacts(summary.experiment.mlflow_run_id, "plots")
+    assert [a.path for a in parent] == ["plots/comparison.png"]

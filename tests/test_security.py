@@ -120,7 +120,8 @@ def test_no_code_evaluation_or_unsafe_loading_in_the_source():
     """No eval/exec, no yaml.load/unsafe_load, no pickle; cloudpickle only in the loader of
     the forecast and bookings models (the pickle the untrusted-model warning is about) and where the
     Spark engine reads back the models its own tasks trained (PySpark pickles everything
-    between driver and workers anyway: no new trust boundary)."""
+    between driver and workers anyway: no new trust boundary); pickle only over the pipes
+    between salesml and the figure worker it started (no file or socket in between)."""
     banned = re.compile(
         r"\b(eval|exec)\(|yaml\.(load|unsafe_load|full_load)\(|Loader=|\bpickle\.loads?\(|"
         r"__import__\(|\bcompile\(.*exec"
@@ -130,7 +131,8 @@ def test_no_code_evaluation_or_unsafe_loading_in_the_source():
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if banned.search(line):
                 hits.append(f"{path.relative_to(SRC)}:{n}: {line.strip()}")
-    assert hits == []
+    assert [h for h in hits if not h.startswith("runtime/drawer.py:")] == []
+    assert [h.split(": ", 1)[1] for h in hits] == ["return pickle.loads(stream.read(size))"]
     unpicklers = sorted(
         str(p.relative_to(SRC))
         for p in SRC.rglob("*.py")

@@ -14,39 +14,24 @@ baseline, the model registry, the predictions file a run is reopened from
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from salesml.errors import EngineError
 from salesml.experiment.candidates import CandidateConfig
+from salesml.experiment.champion import pick_champion
 from salesml.experiment.config import ExperimentConfig
 from salesml.experiment.progress import Progress, RunFiles
-from salesml.experiment.results import (
-    PREDICTIONS,
-    Champion,
-    ExperimentInfo,
-    Summary,
-    ci_label,
-    decide,
-)
+from salesml.experiment.results import PREDICTIONS, ExperimentInfo, Summary, ci_label
 from salesml.experiment.task import Outcome, Task
-from salesml.experiment.tasks import MetricSpec, TaskSpec, make_task, task_spec
+from salesml.experiment.tasks import make_task, task_spec
 from salesml.screen import make_console, mlflow_ui_hint, print_notes
 
+if TYPE_CHECKING:
+    from salesml.runtime.drawer import Drawer
+
 __all__ = ["dry_run", "make_task", "mlflow_ui_hint", "run_experiment"]
-
-
-def _best(outcomes: list[Outcome], role: str, metric: MetricSpec) -> Outcome | None:
-    best = None
-    for o in outcomes:
-        if o.role != role or o.status != "ok":
-            continue
-        value = o.metrics.get(metric.name)
-        if value is None or value != value:
-            continue
-        if best is None or metric.better(value, best.metrics[metric.name]):
-            best = o
-    return best
 
 
 def _run_candidate(
@@ -57,7 +42,9 @@ def _run_candidate(
     plot_dir: Path,
     progress: Progress,
     source: str,
-) -> Outcome:
+    drawer: Drawer,
+) -> tuple[Outcome, Future[Any] | None]:
+    """Fit, evaluate, export and track one candidate; its figures are left drawing."""
     from salesml.tracking import ROLE_TAG, redact_uri
 
     run_id: list[str] = []
@@ -68,15 +55,16 @@ def _run_candidate(
             run_id.append(rid)
             tracker.log_datasets(task.datasets(), source)
             outcome = task.fit_evaluate(cand, role, plot_dir)
-            outcome.plots = task.figures(outcome, plot_dir)
+            drawings = task.figures(outcome, plot_dir)
+            outcome.plots = [d.path for d in drawings]
+            drawn = drawer.submit(drawings)  # logged to this run once drawn (_log_figures)
             outcome.model = task.export(outcome, cand)
             outcome.mlflow_run_id = rid
             tracker.log_params({"type": cand.type, **outcome.params})
             tracker.log_metrics({**outcome.metrics, "fit_seconds": outcome.fit_seconds})
-            tracker.log_artifacts(outcome.plots)
             if outcome.model is not None:  # a task may have nothing to export yet
                 outcome.model_uri = tracker.log_code_model(outcome.model, outcome.input_example)
-            return outcome
+            return outcome, drawn
     except EngineError:  # the task's engine failed, not the candidate: stop the run
         raise
     except Exception as exc:  # recorded in MLflow and the summary; the run goes on
@@ -87,7 +75,7 @@ def _run_candidate(
             ) from exc
         message = redact_uri(f"{type(exc).__name__}: {exc}")
         progress.failed(cand.name, message)
-        return Outcome(
+        failed = Outcome(
             name=cand.name,
             role=role,
             type=cand.type,
@@ -95,6 +83,28 @@ def _run_candidate(
             error=message,
             mlflow_run_id=run_id[0] if run_id else None,
         )
+        return failed, None
+
+
+def _log_figures(
+    drawn: list[tuple[Outcome, Future[Any]]], drawer: Drawer, tracker: Any, progress: Progress
+) -> None:
+    """Log each candidate's figures to its (finished) MLflow run once drawn.
+
+    A figure that failed to draw fails its candidate, as it did when drawn inside
+    the candidate's run: the outcome, the MLflow run and the screen say so.
+    """
+    from salesml.runtime.drawer import DrawingError
+    from salesml.tracking import redact_uri
+
+    for outcome, future in drawn:
+        try:
+            tracker.log_artifacts(drawer.result(future), run_id=outcome.mlflow_run_id)
+        except DrawingError as exc:
+            message = redact_uri(str(exc))  # the worker's traceback, its last line the error
+            outcome.status, outcome.error = "failed", f"figures: {message.splitlines()[-1]}"
+            tracker.fail_run(outcome.mlflow_run_id, message)
+            progress.failed(outcome.name, outcome.error)
 
 
 def dry_run(config: ExperimentConfig, console: Any = None) -> Any:
@@ -222,6 +232,7 @@ def _run(
     artifact_root: Path | None = None,
 ) -> Summary:
     from salesml.io.paths import safe_names
+    from salesml.runtime.drawer import drawer as figure_drawer
     from salesml.runtime.interrupt import checkpoint
     from salesml.tracking import ROLE_TAG, Tracker, git_commit, redact_uri
 
@@ -231,6 +242,7 @@ def _run(
     started = time.perf_counter()
     data_info = task.prepare().info
     tracker = Tracker(config.name, tracking_uri, artifact_root)
+    drawer = figure_drawer()
     metric = spec.metric(config.evaluation.metric) if config.evaluation.metric else spec.primary
     source_dir = config.source.parent if config.source else Path.cwd()
     commit = git_commit(source_dir)
@@ -256,12 +268,13 @@ def _run(
         )
         tracker.log_datasets(task.datasets(), data_info.path)
         outcomes: list[Outcome] = []
+        drawn: list[tuple[Outcome, Future[Any]]] = []
         progress.plan(config.name, [(c.name, role) for role, c in config.candidates])
         try:
             for role, cand in config.candidates:
                 progress.candidate(cand.name, role)
                 t0 = time.perf_counter()
-                outcome = _run_candidate(
+                outcome, drawing = _run_candidate(
                     task,
                     tracker,
                     cand,
@@ -269,19 +282,25 @@ def _run(
                     plot_dir / folders[cand.name],
                     progress,
                     data_info.path,
+                    drawer,
                 )
                 progress.candidate_done(cand.name, outcome.status, time.perf_counter() - t0)
                 outcomes.append(outcome)
+                if drawing is not None:
+                    drawn.append((outcome, drawing))
+            _log_figures(drawn, drawer, tracker, progress)
         finally:
             progress.close()
         ok = [o for o in outcomes if o.status == "ok"]
-        comparison = task.comparison_plots(ok, plot_dir) if ok else []
-        tracker.log_artifacts(comparison)
+        drawings = task.comparison_plots(ok, plot_dir) if ok else []
+        comparison = [d.path for d in drawings]
+        comparing = drawer.submit(drawings)
         predictions = _write_predictions(ok, output_dir / PREDICTIONS)
         if predictions is not None:
             tracker.log_artifacts([predictions], folder=None)  # beside summary.json
         confidence = config.evaluation.confidence
-        champion = _champion(spec, task, tracker, outcomes, metric, config.evaluation)
+        champion = pick_champion(spec, task, tracker, outcomes, metric, config.evaluation)
+        tracker.log_artifacts(drawer.result(comparing))
         if champion:
             tracker.set_tags({"salesml.champion": champion.name})
             if champion.verdict:
@@ -330,70 +349,3 @@ def _write_predictions(outcomes: list[Outcome], path: Path) -> Path | None:
     frame = pd.concat(frames, ignore_index=True)
     frame["candidate"] = frame["candidate"].astype(str)
     return atomic_write(path, lambda tmp: frame.to_parquet(tmp, index=False))
-
-
-def _difference(
-    spec: TaskSpec,
-    task: Task,
-    model: Outcome,
-    baseline: Outcome,
-    metric: MetricSpec,
-    evaluation: Any,
-) -> tuple[float, list[float]]:
-    from salesml.experiment.evaluation import NotEnoughData
-    from salesml.experiment.task import Resampling
-
-    if metric.name == spec.primary_metric:
-        return task.difference(model, baseline)
-    view = spec.make_view()
-    delta, ci = view.paired(
-        model.predictions, baseline.predictions, metric.name, Resampling.of(evaluation)
-    )
-    if any(v != v for v in ci):  # NaN: too few units for an interval
-        raise NotEnoughData(
-            f"too few units for a {evaluation.confidence:.0%} CI of {metric.label}", float(delta)
-        )
-    return float(delta), [float(v) for v in ci]
-
-
-def _champion(
-    spec: TaskSpec,
-    task: Task,
-    tracker: Any,
-    outcomes: list[Outcome],
-    metric: MetricSpec,
-    evaluation: Any,
-) -> Champion | None:
-    """The best model against the best rule by ``metric``, with the paired CI and verdict.
-
-    The task's primary metric is compared by the task's own ``difference``; another
-    ``evaluation.metric`` by its view's paired bootstrap (the one a reopened run uses).
-    """
-    model = _best(outcomes, "model", metric)
-    baseline = _best(outcomes, "baseline", metric)
-    if model is None:
-        return None
-    champ = Champion(
-        name=model.name,
-        type=model.type,
-        model_uri=model.model_uri,
-        metric=metric.name,
-        confidence=evaluation.confidence,
-    )
-    if baseline is None:
-        return champ
-    from salesml.experiment.evaluation import NotEnoughData
-
-    champ.baseline = baseline.name
-    try:
-        delta, ci = _difference(spec, task, model, baseline, metric, evaluation)
-    except NotEnoughData as exc:  # a point difference, no interval: nothing is registered
-        champ.verdict, champ.reason = "insufficient", exc.reason
-        champ.delta = None if exc.point is None else float(exc.point)
-        return champ
-    champ.delta, champ.delta_ci = float(delta), list(ci)
-    champ.verdict = decide(champ.delta_ci, metric.lower_is_better)
-    champ.beats_baseline = champ.verdict == "model"
-    if champ.beats_baseline and model.model_uri:
-        champ.registered_version = tracker.register_champion(model.model_uri)
-    return champ

@@ -166,6 +166,46 @@ def test_a_new_sqlite_store_gets_its_folder_lock_and_schema(tmp_path: Path):
     assert revision == _get_latest_schema_revision()
 
 
+@pytest.mark.slow  # MLflow's migrations: seconds
+def test_new_sqlite_stores_start_from_the_template_of_the_first(tmp_path: Path, monkeypatch):
+    """The first new store leaves its empty copy; later ones copy it and are the same store."""
+    from mlflow import MlflowClient
+    from mlflow.store.db.utils import _get_latest_schema_revision
+
+    from salesml.tracking.backends import store_template
+
+    monkeypatch.setenv("SALESML_CACHE_DIR", str(tmp_path / "cache"))
+    template = store_template()
+    assert template is not None and not template.exists()
+    open_store(f"sqlite:///{tmp_path / 'a' / 'mlflow.db'}")
+    assert template.exists()
+    made = template.stat().st_mtime_ns
+    second = tmp_path / "b" / "mlflow.db"
+    open_store(f"sqlite:///{second}")
+    assert template.stat().st_mtime_ns == made  # copied, not rebuilt
+    with sqlite3.connect(second) as conn:
+        revision = conn.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+        runs = conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]
+    assert revision == _get_latest_schema_revision() and runs == 0
+    client = MlflowClient(f"sqlite:///{second}")
+    experiment = client.create_experiment("from-template")
+    run = client.create_run(experiment)
+    client.log_metric(run.info.run_id, "m", 1.0)
+    assert client.get_run(run.info.run_id).data.metrics == {"m": 1.0}
+    # the template is still empty: a store made from it is not an earlier store
+    with sqlite3.connect(template) as conn:
+        assert conn.execute(
+            "SELECT COUNT(*) FROM experiments WHERE name != 'Default'"
+        ).fetchone() == (0,)
+
+
+def test_no_template_is_kept_when_the_cache_is_off(tmp_path: Path, monkeypatch):
+    from salesml.tracking.backends import store_template
+
+    monkeypatch.setenv("SALESML_CACHE_DIR", "off")
+    assert store_template() is None
+
+
 def test_a_sqlite_store_under_a_file_is_a_clear_error(tmp_path: Path):
     (tmp_path / "plain-file").write_text("not a folder")
     uri = f"sqlite:///{tmp_path / 'plain-file' / 'mlflow.db'}"

@@ -7,7 +7,10 @@ differently: every shuffled copy of the rows is stacked into one frame and the
 model predicts it at once. scikit-learn calls the model once per column and
 repeat, and each call pays the pipeline's encoding and the booster's set-up again;
 on the Telco experiment that was 3.2 s of a 19 s run, against 2.2 s here (the rest
-is the predictions themselves: as many rows are predicted either way).
+is the predictions themselves: as many rows are predicted either way). Each shuffled
+block's ROC-AUC is the Mann-Whitney statistic (:func:`~salesml.classify.leakage_column.roc_auc`,
+ties counted half: scikit-learn's value) without scikit-learn's input checks, which took
+a third of the time on Telco's 228 blocks.
 The shuffles come from ``numpy.random.default_rng(seed)``, so the values differ
 from scikit-learn's in the noise of the shuffles, not in what they measure.
 """
@@ -53,13 +56,13 @@ def permutation_importance(
         One value per column of ``X`` (indexed by column), larger = more important;
         near 0 or negative for a column the model does not use.
     """
-    from sklearn.metrics import roc_auc_score
+    from salesml.classify.leakage_column import roc_auc
 
     y = np.asarray(y)
     n, columns = len(X), list(X.columns)
     rng = np.random.default_rng(seed)
     shuffles = {j: [rng.permutation(n) for _ in range(n_repeats)] for j in range(len(columns))}
-    base = roc_auc_score(y, model.predict_proba(X)[:, 1])
+    base = roc_auc(model.predict_proba(X)[:, 1], y)
     drops = np.zeros(len(columns))
     per_batch = max(1, BATCH_ROWS // max(n * n_repeats, 1))
     for start in range(0, len(columns), per_batch):
@@ -67,7 +70,7 @@ def permutation_importance(
         p = model.predict_proba(_stacked(X, batch, shuffles))[:, 1]
         blocks = p.reshape(len(batch) * n_repeats, n)
         for k, j in enumerate(batch):
-            scores = [roc_auc_score(y, blocks[k * n_repeats + r]) for r in range(n_repeats)]
+            scores = [roc_auc(blocks[k * n_repeats + r], y) for r in range(n_repeats)]
             drops[j] = base - float(np.mean(scores))
     return pd.Series(drops, index=X.columns)
 

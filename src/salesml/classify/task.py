@@ -38,6 +38,7 @@ from salesml.classify.registry import calibration_folds
 from salesml.experiment.candidates import CandidateConfig
 from salesml.experiment.results import ClassificationData
 from salesml.experiment.task import ExportedModel, Outcome, ParentRecord, TaskBase
+from salesml.io.figures import Drawing
 
 __all__ = ["ClassificationTask", "build_candidate", "feature_frame"]
 
@@ -191,20 +192,17 @@ class ClassificationTask(TaskBase):
             outcome, candidate, self.config, self.prepared, self._importance_rows(1000)
         )
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
         """The candidate's ROC, precision-recall, gains and calibration curves and importance."""
         from salesml.classify.plots import candidate_figure
 
-        d = self.prepared
-        return [
-            candidate_figure(
-                d.y_test,
-                outcome.predictions["probability"].to_numpy(),
-                outcome.fitted.importance,
-                f"{outcome.name} ({outcome.role})",
-                plot_dir / "evaluation.png",
-            )
-        ]
+        args = (
+            self.prepared.y_test,
+            outcome.predictions["probability"].to_numpy(),
+            outcome.fitted.importance,
+            f"{outcome.name} ({outcome.role})",
+        )
+        return [Drawing(plot_dir / "evaluation.png", candidate_figure, args)]
 
     def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
         """Train and test rows (features and target) for MLflow's dataset inputs."""
@@ -243,19 +241,12 @@ class ClassificationTask(TaskBase):
             ev.n_jobs,
         )
 
-    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Drawing]:
         from salesml.classify.plots import comparison_figure
         from salesml.classify.view import with_ci
 
         preds = {o.name: o.predictions["probability"].to_numpy() for o in outcomes}
         metrics = {o.name: with_ci(o.metrics, self.primary_metric) for o in outcomes}
-        return [
-            comparison_figure(
-                self.prepared.y_test,
-                preds,
-                metrics,
-                plot_dir / "comparison.png",
-                self.primary_metric,
-                self.config.evaluation.confidence,
-            )
-        ]
+        args = (self.prepared.y_test, preds, metrics)
+        kwargs = {"metric": self.primary_metric, "confidence": self.config.evaluation.confidence}
+        return [Drawing(plot_dir / "comparison.png", comparison_figure, args, kwargs)]

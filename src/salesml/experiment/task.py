@@ -27,6 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from salesml.experiment.card import ModelCard
 from salesml.experiment.results import CandidateResult
+from salesml.io.figures import Drawing
 
 
 @dataclass(frozen=True)
@@ -80,8 +81,9 @@ class Outcome:
     ``predictions`` are the candidate's test predictions, the frame a reopened
     run recomputes metrics and figures from (the task's view knows its columns).
     ``fitted`` is the task's own record of the fit (what its export and figures
-    need); ``model`` is what is exported and ``plots`` the candidate's figures,
-    made from the outcome after the fit (:meth:`Task.export`, :meth:`Task.figures`).
+    need); ``model`` is what is exported and ``plots`` the files of the candidate's
+    figures, described from the outcome after the fit (:meth:`Task.figures`) and
+    drawn by the runner, in a worker process, while it goes on (:meth:`Task.export`).
     """
 
     name: str
@@ -166,14 +168,14 @@ class Task(Protocol):
     def export(self, outcome: Outcome, candidate: Any) -> ExportedModel | None:
         """The exported model of a fitted candidate, with its model card."""
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
-        """The candidate's own figures, drawn from its outcome."""
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
+        """The candidate's own figures, from its outcome, to be drawn (maybe in another process)."""
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
         """Primary metric of ``a`` minus ``b`` with a paired bootstrap CI."""
 
-    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
-        """Figures comparing all successful candidates."""
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Drawing]:
+        """Figures comparing all successful candidates, to be drawn."""
 
     def datasets(self) -> dict[str, tuple[Any, str]]:
         """The frames a run was trained and judged on, ``{name: (frame, context)}``."""
@@ -194,13 +196,13 @@ class TaskBase:
     def export(self, outcome: Outcome, candidate: Any) -> ExportedModel | None:
         return outcome.model
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
-        return list(outcome.plots)
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
+        return []
 
     def plan(self, info: Any) -> list[str]:
         return []
 
-    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Drawing]:
         return []
 
     def datasets(self) -> dict[str, tuple[Any, str]]:

@@ -98,6 +98,7 @@ from salesml.forecast.models import ForecastContext, stl_season
 from salesml.forecast.prepare import ForecastPrepared, prepare_series
 from salesml.forecast.quality import screen_notes
 from salesml.forecast.seasonality import applies, seasonal_series
+from salesml.io.figures import Drawing
 
 
 class ForecastTask(TaskBase):
@@ -294,23 +295,17 @@ class ForecastTask(TaskBase):
         )
         return ExportedForecaster(wrapper, outcome.input_example)
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
         """The candidate's fan chart over the backtest windows and its errors by step."""
-        from salesml.forecast.plots import error_figure, fan_chart
+        from salesml.forecast.plots import error_figure, fan_chart, fan_rows
 
         fit = self.fits[outcome.name]
-        evaluated = outcome.predictions[outcome.predictions["window"] > 0]
+        history, last = fan_rows(self.df, outcome.predictions, **self.cols)
         title = f"{outcome.name} ({outcome.role})"
+        fan = (history, last, outcome.name, self.levels)
         return [
-            fan_chart(
-                self.df,
-                evaluated,
-                outcome.name,
-                self.levels,
-                plot_dir / "fan_chart.png",
-                **self.cols,
-            ),
-            error_figure(fit.by_step, fit.per_series, title, plot_dir / "errors.png"),
+            Drawing(plot_dir / "fan_chart.png", fan_chart, fan, self.cols),
+            Drawing(plot_dir / "errors.png", error_figure, (fit.by_step, fit.per_series, title)),
         ]
 
     def datasets(self) -> dict[str, tuple[pd.DataFrame, str]]:
@@ -390,10 +385,10 @@ class ForecastTask(TaskBase):
         )
         return point, ci
 
-    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Drawing]:
         from salesml.forecast.plots import comparison_figure
 
         keep = [o.name for o in outcomes if o.name in self.fits]
         by_step = {n: self.fits[n].by_step for n in keep}
         per_series = {n: self.fits[n].per_series for n in keep}
-        return [comparison_figure(by_step, per_series, plot_dir / "comparison.png")]
+        return [Drawing(plot_dir / "comparison.png", comparison_figure, (by_step, per_series))]

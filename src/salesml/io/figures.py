@@ -1,7 +1,13 @@
-"""Figures written to disk: matplotlib with its headless backend, imported only when drawing."""
+"""Figures written to disk: matplotlib with its headless backend, imported only when drawing.
+
+:class:`Drawing` describes a figure without drawing it, so it can be drawn in
+another process (:mod:`salesml.runtime.drawer`).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -22,3 +28,21 @@ def save_figure(fig: Any, path: Path, dpi: int = 90) -> Path:
     fig.savefig(path, dpi=dpi)
     pyplot().close(fig)
     return path
+
+
+@dataclass(frozen=True)
+class Drawing:
+    """A figure to draw: ``draw(*args, path=path, **kwargs)`` writes ``path``.
+
+    ``draw`` is a module-level function and the arguments plain data (arrays,
+    frames, numbers), so a drawing pickles and can be drawn in a worker process.
+    """
+
+    path: Path
+    draw: Callable[..., Path]
+    args: tuple[Any, ...] = ()
+    kwargs: Mapping[str, Any] = field(default_factory=dict)
+
+    def __call__(self) -> Path:
+        """Draw the figure here; return its file."""
+        return self.draw(*self.args, path=self.path, **self.kwargs)

@@ -21,6 +21,7 @@ from salesml.errors import DataError
 from salesml.experiment.results import DataInfo
 from salesml.experiment.task import Outcome, Resampling, TaskBase, finite_metrics
 from salesml.experiment.tasks import task_spec
+from salesml.io.figures import Drawing
 from salesml.lifecycle.candidates import ValueData
 from salesml.lifecycle.config import ValueExperiment
 from salesml.lifecycle.summary import Purchases
@@ -143,15 +144,12 @@ class ValueTask(TaskBase):
             predictions=predictions,
         )
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
         from salesml.lifecycle.plots import frequency_figure
         from salesml.lifecycle.view import by_frequency
 
-        return [
-            frequency_figure(
-                {outcome.name: by_frequency(outcome.predictions)}, plot_dir / "by_frequency.png"
-            )
-        ]
+        args = ({outcome.name: by_frequency(outcome.predictions)},)
+        return [Drawing(plot_dir / "by_frequency.png", frequency_figure, args)]
 
     def export(self, outcome: Outcome, candidate: Any) -> Any:
         """A model refitted on the whole log (calibration and holdout); rules are not exported."""

@@ -27,6 +27,7 @@ from salesml.errors import DataError
 from salesml.experiment.results import DataInfo
 from salesml.experiment.task import Outcome, Resampling, TaskBase
 from salesml.experiment.tasks import task_spec
+from salesml.io.figures import Drawing
 from salesml.pipeline.config import BookingsExperiment
 from salesml.pipeline.periods import Backtest, build_backtest
 from salesml.pipeline.rules import Rule
@@ -245,16 +246,13 @@ class BookingsTask(TaskBase):
                 out[f"{m.name}_ci"] = ci
         return out
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
         from salesml.pipeline.plots import forecast_vs_actual
 
-        return [
-            forecast_vs_actual(
-                {outcome.name: outcome.predictions}, outcome.name, plot_dir / "bookings.png"
-            )
-        ]
+        args = ({outcome.name: outcome.predictions}, outcome.name)
+        return [Drawing(plot_dir / "bookings.png", forecast_vs_actual, args)]
 
-    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Path]:
+    def comparison_plots(self, outcomes: list[Outcome], plot_dir: Path) -> list[Drawing]:
         from salesml.pipeline.plots import forecast_vs_actual
 
         best = min(
@@ -263,7 +261,8 @@ class BookingsTask(TaskBase):
             default=None,
         )
         preds = {o.name: o.predictions for o in outcomes}
-        return [forecast_vs_actual(preds, best.name if best else None, plot_dir / "comparison.png")]
+        args = (preds, best.name if best else None)
+        return [Drawing(plot_dir / "comparison.png", forecast_vs_actual, args)]
 
     def difference(self, a: Outcome, b: Outcome) -> tuple[float, list[float]]:
         """Mean absolute period error of ``a`` minus ``b``, paired over periods x segments."""

@@ -22,6 +22,7 @@ from pathlib import Path
 # its aborted pipeline closes, though nothing is lost.
 LIBRARY_LOGGERS = (
     "mlflow",
+    "salesml.drawer",  # what a figure drawn in the worker process printed or warned
     "alembic",
     "py4j",
     "urllib3",

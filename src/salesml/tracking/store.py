@@ -269,12 +269,33 @@ class Tracker:
         for data, context in self._datasets:
             mlflow.log_input(data, context=context)
 
-    def log_artifacts(self, paths: list[Path], folder: str | None = "plots") -> None:
-        """Log files under ``folder`` of the active run (None: its artifact root)."""
+    def log_artifacts(
+        self, paths: list[Path], folder: str | None = "plots", run_id: str | None = None
+    ) -> None:
+        """Log files under ``folder`` (None: the artifact root) of run ``run_id``.
+
+        Default: the active run. A finished run takes files too (figures drawn after it).
+        """
         import mlflow
 
+        if run_id is None:
+            for path in paths:
+                mlflow.log_artifact(str(path), artifact_path=folder)
+            return
+        client = mlflow.MlflowClient(self.uri)
         for path in paths:
-            mlflow.log_artifact(str(path), artifact_path=folder)
+            client.log_artifact(run_id, str(path), artifact_path=folder)
+
+    def fail_run(self, run_id: str | None, message: str) -> None:
+        """Mark a finished run FAILED with ``message`` (its tag and ``error.txt``)."""
+        import mlflow
+
+        if run_id is None:
+            return
+        client = mlflow.MlflowClient(self.uri)
+        client.log_text(run_id, message, "error.txt")
+        client.set_tag(run_id, "salesml.error", message.splitlines()[-1][:5000])
+        client.set_terminated(run_id, status="FAILED")
 
     def log_code_model(self, model: Any, input_example: Any) -> str:
         """Log a pyfunc defined by code (``model.code_path``) with its artifacts; return its URI.

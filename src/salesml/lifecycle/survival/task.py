@@ -20,6 +20,7 @@ import pandas as pd
 
 from salesml.experiment.task import Outcome, Resampling, TaskBase, finite_metrics
 from salesml.experiment.tasks import task_spec
+from salesml.io.figures import Drawing
 from salesml.lifecycle.survival.config import SurvivalExperiment
 from salesml.lifecycle.survival.data import SurvivalPrepared
 
@@ -109,12 +110,12 @@ class SurvivalTask(TaskBase):
             fitted=model,
         )
 
-    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Path]:
+    def figures(self, outcome: Outcome, plot_dir: Path) -> list[Drawing]:
         from salesml.lifecycle.plots import gone_figure
         from salesml.lifecycle.survival.view import observed_and_predicted
 
         table = {outcome.name: observed_and_predicted(outcome.predictions)}
-        return [gone_figure(table, self.config.unit, plot_dir / "churn_by_time.png")]
+        return [Drawing(plot_dir / "churn_by_time.png", gone_figure, (table, self.config.unit))]
 
     def export(self, outcome: Outcome, candidate: Any) -> Any:
         """The evaluated model itself (fitted on the training customers); rules are not exported."""
