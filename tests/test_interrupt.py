@@ -269,6 +269,29 @@ def _signal_and_wait(
         pytest.fail(f"trial {trial}: {sig.name} was lost")
 
 
+_TEARDOWN = """
+import atexit, sys, time
+from salesml.cli.guard import main_guarded
+
+atexit.register(time.sleep, 3)  # a slow teardown, as with MLflow and LightGBM loaded
+main_guarded(lambda: print("done", flush=True))
+"""
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_the_command_finished_changes_nothing(sig: signal.Signals):
+    """Caught in the interpreter's teardown, Ctrl-C killed a finished command silently (-2)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _TEARDOWN], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert proc.stdout.readline().strip() == "done"
+    time.sleep(0.5)
+    proc.send_signal(sig)
+    stdout, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 0, (proc.returncode, stderr)
+    assert stderr == ""
+
+
 @pytest.mark.slow
 def test_a_signal_at_a_random_moment_always_stops():
     """Thirty signals at seeded random moments in a loop full of finalizers and weakref

@@ -213,7 +213,23 @@ def main_guarded(run: Callable[[], object]) -> None:
     except SystemExit as exc:
         if exc.code in (128 + signal.SIGINT, 128 + signal.SIGTERM):
             _exit_now(int(exc.code))
+        _finished()
         raise
+    _finished()
+
+
+def _finished() -> None:
+    """The command is over: from here a signal is ignored.
+
+    What is left is the interpreter's teardown (most of a second with MLflow,
+    scikit-learn and LightGBM loaded), during which Python hands the signals back to
+    their default action: a Ctrl-C there would kill a finished command silently, with
+    exit code -2 instead of 0 (its output and summary.json are complete by then).
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _exit_now(code: int) -> None:

@@ -71,11 +71,14 @@ class Drawer:
     Parameters
     ----------
     background : bool
-        Draw in the worker (default: when the machine has more than one core).
+        Draw in the worker (default: on a POSIX system with more than one core; the
+        worker's result pipe is passed as a file descriptor, which Windows does not do).
     """
 
     def __init__(self, background: bool | None = None) -> None:
-        self.background = (os.cpu_count() or 1) > 1 if background is None else background
+        if background is None:
+            background = os.name == "posix" and (os.cpu_count() or 1) > 1
+        self.background = background
         self._proc: subprocess.Popen[bytes] | None = None
         self._pending: dict[int, Future[tuple[list[Path], list[str]]]] = {}
         self._thread: threading.Thread | None = None
@@ -182,13 +185,19 @@ class Drawer:
                 for future in left:
                     future.set_exception(DrawingError(why))
 
-    def close(self) -> None:
-        """Let the worker finish what it was given and exit."""
+    def close(self, wait: bool = True) -> None:
+        """Close the worker's input: it finishes what it was given and exits.
+
+        ``wait``: until it has. At this process's exit it is not waited for (every run
+        has its figures already): a Ctrl-C in those last moments would otherwise land
+        in the wait and end a finished command with an interruption.
+        """
         proc, self._proc = self._proc, None
         if proc is not None and proc.stdin is not None:
             proc.stdin.close()
-            proc.wait()
-        if self._thread is not None:
+            if wait:
+                proc.wait()
+        if wait and self._thread is not None:
             self._thread.join()
 
 
@@ -202,7 +211,7 @@ def drawer() -> Drawer:
         import atexit
 
         _DRAWER = Drawer()
-        atexit.register(_DRAWER.close)
+        atexit.register(_DRAWER.close, wait=False)
     return _DRAWER
 
 
