@@ -28,10 +28,8 @@ def exit_worker(path: Path) -> Path:
 
 
 @pytest.fixture
-def worker(monkeypatch) -> Drawer:
-    """A drawer of its own, whose worker can import this test file."""
-    here = str(Path(__file__).parent)
-    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
+def worker() -> Drawer:
+    """A drawer of its own (its worker imports this test file: it has this import path)."""
     drawer = Drawer(background=True)
     yield drawer
     drawer.close()
@@ -82,6 +80,26 @@ def test_a_worker_that_dies_fails_what_it_held_and_a_new_one_starts(worker, tmp_
         worker.result(dying)
     good = _evaluation(tmp_path / "after.png")
     assert worker.result(worker.submit([good])) == [good.path]
+
+
+def test_the_worker_imports_from_this_process_import_path(tmp_path: Path, monkeypatch):
+    """A module only on this process's sys.path (a notebook's src/ folder) draws there too."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "my_figures.py").write_text(
+        "def draw(text, path):\n    path.write_text(text)\n    return path\n", encoding="utf-8"
+    )
+    monkeypatch.syspath_prepend(str(folder))
+    import my_figures
+
+    drawer = Drawer(background=True)
+    try:
+        drawing = Drawing(tmp_path / "out.txt", my_figures.draw, ("from the worker",))
+        assert drawer.result(drawer.submit([drawing])) == [drawing.path]
+        assert drawer._proc is not None and drawer._proc.pid != os.getpid()
+    finally:
+        drawer.close()
+    assert drawing.path.read_text() == "from the worker"
 
 
 def test_without_background_drawings_are_drawn_here(tmp_path: Path):

@@ -136,7 +136,14 @@ class Drawer:
         self._pending = {}  # this worker's jobs (a dead one's are failed by its own thread)
         read, write = os.pipe()
         errors = tempfile.TemporaryFile()  # noqa: SIM115 (the collecting thread closes it)
-        env = {**os.environ, "SALESML_DRAWER_FD": str(write), "MPLBACKEND": "Agg"}
+        env = {
+            **os.environ,
+            "SALESML_DRAWER_FD": str(write),
+            "MPLBACKEND": "Agg",
+            # this process's import path: salesml and a drawing's module import there as
+            # here (a notebook that put src/ on sys.path, a test folder)
+            "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),
+        }
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "salesml.runtime.drawer"],
             stdin=subprocess.PIPE,
