@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,7 @@ def snapshot(folder: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def store_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def store_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """New MLflow stores copy a template kept for this session, not the user's cache."""
     import os
 

@@ -39,12 +39,11 @@ def fan_chart(
 
     history, last = fan_rows(history, forecasts, top, id_col, time_col, target_col)
     cutoff = last["cutoff"].iloc[0]
-    h = int(last["step"].max())
-    largest = last.groupby(id_col)[target_col].sum().nlargest(top).index
+    largest = last.groupby(id_col)[target_col].sum().nlargest(top).index  # in drawing order
     rows = int(np.ceil(len(largest) / 3)) or 1
     fig, axes = plt.subplots(rows, 3, figsize=(15, 3.6 * rows), squeeze=False)
     for ax, uid in zip(axes.ravel(), largest, strict=False):
-        past = history[history[id_col] == uid].tail(max(4 * h, 60))
+        past = history[history[id_col] == uid]
         fut = last[last[id_col] == uid]
         ax.plot(past[time_col], past[target_col], color="0.3", lw=1, label="history")
         ax.plot(fut[time_col], fut[target_col], color="black", lw=1.5, marker=".", label="actual")

@@ -39,6 +39,8 @@ from typing import IO, Any
 __all__ = ["Drawer", "DrawingError", "drawer"]
 
 _HEADER = struct.Struct("!Q")
+#: A submitted batch: its files and what its drawings printed or warned, once drawn.
+Batch = Future[tuple[list[Path], list[str]]]
 
 
 class DrawingError(RuntimeError):
@@ -80,14 +82,14 @@ class Drawer:
             background = os.name == "posix" and (os.cpu_count() or 1) > 1
         self.background = background
         self._proc: subprocess.Popen[bytes] | None = None
-        self._pending: dict[int, Future[tuple[list[Path], list[str]]]] = {}
+        self._pending: dict[int, Batch] = {}
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._next = 0
 
-    def submit(self, drawings: Sequence[Any]) -> Future[tuple[list[Path], list[str]]]:
+    def submit(self, drawings: Sequence[Any]) -> Batch:
         """Start drawing ``drawings``; pass the future to :meth:`result` for their files."""
-        future: Future[tuple[list[Path], list[str]]] = Future()
+        future: Batch = Future()
         if not drawings:
             future.set_result(([], []))
             return future
@@ -113,7 +115,7 @@ class Drawer:
                 raise DrawingError(f"the figure worker is gone: {exc}") from exc
         return future
 
-    def result(self, future: Future[tuple[list[Path], list[str]]]) -> list[Path]:
+    def result(self, future: Batch) -> list[Path]:
         """The files of a submitted batch, once drawn; :class:`DrawingError` if one failed.
 
         What the drawings printed or warned in the worker is logged here (logger
@@ -169,7 +171,7 @@ class Drawer:
         proc: subprocess.Popen[bytes],
         results: IO[bytes],
         errors: IO[bytes],
-        pending: dict[int, Future[tuple[list[Path], list[str]]]],
+        pending: dict[int, Batch],
     ) -> None:
         """Hand each result the worker sends to its future; fail the rest if it dies."""
         with results, errors:

@@ -209,8 +209,11 @@ class Tracker:
                 from salesml.runtime.spark import discard_dead_session
 
                 discard_dead_session()
-                mlflow.log_text(redact_uri("".join(traceback.format_exception(exc))), "error.txt")
-                mlflow.set_tag("salesml.error", redact_uri(f"{type(exc).__name__}: {exc}")[:5000])
+                self._record_failure(
+                    active.info.run_id,
+                    "".join(traceback.format_exception(exc)),
+                    f"{type(exc).__name__}: {exc}",
+                )
                 mlflow.end_run(status="FAILED")
                 raise
 
@@ -287,15 +290,22 @@ class Tracker:
             client.log_artifact(run_id, str(path), artifact_path=folder)
 
     def fail_run(self, run_id: str | None, message: str) -> None:
-        """Mark a finished run FAILED with ``message`` (its tag and ``error.txt``)."""
+        """Mark a finished run FAILED: ``message`` (a traceback) as ``error.txt``, its last
+        line as the ``salesml.error`` tag, as :meth:`run` records a failure inside it."""
         import mlflow
 
         if run_id is None:
             return
+        self._record_failure(run_id, message, message.splitlines()[-1])
+        mlflow.MlflowClient(self.uri).set_terminated(run_id, status="FAILED")
+
+    def _record_failure(self, run_id: str, text: str, error: str) -> None:
+        """``text`` (a traceback) as the run's ``error.txt``, ``error`` as its tag, redacted."""
+        import mlflow
+
         client = mlflow.MlflowClient(self.uri)
-        client.log_text(run_id, message, "error.txt")
-        client.set_tag(run_id, "salesml.error", message.splitlines()[-1][:5000])
-        client.set_terminated(run_id, status="FAILED")
+        client.log_text(run_id, redact_uri(text), "error.txt")
+        client.set_tag(run_id, "salesml.error", redact_uri(error)[:5000])
 
     def log_code_model(self, model: Any, input_example: Any) -> str:
         """Log a pyfunc defined by code (``model.code_path``) with its artifacts; return its URI.
