@@ -12,7 +12,7 @@ from sklearn.metrics import roc_auc_score
 
 from conftest import ROOT
 from salesml.classify.leakage import KINDS, find_leaks
-from salesml.classify.leakage_column import roc_auc
+from salesml.classify.ranking import roc_auc
 from salesml.classify.task import ClassificationTask
 from salesml.errors import ConfigError, DataError
 from salesml.experiment.config import load_experiment

@@ -9,7 +9,12 @@ from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.exceptions import NotFittedError
 from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold, cross_val_score
+from sklearn.model_selection import (
+    RandomizedSearchCV,
+    StratifiedKFold,
+    cross_val_predict,
+    cross_val_score,
+)
 from sklearn.utils.validation import check_is_fitted
 
 from salesml.classify.models import (
@@ -321,7 +326,7 @@ def test_calibrated_model_is_not_fitted_until_fit(awkward):
 
 def test_tune_logistic_returns_params_from_space_and_cv_auc(awkward):
     X_train, y_train = awkward[0], awkward[1]
-    best_pipe, best, cv_auc = tune(
+    found = tune(
         _space("logistic"),
         _pipeline("logistic", seed=0),
         X_train,
@@ -330,6 +335,7 @@ def test_tune_logistic_returns_params_from_space_and_cv_auc(awkward):
         cv=3,
         seed=0,
     )
+    best_pipe, best, cv_auc = found.estimator, found.params, found.cv_roc_auc
     assert set(best) == set(_space("logistic"))
     assert isinstance(best["clf__C"], float)
     assert np.isclose(_space("logistic")["clf__C"], best["clf__C"]).any()
@@ -343,16 +349,46 @@ def test_tune_logistic_returns_params_from_space_and_cv_auc(awkward):
     assert 0.7 < cv_auc <= 1.0
 
 
+@pytest.mark.parametrize("kind", ["lightgbm", "logistic", "random_forest"])
+def test_tune_finds_what_randomized_search_cv_finds(awkward, kind):
+    """The same trials, folds and scores as scikit-learn's search, to the last bit, and the
+    best trial's out-of-fold probabilities are those of its fold models."""
+    X_train, y_train = awkward[0][:700], awkward[1][:700]
+    pipe, space = _pipeline(kind, seed=0), _space(kind)
+    found = tune(space, pipe, X_train, y_train, n_trials=5, cv=3, seed=7, n_jobs=2)
+    folds = StratifiedKFold(3, shuffle=True, random_state=7)
+    search = RandomizedSearchCV(
+        pipe, space, n_iter=5, scoring="roc_auc", cv=folds, random_state=7, refit=False
+    ).fit(X_train, y_train)
+    assert found.params == {
+        k: getattr(v, "item", lambda v=v: v)() for k, v in search.best_params_.items()
+    }
+    assert found.cv_roc_auc == pytest.approx(search.best_score_, rel=1e-12, abs=1e-12)
+    expected = cross_val_predict(
+        clone(found.estimator), X_train, y_train, cv=folds, method="predict_proba"
+    )[:, 1]
+    np.testing.assert_allclose(found.out_of_fold, expected, rtol=1e-12, atol=1e-12)
+    assert found.folds == 3
+
+
+def test_tune_names_the_trial_that_failed(awkward):
+    X_train, y_train = awkward[0][:300], awkward[1][:300]
+    with pytest.raises(
+        RuntimeError, match=r"search trial \(clf__num_leaves=1\), fold 1: .*num_leaves"
+    ):
+        tune({"clf__num_leaves": [1]}, _pipeline("lightgbm"), X_train, y_train, 1, 2, 0)
+
+
 def test_tune_lightgbm_draws_from_the_search_space(awkward):
     X_train, y_train = awkward[0][:600], awkward[1][:600]
     pipe = _pipeline("lightgbm", seed=0)
-    _, best, cv_auc = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=3, cv=2, seed=1)
+    found = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=3, cv=2, seed=1)
     space = _space("lightgbm")
-    assert set(best) == set(space)
-    for key, value in best.items():
+    assert set(found.params) == set(space)
+    for key, value in found.params.items():
         assert value in space[key], key
         assert type(value) in (int, float), (key, type(value))  # plain Python, loggable
-    assert 0.5 < cv_auc <= 1.0
+    assert 0.5 < found.cv_roc_auc <= 1.0
 
 
 def test_search_and_calibration_on_threads_equal_the_serial_fit(awkward):
@@ -360,11 +396,29 @@ def test_search_and_calibration_on_threads_equal_the_serial_fit(awkward):
     pipe = _pipeline("lightgbm", seed=0)
     serial = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=4, cv=2, seed=3, n_jobs=1)
     threaded = tune(_space("lightgbm"), pipe, X_train, y_train, n_trials=4, cv=2, seed=3, n_jobs=2)
-    assert serial[1] == threaded[1]
-    assert serial[2] == threaded[2]  # the same CV ROC-AUC, to the last bit
-    one = CalibratedModel(serial[0], cv=3, seed=0, n_jobs=1).fit(X_train, y_train)
-    two = CalibratedModel(serial[0], cv=3, seed=0, n_jobs=2).fit(X_train, y_train)
+    assert serial.params == threaded.params
+    assert serial.cv_roc_auc == threaded.cv_roc_auc  # the same CV ROC-AUC, to the last bit
+    np.testing.assert_array_equal(serial.out_of_fold, threaded.out_of_fold)
+    one = CalibratedModel(serial.estimator, cv=3, seed=0, n_jobs=1).fit(X_train, y_train)
+    two = CalibratedModel(serial.estimator, cv=3, seed=0, n_jobs=2).fit(X_train, y_train)
     np.testing.assert_array_equal(one.predict_proba(awkward[2]), two.predict_proba(awkward[2]))
+
+
+def test_refit_calibrated_from_a_search_maps_the_refit_by_its_out_of_fold_probabilities(awkward):
+    """Given the search's out-of-fold probabilities, the calibrated model is the one
+    calibrating on folds of its own would be with the same folds, fitted once."""
+    X_train, y_train = awkward[0][:800], awkward[1][:800]
+    found = tune(_space("lightgbm"), _pipeline("lightgbm"), X_train, y_train, 3, 3, seed=5)
+    given = CalibratedModel(found.estimator, cv=3, seed=5, ensemble=False)
+    given.fit(X_train, y_train, out_of_fold=found.out_of_fold)
+    own = CalibratedModel(found.estimator, cv=3, seed=5, ensemble=False).fit(X_train, y_train)
+    np.testing.assert_allclose(
+        given.predict_proba(awkward[2]), own.predict_proba(awkward[2]), rtol=1e-12, atol=1e-12
+    )
+    with pytest.raises(ValueError, match="out_of_fold needs ensemble=False"):
+        CalibratedModel(found.estimator, cv=3).fit(X_train, y_train, out_of_fold=found.out_of_fold)
+    with pytest.raises(ValueError, match="one probability per training row, got 10 for 800"):
+        given.fit(X_train, y_train, out_of_fold=found.out_of_fold[:10])
 
 
 def test_text_object_and_categorical_columns_encode_alike():

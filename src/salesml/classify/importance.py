@@ -8,7 +8,7 @@ model predicts it at once. scikit-learn calls the model once per column and
 repeat, and each call pays the pipeline's encoding and the booster's set-up again;
 on the Telco experiment that was 3.2 s of a 19 s run, against 2.2 s here (the rest
 is the predictions themselves: as many rows are predicted either way). Each shuffled
-block's ROC-AUC is the Mann-Whitney statistic (:func:`~salesml.classify.leakage_column.roc_auc`,
+block's ROC-AUC is the Mann-Whitney statistic (:func:`~salesml.classify.ranking.roc_auc`,
 ties counted half: scikit-learn's value) without scikit-learn's input checks, which took
 a third of the time on Telco's 228 blocks.
 The shuffles come from ``numpy.random.default_rng(seed)``, so the values differ
@@ -56,7 +56,7 @@ def permutation_importance(
         One value per column of ``X`` (indexed by column), larger = more important;
         near 0 or negative for a column the model does not use.
     """
-    from salesml.classify.leakage_column import roc_auc
+    from salesml.classify.ranking import roc_auc
 
     y = np.asarray(y)
     n, columns = len(X), list(X.columns)

@@ -44,7 +44,7 @@ from scipy.stats import beta
 
 from salesml.classify.leakage_column import Column as _Column
 from salesml.classify.leakage_column import LeakFlag
-from salesml.classify.leakage_column import grouped_auc as _grouped_auc
+from salesml.classify.ranking import grouped_auc as _grouped_auc
 
 KINDS = (
     "single_feature_auc",

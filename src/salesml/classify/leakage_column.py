@@ -1,4 +1,4 @@
-"""The pieces every leakage check shares: a flag, ROC-AUC by counting, a column factorised once."""
+"""The pieces every leakage check shares: a flag and a column factorised once."""
 
 from __future__ import annotations
 
@@ -34,27 +34,6 @@ class LeakFlag:
                 "error_share": round(self.model.error_share, 4),
             }
         return out
-
-
-def roc_auc(score: np.ndarray, y: np.ndarray) -> float:
-    """ROC-AUC of ``score`` for the 0/1 labels ``y`` (Mann-Whitney, ties count half).
-
-    0.5 when ``y`` has one class only.
-    """
-    uniq, inv = np.unique(score, return_inverse=True)
-    pos = np.bincount(inv, weights=y, minlength=len(uniq))
-    return grouped_auc(uniq, pos, np.bincount(inv, minlength=len(uniq)) - pos)
-
-
-def grouped_auc(score: np.ndarray, pos: np.ndarray, neg: np.ndarray) -> float:
-    """ROC-AUC from distinct scores and the positives and negatives holding each."""
-    n1, n0 = pos.sum(), neg.sum()
-    if n1 == 0 or n0 == 0:
-        return 0.5
-    order = np.argsort(score, kind="stable")
-    pos, neg = pos[order], neg[order]
-    below = np.cumsum(neg) - neg
-    return float((pos * (below + 0.5 * neg)).sum() / (n1 * n0))
 
 
 @dataclass

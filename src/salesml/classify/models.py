@@ -153,17 +153,37 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.ensemble = ensemble
 
-    def fit(self, X: pd.DataFrame, y: Any) -> CalibratedModel:
-        """Fit the uncalibrated estimator on all train rows, and the calibration on folds."""
+    def fit(
+        self, X: pd.DataFrame, y: Any, out_of_fold: np.ndarray | None = None
+    ) -> CalibratedModel:
+        """Fit the uncalibrated estimator on all train rows, and the calibration on folds.
+
+        Parameters
+        ----------
+        X, y : the training rows
+        out_of_fold : array, optional
+            With ``ensemble=False``: ``estimator``'s held-out probabilities of the
+            positive class for every row of ``X``, already computed on folds (a
+            search's best trial, :class:`~salesml.classify.search.SearchResult`). The
+            map is fitted on them and only the model on all rows is fitted here.
+        """
         from salesml.classify.calibration import ProbabilityMap
 
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         self.calibrator_: ProbabilityMap | None = None
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.seed)
+        if out_of_fold is not None and (self.ensemble or len(out_of_fold) != len(y)):
+            raise ValueError(
+                "out_of_fold needs ensemble=False and one probability per training row, "
+                f"got {len(out_of_fold)} for {len(y)} rows (ensemble={self.ensemble})"
+            )
         if self.method != "none" and not self.ensemble:
-            # the model on all rows and the fold models side by side, the longest first
-            oof, self.uncalibrated_ = _out_of_fold(self.estimator, X, y, folds, self.n_jobs)
+            if out_of_fold is None:
+                # the model on all rows and the fold models side by side, the longest first
+                oof, self.uncalibrated_ = _out_of_fold(self.estimator, X, y, folds, self.n_jobs)
+            else:
+                oof, self.uncalibrated_ = out_of_fold, clone(self.estimator).fit(X, y)
             self.calibrated_: Any = None
             self.calibrator_ = ProbabilityMap(self.method).fit(oof, y == self.classes_[-1])
         else:

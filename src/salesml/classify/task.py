@@ -123,10 +123,12 @@ class ClassificationTask(TaskBase):
         seed = cfg.split.seed
         est = build_candidate(candidate, seed)
         params: dict[str, Any] = dict(candidate.params)
+        out_of_fold, folds = None, None
         t0 = time.perf_counter()
         if role == "model":
+            refit = "refit_calibrated" in candidate.spec.tags
             if candidate.search is not None:
-                est, best, cv_auc = tune(
+                found = tune(
                     candidate.spec.search_space or {},
                     est,
                     d.X_train,
@@ -136,20 +138,29 @@ class ClassificationTask(TaskBase):
                     seed,
                     ev.n_jobs,
                 )
-                params.update({f"best.{k}": v for k, v in best.items()})
-                params["search.cv_roc_auc"] = round(cv_auc, 4)
+                est = found.estimator
+                params.update({f"best.{k}": v for k, v in found.params.items()})
+                params["search.cv_roc_auc"] = round(found.cv_roc_auc, 4)
+                if refit and candidate.calibration != "none":
+                    # the best trial's held-out probabilities calibrate its refit
+                    out_of_fold, folds = found.out_of_fold, found.folds
             est = CalibratedModel(
                 est,
                 method=candidate.calibration,
                 cv=calibration_folds(len(d.y_train)),
                 seed=seed,
                 n_jobs=ev.n_jobs,
-                ensemble="refit_calibrated" not in candidate.spec.tags,
+                ensemble=not refit,
             )
+            if candidate.calibration != "none":
+                params["calibration.folds"] = folds or est.cv
             params["calibration"] = candidate.calibration
         elif "rules" in candidate.spec.options:
             params["rules"] = len(candidate.rules)
-        est.fit(d.X_train, d.y_train)
+        if out_of_fold is None:
+            est.fit(d.X_train, d.y_train)
+        else:
+            est.fit(d.X_train, d.y_train, out_of_fold=out_of_fold)
         fit_seconds = time.perf_counter() - t0
         p = est.predict_proba(d.X_test)[:, 1]
         metrics = classification_report(
