@@ -61,8 +61,48 @@ def test_the_stacked_frame_keeps_types_and_shuffles_one_column_per_block(fitted)
     _, X, _ = fitted
     X = X.head(4)
     shuffles = {j: [np.array([3, 2, 1, 0])] for j in range(X.shape[1])}
-    stacked = module._stacked(X, [1, 3], shuffles)
+    stacked = module._stacked(X, list(range(X.shape[1])), [1, 3], shuffles)
     assert len(stacked) == 8 and (stacked.dtypes == X.dtypes).all()
     first, second = stacked.iloc[:4], stacked.iloc[4:]
     assert list(first["weak"]) == list(X["weak"][::-1]) and list(first["plan"]) == list(X["plan"])
     assert list(second["plan"]) == list(X["plan"][::-1]) and list(second["weak"]) == list(X["weak"])
+
+
+class _Opaque:
+    """The same model with its pipeline hidden: importance shuffles the raw columns."""
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict_proba(self, X):
+        return self.model.predict_proba(X)
+
+
+@pytest.mark.parametrize(
+    ("estimator", "encoding", "defaults"),
+    [
+        ("sklearn.linear_model:LogisticRegression", "onehot", {"max_iter": 500}),
+        ("lightgbm:LGBMClassifier", "native", {"n_estimators": 30, "verbose": -1, "n_jobs": 1}),
+        ("sklearn.ensemble:RandomForestClassifier", "ordinal", {"n_estimators": 20, "n_jobs": 1}),
+    ],
+)
+def test_encoded_once_equals_shuffling_the_raw_columns(fitted, estimator, encoding, defaults):
+    """Shuffling a raw column's encoded columns together (one-hot, dates' calendar parts,
+    missing indicators) gives the predictions shuffling the raw column gives."""
+    _, X, y = fitted
+    X = X.assign(weak=X["weak"].where(np.arange(len(X)) % 7 != 0))  # a missing indicator
+    model = estimator_pipeline(0, estimator=estimator, encoding=encoding, defaults=defaults)
+    model.fit(X, y)
+    encoded = permutation_importance(model, X, y, seed=2)
+    raw = permutation_importance(_Opaque(model), X, y, seed=2)
+    pd.testing.assert_series_equal(encoded, raw, rtol=1e-12, atol=1e-12)
+    assert encoded["strong"] > 0.05  # and it measures something
+
+
+def test_the_stacked_encoding_moves_a_columns_outputs_together():
+    table = np.arange(12, dtype=float).reshape(4, 3)  # columns 0 and 2 come from raw column 1
+    shuffles = {0: [np.array([0, 1, 2, 3])], 1: [np.array([3, 2, 1, 0])]}
+    stacked = module._stacked(table, [1, 0, 1], [1], shuffles)
+    np.testing.assert_array_equal(stacked[:, 0], table[::-1, 0])
+    np.testing.assert_array_equal(stacked[:, 2], table[::-1, 2])
+    np.testing.assert_array_equal(stacked[:, 1], table[:, 1])

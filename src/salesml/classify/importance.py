@@ -4,7 +4,11 @@ The same measure as :func:`sklearn.inspection.permutation_importance` with
 ``scoring="roc_auc"`` (the score on the rows as they are minus the mean score with
 one column's values shuffled, ``n_repeats`` shuffles per column), computed
 differently: every shuffled copy of the rows is stacked into one frame and the
-model predicts it at once. scikit-learn calls the model once per column and
+model predicts it at once. A pipeline of salesml's encoding steps encodes the rows
+once, and each raw column's encoded columns (a date's calendar parts, a category's
+one-hot columns) are shuffled together: these steps encode each row on its own, so
+the predictions are those of shuffling the raw column, at a fraction of the cost
+(Telco's logistic regression: 0.52 s to 0.1 s). scikit-learn calls the model once per column and
 repeat, and each call pays the pipeline's encoding and the booster's set-up again;
 on the Telco experiment that was 3.2 s of a 19 s run, against 2.2 s here (the rest
 is the predictions themselves: as many rows are predicted either way). Each shuffled
@@ -57,17 +61,25 @@ def permutation_importance(
         near 0 or negative for a column the model does not use.
     """
     from salesml.classify.ranking import roc_auc
+    from salesml.io.encoding import output_sources
 
     y = np.asarray(y)
     n, columns = len(X), list(X.columns)
     rng = np.random.default_rng(seed)
     shuffles = {j: [rng.permutation(n) for _ in range(n_repeats)] for j in range(len(columns))}
-    base = roc_auc(model.predict_proba(X)[:, 1], y)
+    sources = output_sources(model)
+    if sources is None:  # shuffle the raw columns and predict through the whole model
+        table, owner, predict = X, list(range(len(columns))), model.predict_proba
+    else:  # encode once and shuffle each raw column's encoded columns together
+        table = model[:-1].transform(X)
+        index = {c: j for j, c in enumerate(map(str, columns))}
+        owner, predict = [index[str(s)] for s in sources], model[-1].predict_proba
+    base = roc_auc(predict(table)[:, 1], y)
     drops = np.zeros(len(columns))
     per_batch = max(1, BATCH_ROWS // max(n * n_repeats, 1))
     for start in range(0, len(columns), per_batch):
         batch = list(range(start, min(start + per_batch, len(columns))))
-        p = model.predict_proba(_stacked(X, batch, shuffles))[:, 1]
+        p = predict(_stacked(table, owner, batch, shuffles))[:, 1]
         blocks = p.reshape(len(batch) * n_repeats, n)
         for k, j in enumerate(batch):
             scores = [roc_auc(blocks[k * n_repeats + r], y) for r in range(n_repeats)]
@@ -75,22 +87,41 @@ def permutation_importance(
     return pd.Series(drops, index=X.columns)
 
 
-def _stacked(X: pd.DataFrame, batch: list[int], shuffles: dict[int, list[np.ndarray]]) -> Any:
-    """``X`` repeated once per (column in ``batch``, repeat), that column shuffled in its block.
+def _stacked(
+    table: Any, owner: list[int], batch: list[int], shuffles: dict[int, list[np.ndarray]]
+) -> Any:
+    """``table`` repeated once per (raw column in ``batch``, repeat), that column shuffled in
+    its block.
 
-    Columns keep their dtype (categoricals, dates, text), so the model sees what it
-    would see in ``X``; the index is a fresh range.
+    ``table`` is the raw frame or its encoding (a frame or an array); ``owner[c]`` is
+    the raw column behind its column ``c``, and every column of one raw column moves
+    by the same shuffle. Frame columns keep their dtype (categoricals, dates, text),
+    so the model sees what it would see in ``table``; the index is a fresh range.
     """
-    n = len(X)
+    n = len(table)
     repeats = len(shuffles[batch[0]])
     base = np.tile(np.arange(n), len(batch) * repeats)
-    columns = {}
-    for j, col in enumerate(X.columns):
-        rows = base
-        if j in batch:
-            rows = base.copy()
-            first = batch.index(j) * repeats
-            for r, order in enumerate(shuffles[j]):
-                rows[(first + r) * n : (first + r + 1) * n] = order
-        columns[col] = X[col].take(rows).reset_index(drop=True)
-    return pd.DataFrame(columns)
+    position = {j: i for i, j in enumerate(batch)}
+
+    def rows_for(c: int) -> np.ndarray:
+        j = owner[c]
+        if j not in position:
+            return base
+        rows = base.copy()
+        first = position[j] * repeats
+        for r, order in enumerate(shuffles[j]):
+            rows[(first + r) * n : (first + r + 1) * n] = order
+        return rows
+
+    if isinstance(table, pd.DataFrame):
+        return pd.DataFrame(
+            {
+                col: table[col].take(rows_for(c)).reset_index(drop=True)
+                for c, col in enumerate(table.columns)
+            }
+        )
+    table = np.asarray(table)
+    out = np.empty((len(base), table.shape[1]), dtype=table.dtype)
+    for c in range(table.shape[1]):
+        out[:, c] = table[rows_for(c), c]
+    return out

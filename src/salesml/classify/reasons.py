@@ -34,8 +34,9 @@ import pandas as pd
 
 from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier
 from salesml.classify.calibration import logit
-from salesml.classify.models import CalibratedModel, FrameEncoder
+from salesml.classify.models import CalibratedModel
 from salesml.experiment.tree_paths import leaf_sum, merged_paths, tree_paths
+from salesml.io.encoding import output_sources
 
 N_REASONS = 3
 
@@ -65,20 +66,12 @@ def _rule_label(rule: dict[str, Any]) -> str:
     return " and ".join(parts)
 
 
-def _encoded_to_raw(encoder: FrameEncoder, names: list[str], prefix: str = "") -> list[str]:
-    """The raw column behind each encoded output name."""
-    safe = {v: k for k, v in encoder.names_.items()}
-    out = []
-    for name in names:
-        base = name.removeprefix(prefix)
-        base = base.removeprefix("missingindicator_")
-        for suffix in ("__month", "__dow", "__dom"):
-            if base.endswith(suffix) and base.removesuffix(suffix) in safe:
-                base = base.removesuffix(suffix)
-        if base not in safe:  # one-hot output: "<column>_<value>", longest column first
-            base = max((s for s in safe if base.startswith(f"{s}_")), key=len)
-        out.append(safe[base])
-    return out
+def _sources(model: Any) -> list[str]:
+    """The raw column behind each encoded column of one of salesml's model pipelines."""
+    names = output_sources(model)
+    if names is None:
+        raise TypeError(f"not a salesml model pipeline: {model!r}")
+    return names
 
 
 def _sum_by_column(values: np.ndarray, raw: list[str], columns: list[str]) -> np.ndarray:
@@ -167,7 +160,7 @@ class Explainer:
         if self.kind == "lightgbm":
             enc = m[:-1].transform(X)
             clf = m.steps[-1][1]
-            names = _encoded_to_raw(m.named_steps["encode"], list(enc.columns))
+            names = _sources(m)
             if exact:
                 raw = clf.predict(enc, pred_contrib=True)[:, :-1]
                 return _sum_by_column(raw, names, self.columns), self.columns, None
@@ -194,12 +187,7 @@ class Explainer:
         if self.kind == "linear":
             enc = np.asarray(m[:-1].transform(X), dtype=float)
             coef = m.steps[-1][1].coef_.ravel()
-            prep = m.named_steps["prep"]
-            out_names = list(prep.get_feature_names_out())
-            names = [
-                _encoded_to_raw(m.named_steps["encode"], [n.split("__", 1)[1]])[0]
-                for n in out_names
-            ]
+            names = _sources(m)
             return (
                 _sum_by_column((enc - self.center_) * coef, names, self.columns),
                 self.columns,

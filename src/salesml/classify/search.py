@@ -118,7 +118,9 @@ def tune(
     with ThreadPoolExecutor(max(1, min(resolve_jobs(n_jobs), len(jobs)))) as pool:
         futures = [pool.submit(_trial_fold, fit, trials[i], k) for i, k in jobs]
         held_out = [f.result() for f in futures]
-    scores = np.array([roc_auc(p, y[splits[k][1]]) for p, (_, k) in zip(held_out, jobs)])
+    scores = np.array(
+        [roc_auc(p, y[splits[k][1]]) for p, (_, k) in zip(held_out, jobs, strict=True)]
+    )
     means = scores.reshape(len(trials), cv).mean(axis=1)
     best_index = int(np.argmax(means))  # the first of equals, as scikit-learn's rank 1
     out_of_fold = np.empty(len(y))

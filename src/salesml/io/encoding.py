@@ -166,3 +166,36 @@ def encoding_steps(encoding: str) -> list[tuple[str, Any]]:
         )
         return [("encode", FrameEncoder(categorical="string")), ("prep", prep)]
     raise ValueError(f"unknown encoding {encoding!r}; use native, onehot or ordinal")
+
+
+def output_sources(pipeline: Any) -> list[str] | None:
+    """The raw column behind each column a fitted pipeline's encoding steps output.
+
+    For a pipeline made of :func:`encoding_steps` (a :class:`FrameEncoder` named
+    ``encode``, optionally the ``prep`` column transformer) and an estimator: one raw
+    column name per column of ``pipeline[:-1].transform(X)``, in order (a date's three
+    calendar parts, a number's missing indicator and a category's one-hot columns all
+    name their raw column). These steps encode each row on its own, so shuffling a raw
+    column's values shuffles its output columns alike. None for any other pipeline.
+    """
+    steps = getattr(pipeline, "steps", None)
+    if not steps or len(steps) < 2 or not isinstance(steps[0][1], FrameEncoder):
+        return None
+    encoder, names = steps[0][1], None
+    if len(steps) == 2:
+        names = list(encoder.get_feature_names_out())
+    elif len(steps) == 3 and steps[1][0] == "prep" and isinstance(steps[1][1], ColumnTransformer):
+        names = [n.split("__", 1)[1] for n in steps[1][1].get_feature_names_out()]
+    if names is None:
+        return None
+    safe = {v: k for k, v in encoder.names_.items()}
+    out = []
+    for name in names:
+        base = name.removeprefix("missingindicator_")
+        for suffix in ("__month", "__dow", "__dom"):
+            if base.endswith(suffix) and base.removesuffix(suffix) in safe:
+                base = base.removesuffix(suffix)
+        if base not in safe:  # one-hot output: "<column>_<value>", longest column first
+            base = max((s for s in safe if base.startswith(f"{s}_")), key=len)
+        out.append(safe[base])
+    return out
