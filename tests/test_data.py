@@ -637,3 +637,38 @@ def test_a_blank_id_is_refused_naming_the_rows():
     message = str(info.value)
     assert "f.csv" in message and "'id'" in message and "2 row(s)" in message
     assert "data row 2, 4" in message
+
+
+def _numeric_like_by_row(values: pd.Series) -> pd.Series | None:
+    """The row-by-row reading of numeric-like text that io.schema does by distinct value."""
+    from salesml.io.schema import NUMBER
+
+    stripped = values.astype(str).str.strip()
+    blank = stripped.eq("") | values.isna()
+    is_number = stripped.str.fullmatch(NUMBER)
+    if blank.all() or is_number[~blank].mean() < 0.98:
+        return None
+    if stripped[~blank].str.match(r"[+-]?0\d").any():
+        return None
+    out = pd.Series(np.nan, index=values.index, dtype=float)
+    out[is_number] = stripped[is_number].astype(float)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_numbers_read_by_distinct_value_equal_reading_every_row(seed: int):
+    rng = np.random.default_rng(seed)
+    pool = ["12.5", " 7 ", "-3", "1e3", "", " ", None, np.nan, 4, 2.5, "0.5", "+8", ".25"]
+    pool += ["x", "007", "n/a"][: seed % 4]  # text, a leading zero, a word: some refused
+    n = int(rng.integers(1, 400))
+    values = pd.Series(rng.choice(np.asarray(pool, dtype=object), n), index=rng.permutation(n) + 5)
+    if seed % 3 == 0:
+        values = values.astype("category") if values.notna().any() else values
+    from salesml.io.schema import _numeric_like
+
+    got, expected = _numeric_like(values), _numeric_like_by_row(values)
+    assert (expected is not None) == (seed % 4 == 0)  # numbers unless a text value is mixed in
+    if expected is None:
+        assert got is None
+    else:
+        pd.testing.assert_series_equal(got, expected)

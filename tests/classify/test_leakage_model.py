@@ -382,11 +382,15 @@ def test_the_model_check_is_seeded_quiet_and_subsampled(capfd):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         first = model_check(frame, y, list(frame.columns), seed=5, max_rows=3000)
-        again = model_check(frame, y, list(frame.columns), seed=5, max_rows=3000)
+        again = model_check(frame, y, list(frame.columns), seed=5, max_rows=3000, n_jobs=2)
+        added = model_check(frame, y, ["a", "b", "when"], ["leak"], seed=5, n_jobs=2)
+        serial = model_check(frame, y, ["a", "b", "when"], ["leak"], seed=5, n_jobs=1)
     out = capfd.readouterr()
     assert out.out == "" and out.err == ""
     assert first is not None and again is not None
     assert first.rows == 3000
-    assert first.auc == again.auc and first.lifts == again.lifts
+    assert first.auc == again.auc and first.lifts == again.lifts  # threads change nothing
+    assert added is not None and serial is not None and added.lifts == serial.lifts
+    assert [(x.column, x.how) for x in added.lifts][-1] == ("leak", "added")
     assert model_check(frame, y, ["a"]) is None  # one column: nothing to compare
     assert model_check(frame.iloc[:50], y[:50], ["a", "b"]) is None  # too few positives

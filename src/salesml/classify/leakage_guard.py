@@ -174,7 +174,14 @@ def guard_features(
     scan = scan.loc[:, ~scan.columns.duplicated()].assign(**{target: y.iloc[train].to_numpy()})
     started = time.perf_counter()
     found = scan_leaks(
-        scan, target, label_time, kinds, lc.auc_threshold, config.split.seed, columns=features
+        scan,
+        target,
+        label_time,
+        kinds,
+        lc.auc_threshold,
+        config.split.seed,
+        columns=features,
+        n_jobs=config.evaluation.n_jobs,
     )
     seconds = time.perf_counter() - started
     flags = [

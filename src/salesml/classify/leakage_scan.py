@@ -45,7 +45,12 @@ class LeakScan:
 
 
 def _model_flags(
-    frame: pd.DataFrame, y: np.ndarray, columns: list[Any], flags: list[LeakFlag], seed: int
+    frame: pd.DataFrame,
+    y: np.ndarray,
+    columns: list[Any],
+    flags: list[LeakFlag],
+    seed: int,
+    n_jobs: int = 1,
 ) -> tuple[list[LeakFlag], tuple[ModelCheck, ...]]:
     """Run the model check on the unflagged columns; flag the column carrying most of the
     signal, then check the rest again without it (so a leak that makes the model nearly
@@ -58,7 +63,7 @@ def _model_flags(
     out = list(flags)
     rounds: list[ModelCheck] = []
     while len(rounds) < MAX_ROUNDS:
-        check = model_check(frame, y, remaining, extra, seed)
+        check = model_check(frame, y, remaining, extra, seed, n_jobs=n_jobs)
         if check is None:
             break
         rounds.append(check)
@@ -88,6 +93,7 @@ def scan_leaks(
     seed: int = 0,
     columns: list[str] | None = None,
     model: bool = True,
+    n_jobs: int = 1,
 ) -> LeakScan:
     """Check the columns of a training frame for leaks: value checks, then the model check.
 
@@ -99,6 +105,8 @@ def scan_leaks(
         Seeds the out-of-fold target rates, the model check's subsample, folds and trees.
     model : bool
         Run the model check on the columns the value checks leave unflagged.
+    n_jobs : int
+        Threads the model check's fits run on (-1: every core).
 
     Returns
     -------
@@ -112,5 +120,5 @@ def scan_leaks(
     if not model:
         return LeakScan(flags)
     y = frame[target].to_numpy(dtype=float)
-    flags, rounds = _model_flags(frame, y, list(columns), flags, seed)
+    flags, rounds = _model_flags(frame, y, list(columns), flags, seed, n_jobs)
     return LeakScan(flags, rounds)

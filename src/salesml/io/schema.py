@@ -77,16 +77,20 @@ class Schema:
 
 def _numeric_like(values: pd.Series) -> pd.Series | None:
     # Text that is numbers but for a few blanks (Telco's TotalCharges); see _NUMBER.
-    stripped = values.astype(str).str.strip()
-    blank = stripped.eq("") | values.isna()
-    is_number = stripped.str.fullmatch(NUMBER)
-    if blank.all() or is_number[~blank].mean() < 0.98:
+    # Each distinct value is looked at once (a CRM column repeats a few values).
+    codes, uniques = pd.factorize(values)  # missing values: code -1
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    stripped = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).str.strip()
+    blank = stripped.eq("").to_numpy()
+    is_number = stripped.str.fullmatch(NUMBER).to_numpy(dtype=bool)
+    filled = counts[~blank].sum()
+    if filled == 0 or counts[~blank & is_number].sum() / filled < 0.98:
         return None
     if stripped[~blank].str.match(r"[+-]?0\d").any():
         return None  # codes with leading zeros (zip codes, ids) stay text
-    out = pd.Series(np.nan, index=values.index, dtype=float)
-    out[is_number] = stripped[is_number].astype(float)
-    return out
+    number = np.full(len(uniques) + 1, np.nan)  # the last: missing (code -1)
+    number[:-1][is_number] = stripped[is_number].astype(float).to_numpy()
+    return pd.Series(number[codes], index=values.index, dtype=float)
 
 
 # Tried after ISO 8601 when no date_format is given: day first before month first
@@ -103,13 +107,21 @@ def _datetime_like(
 ) -> tuple[pd.Series, str, str | None] | None:
     """Dates, the format they were read with and a note on UTC offsets (None if none)."""
     nonnull = values.dropna().astype(str)
-    if nonnull.empty or nonnull.str.len().median() < 6:
+    if nonnull.empty:
         return None
-    sample = nonnull.iloc[:500]
+    codes, uniques = pd.factorize(nonnull)  # each distinct text measured and parsed once
+    lengths = pd.Series(uniques, dtype=object).str.len().to_numpy()
+    if np.median(np.repeat(lengths, np.bincount(codes, minlength=len(uniques)))) < 6:
+        return None
+    first = codes[:500]  # the first 500 values, as their distinct texts and counts
+    seen = np.unique(first)
+    sample = pd.Series(np.asarray(uniques, dtype=object)[seen], dtype=object)
+    weight = np.bincount(first)[seen]
     # ``date_format`` is for the non-ISO columns; ISO 8601 columns are still dates.
     formats = (date_format, "ISO8601") if date_format else ("ISO8601", *DATE_FORMATS)
     for fmt in formats:
-        if parse_dates(sample, fmt, where, name)[0].notna().mean() >= 0.95:
+        parsed = parse_dates(sample, fmt, where, name)[0].notna().to_numpy()
+        if weight[parsed].sum() / len(first) >= 0.95:
             dates, note = parse_dates(values, fmt, where, name)
             return dates, fmt, note
     return None
@@ -127,6 +139,28 @@ def _note_lost(
             f"(e.g. {raw.iloc[first]!r} in data row {first + 1})"
         )
         notes[name] = f"{notes[name]}; {text}" if name in notes else text
+
+
+def _text_kind(text: pd.Series) -> str:
+    """boolean, id, text or categorical, for a column of text (missing values dropped).
+
+    Measured on the distinct values and their counts, as if on every row.
+    """
+    if text.empty:
+        return "categorical"
+    codes, uniques = pd.factorize(text)
+    distinct = pd.Series(uniques, dtype=object)
+    counts = np.bincount(codes, minlength=len(distinct))
+    lowered = set(distinct.str.strip().str.lower().unique()[:3])
+    mean_length = (distinct.str.len().to_numpy() * counts).sum() / len(text)
+    spaced = counts[distinct.str.contains(" ").to_numpy(dtype=bool)].sum() / len(text)
+    if len(distinct) == 2 and lowered <= _BOOL_WORDS:
+        return "boolean"
+    if len(distinct) >= 0.95 * len(text) and len(text) > 20:
+        return "text" if mean_length > 30 and spaced > 0.5 else "id"
+    if mean_length > 40 and spaced > 0.5:
+        return "text"
+    return "categorical"
 
 
 def infer_schema(
@@ -197,16 +231,7 @@ def infer_schema(
                 _note_lost(notes, str(name), col, converted, "dates")
                 col = converted
             else:
-                text = col.dropna().astype(str)
-                lowered = set(text.str.strip().str.lower().unique()[:3])
-                nunique = text.nunique()
-                if nunique == 2 and lowered <= _BOOL_WORDS:
-                    kind = "boolean"
-                elif nunique >= 0.95 * max(len(text), 1) and len(text) > 20:
-                    long_text = text.str.len().mean() > 30 and text.str.contains(" ").mean() > 0.5
-                    kind = "text" if long_text else "id"
-                elif text.str.len().mean() > 40 and text.str.contains(" ").mean() > 0.5:
-                    kind = "text"
+                kind = _text_kind(col.dropna().astype(str))
         infos.append(
             ColumnInfo(
                 name=str(name),
