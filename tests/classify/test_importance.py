@@ -106,3 +106,26 @@ def test_the_stacked_encoding_moves_a_columns_outputs_together():
     np.testing.assert_array_equal(stacked[:, 0], table[::-1, 0])
     np.testing.assert_array_equal(stacked[:, 2], table[::-1, 2])
     np.testing.assert_array_equal(stacked[:, 1], table[:, 1])
+
+
+@pytest.mark.parametrize("kind", ["control_points", "scorecard"])
+def test_points_baselines_shuffle_their_points_as_the_raw_columns(fitted, kind):
+    """A points baseline's points add up column by column: shuffling a column's points
+    gives the predictions shuffling the column gives (two rules on one column move together)."""
+    from salesml.classify.baselines import ControlPointsClassifier, ScorecardClassifier
+
+    _, X, y = fitted
+    if kind == "scorecard":
+        rules = [
+            {"column": "strong", "gt": 0.5, "points": 30},
+            {"column": "strong", "gt": 1.5, "points": 20},
+            {"column": "plan", "eq": "pro", "points": 15},
+            {"column": "weak", "lt": 0.0, "points": -5},
+        ]
+        model = ScorecardClassifier(rules=rules, base_points=10).fit(X, y)
+    else:
+        model = ControlPointsClassifier().fit(X, y)
+    staged = permutation_importance(model, X, y, seed=1)
+    raw = permutation_importance(_Opaque(model), X, y, seed=1)
+    pd.testing.assert_series_equal(staged, raw, rtol=1e-12, atol=1e-12)
+    assert staged["strong"] > 0.05

@@ -91,7 +91,7 @@ def rule_mask(X: pd.DataFrame, rule: dict[str, Any]) -> np.ndarray:
     return mask
 
 
-class _PointsToProbability(ClassifierMixin, BaseEstimator):
+class PointsBaseline(ClassifierMixin, BaseEstimator):
     """Shared tail of every baseline: isotonic map from 0-100 points to probability."""
 
     def _fit_calibration(self, points: np.ndarray, y: np.ndarray) -> None:
@@ -114,8 +114,21 @@ class _PointsToProbability(ClassifierMixin, BaseEstimator):
 
     def points(self, X: Any) -> np.ndarray:
         """The 0-100 score."""
-        contrib = self.contributions(X)
-        return np.clip(self._scale(contrib.to_numpy().sum(axis=1)), 0.0, 100.0)
+        return self._points(self.contributions(X).to_numpy())
+
+    def _points(self, contributions: np.ndarray) -> np.ndarray:
+        return np.clip(self._scale(contributions.sum(axis=1)), 0.0, 100.0)
+
+    def proba_from_contributions(self, contributions: np.ndarray) -> np.ndarray:
+        """:meth:`predict_proba` of rows given as their :meth:`contributions` (an array)."""
+        check_is_fitted(self, "isotonic_")
+        p1 = self.isotonic_.predict(self._points(np.asarray(contributions, dtype=float)))
+        return np.column_stack([1 - p1, p1])
+
+    def contribution_sources(self, labels: list[Any]) -> list[str | None]:
+        """The raw column behind each :meth:`contributions` column (None: points every
+        row gets); a row's contribution in that column depends on that column alone."""
+        return [str(c) for c in labels]
 
     def _scale(self, raw: np.ndarray) -> np.ndarray:
         return raw
@@ -138,7 +151,7 @@ def control_points(seed: int, **params: Any) -> ControlPointsClassifier:
     return ControlPointsClassifier(**params)
 
 
-class ScorecardClassifier(_PointsToProbability):
+class ScorecardClassifier(PointsBaseline):
     """Points from explicit rules, clipped to 0-100.
 
     Parameters
@@ -181,8 +194,13 @@ class ScorecardClassifier(_PointsToProbability):
         out.insert(0, "base", float(self.base_points))
         return out
 
+    def contribution_sources(self, labels: list[Any]) -> list[str | None]:
+        """The base points, then each rule's column."""
+        rules = {f"{i}:{r['column']}": str(r["column"]) for i, r in enumerate(self.rules or [])}
+        return [rules.get(str(label)) for label in labels]
 
-class ControlPointsClassifier(_PointsToProbability):
+
+class ControlPointsClassifier(PointsBaseline):
     """Points by each attribute's conversion rate relative to the control rate.
 
     The control rate is the positive rate on train. Every categorical value and
