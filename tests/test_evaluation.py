@@ -504,3 +504,35 @@ def test_the_ranking_sorted_once_groups_as_a_sort_per_block(case):
         np.testing.assert_array_equal(neg, np.add.reduceat(ws * ~ys, starts, axis=1))
     else:
         assert pos.shape == neg.shape == (5, 0)
+
+
+def test_shared_replicates_are_drawn_once_and_change_nothing(monkeypatch):
+    from salesml.experiment import bootstrap
+
+    rng = np.random.default_rng(8)
+    y = (rng.random(3000) < 0.3).astype(int)
+    p_a, p_b = np.clip(0.3 * y + rng.random(3000), 0, 1), rng.random(3000)
+    alone = classification_report(y, p_a, 200, seed=3, n_jobs=2)
+    diff_alone = metric_difference(y, p_a, p_b, n_boot=200, seed=3, n_jobs=2)
+    draws = []
+    real = bootstrap.bootstrap_weights
+    monkeypatch.setattr(
+        bootstrap, "bootstrap_weights", lambda *a, **k: draws.append(a) or real(*a, **k)
+    )
+    with bootstrap.shared_replicates():
+        first = classification_report(y, p_a, 200, seed=3, n_jobs=2)
+        second = classification_report(y, p_a, 200, seed=3, n_jobs=2)
+        diff = metric_difference(y, p_a, p_b, n_boot=200, seed=3, n_jobs=2)
+        other_seed = classification_report(y, p_a, 200, seed=4, n_jobs=1)
+        with bootstrap.shared_replicates():  # nested: the same store
+            classification_report(y, p_b, 200, seed=3, n_jobs=1)
+        assert bootstrap._SHARED is not None
+    assert bootstrap._SHARED is None  # forgotten on leaving
+    assert first == second == alone and diff == diff_alone
+    assert other_seed != alone
+    assert len(draws) == 2  # seed 3 once, seed 4 once
+    monkeypatch.setattr(bootstrap, "SHARED_BYTES", 100)  # too large to keep: drawn each time
+    with bootstrap.shared_replicates():
+        classification_report(y, p_a, 200, seed=3, n_jobs=1)
+        classification_report(y, p_a, 200, seed=3, n_jobs=1)
+    assert len(draws) == 4

@@ -231,6 +231,7 @@ def _run(
     task: Task,
     artifact_root: Path | None = None,
 ) -> Summary:
+    from salesml.experiment.bootstrap import shared_replicates
     from salesml.io.paths import safe_names
     from salesml.runtime.drawer import drawer as figure_drawer
     from salesml.runtime.interrupt import checkpoint
@@ -252,7 +253,11 @@ def _run(
         "salesml.data.sha256": data_info.sha256,
         "mlflow.source.git.commit": commit,
     }
-    with tracker.run(config.name, tags={k: v for k, v in tags.items() if v}) as parent_id:
+    # every candidate's CIs and the champion's are computed on one set of replicates
+    with (
+        shared_replicates(),
+        tracker.run(config.name, tags={k: v for k, v in tags.items() if v}) as parent_id,
+    ):
         tracker.log_dict(config.resolved_dict(), "config.yaml")
         record = task.parent_record(data_info)
         for name, data in record.dicts.items():

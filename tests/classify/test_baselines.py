@@ -447,3 +447,30 @@ def test_control_points_skip_datetime_high_cardinality_and_empty_columns(lead_fr
     assert "empty" not in cp.points_table_  # entirely missing
     assert "email_subscribed" in cp.points_table_ and "email_subscribed" not in cp.bin_edges_
     assert set(cp.points_table_["email_subscribed"]) == {"True", "False"}
+
+
+def test_control_points_looked_up_by_distinct_value_equal_the_row_by_row_lookup():
+    """Points are looked up once per distinct value; every row gets what a lookup of its
+    own key gives (numbers binned, categories as text, missing, values unseen in train)."""
+    from salesml.classify.baselines import ControlPointsClassifier
+
+    rng = np.random.default_rng(4)
+    n = 3000
+    X = pd.DataFrame(
+        {
+            "amount": np.where(rng.random(n) < 0.1, np.nan, rng.gamma(2, 50, n)),
+            "plan": rng.choice(np.array(["basic", "pro", None, "team"], dtype=object), n),
+            "flag": rng.choice(np.array([True, False, None], dtype=object), n),
+            "count": rng.integers(0, 6, n),
+            "tier": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+        }
+    )
+    y = (rng.random(n) < 0.2 + 0.3 * (X["plan"] == "pro")).astype(int)
+    model = ControlPointsClassifier().fit(X, y)
+    test = X.sample(800, random_state=1).reset_index(drop=True)
+    test.loc[:5, "plan"] = "enterprise"  # unseen in train: 0 points
+    got = model.contributions(test)
+    for col, table in model.points_table_.items():
+        expected = model._keys(test, col).map(table).fillna(0.0).to_numpy(dtype=float)
+        np.testing.assert_array_equal(got[col].to_numpy(), expected, err_msg=col)
+    assert (got["plan"].iloc[:6] == 0.0).all() and got["plan"].nunique() >= 3

@@ -432,3 +432,24 @@ def test_text_object_and_categorical_columns_encode_alike():
     for out in (as_category, as_mixed["plan"]):
         pd.testing.assert_series_equal(out, as_object)
     assert list(as_object.astype(object)) == ["b", np.nan, "__other__", "a", "True"]
+
+
+def test_a_large_training_set_fits_one_fold_model_and_calibrates_on_its_held_out_rows(awkward):
+    """fold_models=1: the refit on all rows, mapped by the first fold model's held-out
+    probabilities: what doing it by hand gives, with two fits instead of cv + 1."""
+    from salesml.classify.calibration import ProbabilityMap
+    from salesml.classify.registry import LARGE_TRAINING, calibration_fold_models
+
+    X_train, y_train = awkward[0][:900], awkward[1][:900]
+    pipe = _pipeline("lightgbm")
+    model = CalibratedModel(pipe, cv=3, seed=2, ensemble=False, fold_models=1, n_jobs=2)
+    model.fit(X_train, y_train)
+    train, held = next(StratifiedKFold(3, shuffle=True, random_state=2).split(X_train, y_train))
+    fold = clone(pipe).fit(X_train.iloc[train], y_train[train])
+    oof = fold.predict_proba(X_train.iloc[held])[:, 1]
+    refit = clone(pipe).fit(X_train, y_train)
+    mapping = ProbabilityMap("isotonic").fit(oof, y_train[held] == 1)
+    expected = np.clip(mapping.predict(refit.predict_proba(awkward[2])[:, 1]), 0, 1)
+    np.testing.assert_allclose(model.predict_proba(awkward[2])[:, 1], expected, rtol=1e-12)
+    assert calibration_fold_models(LARGE_TRAINING + 1) == 1
+    assert calibration_fold_models(LARGE_TRAINING) is None

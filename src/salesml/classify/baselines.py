@@ -268,10 +268,17 @@ class ControlPointsClassifier(PointsBaseline):
         check_is_fitted(self, "points_table_")
         X = _as_frame(X)
         cols = {
-            col: self._keys(X, col).map(table).fillna(0.0).to_numpy(dtype=float)
+            col: self._column_points(X[col], col, table)
             for col, table in self.points_table_.items()
         }
         return pd.DataFrame(cols, index=X.index)
+
+    def _column_points(self, values: pd.Series, col: str, table: dict[str, float]) -> np.ndarray:
+        """Each row's points from ``col``: looked up once per distinct value."""
+        codes, uniques = pd.factorize(values)  # missing values: code -1
+        distinct = pd.DataFrame({col: pd.Series(uniques, dtype=values.dtype)})
+        points = self._keys(distinct, col).map(table).fillna(0.0).to_numpy(dtype=float)
+        return np.append(points, table.get("<missing>", 0.0))[codes]
 
     def _scale(self, raw: np.ndarray) -> np.ndarray:
         span = max(self.raw_max_ - self.raw_min_, 1e-12)

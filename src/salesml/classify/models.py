@@ -135,6 +135,9 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         single-threaded and seeded, so the result does not depend on it.
     ensemble : bool
         Average the calibrated fold models (True) or map the refitted model (False).
+    fold_models : int, optional
+        With ``ensemble=False``: fit only the first ``fold_models`` of the ``cv`` fold
+        models and fit the map on their held-out rows (None: all folds, every row).
     """
 
     def __init__(
@@ -145,6 +148,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         seed: int = 0,
         n_jobs: int = 1,
         ensemble: bool = True,
+        fold_models: int | None = None,
     ) -> None:
         self.estimator = estimator
         self.method = method
@@ -152,6 +156,7 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         self.seed = seed
         self.n_jobs = n_jobs
         self.ensemble = ensemble
+        self.fold_models = fold_models
 
     def fit(
         self, X: pd.DataFrame, y: Any, out_of_fold: np.ndarray | None = None
@@ -181,11 +186,16 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
         if self.method != "none" and not self.ensemble:
             if out_of_fold is None:
                 # the model on all rows and the fold models side by side, the longest first
-                oof, self.uncalibrated_ = _out_of_fold(self.estimator, X, y, folds, self.n_jobs)
+                oof, self.uncalibrated_ = _out_of_fold(
+                    self.estimator, X, y, folds, self.n_jobs, self.fold_models
+                )
             else:
                 oof, self.uncalibrated_ = out_of_fold, clone(self.estimator).fit(X, y)
             self.calibrated_: Any = None
-            self.calibrator_ = ProbabilityMap(self.method).fit(oof, y == self.classes_[-1])
+            held = ~np.isnan(oof)  # every row, or the held-out rows of the fold models fitted
+            self.calibrator_ = ProbabilityMap(self.method).fit(
+                oof[held], y[held] == self.classes_[-1]
+            )
         else:
             self.uncalibrated_ = clone(self.estimator).fit(X, y)
             _serial_prediction(self.uncalibrated_)
@@ -230,14 +240,20 @@ class CalibratedModel(ClassifierMixin, BaseEstimator):
 
 
 def _out_of_fold(
-    estimator: Any, X: pd.DataFrame, y: np.ndarray, folds: StratifiedKFold, n_jobs: int
+    estimator: Any,
+    X: pd.DataFrame,
+    y: np.ndarray,
+    folds: StratifiedKFold,
+    n_jobs: int,
+    fold_models: int | None = None,
 ) -> tuple[np.ndarray, Any]:
     """Out-of-fold probabilities of the positive class, and the model fitted on all rows.
 
     The ``cv + 1`` fits run on ``n_jobs`` threads (each single-threaded and seeded, so
     nothing depends on the threads): the fit on all rows no longer waits alone while
     a core idles. Each fold model is a clone fitted on its training part, as
-    :func:`~sklearn.model_selection.cross_val_predict` fits them.
+    :func:`~sklearn.model_selection.cross_val_predict` fits them. With ``fold_models``
+    only the first folds are fitted; the rows none of them held out are NaN.
     """
     from joblib import Parallel, delayed
 
@@ -245,12 +261,12 @@ def _out_of_fold(
         model = clone(estimator)
         return model.fit(X, y) if rows is None else model.fit(X.iloc[rows], y[rows])
 
-    splits = list(folds.split(X, y))
+    splits = list(folds.split(X, y))[:fold_models]
     with threaded_fits():
         fitted = Parallel(n_jobs=resolve_jobs(n_jobs))(
             delayed(fit)(rows) for rows in [None, *(train for train, _ in splits)]
         )
-    oof = np.empty(len(y))
+    oof = np.full(len(y), np.nan)
     for model, (_, held_out) in zip(fitted[1:], splits, strict=True):
         oof[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]
     return oof, fitted[0]

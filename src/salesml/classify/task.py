@@ -34,7 +34,7 @@ import pandas as pd
 
 from salesml.classify.config import ClassificationExperiment
 from salesml.classify.prepare import ClassificationPrepared, feature_frame, prepare_rows
-from salesml.classify.registry import calibration_folds
+from salesml.classify.registry import calibration_fold_models, calibration_folds
 from salesml.experiment.candidates import CandidateConfig
 from salesml.experiment.results import ClassificationData
 from salesml.experiment.task import ExportedModel, Outcome, ParentRecord, TaskBase
@@ -151,9 +151,12 @@ class ClassificationTask(TaskBase):
                 seed=seed,
                 n_jobs=ev.n_jobs,
                 ensemble=not refit,
+                fold_models=calibration_fold_models(len(d.y_train)),
             )
             if candidate.calibration != "none":
                 params["calibration.folds"] = folds or est.cv
+                if out_of_fold is None and refit and est.fold_models is not None:
+                    params["calibration.fold_models"] = est.fold_models
             params["calibration"] = candidate.calibration
         elif "rules" in candidate.spec.options:
             params["rules"] = len(candidate.rules)

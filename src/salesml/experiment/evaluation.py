@@ -35,13 +35,18 @@ positive-negative pairs, so the rarer class bounds what they can tell).
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
-from typing import TypeVar
+from collections.abc import Callable
 
 import numpy as np
 
-T = TypeVar("T")
+from salesml.experiment.bootstrap import (  # noqa: F401  (part of this module's API)
+    bootstrap_map,
+    bootstrap_weights,
+    chunk_size,
+    circular_block_weights,
+    resolve_jobs,
+    shared_replicates,
+)
 
 CLASSIFICATION_METRICS = ("roc_auc", "pr_auc", "brier", "log_loss", "lift_at_10", "capture_at_20")
 LOWER_IS_BETTER = {"brier", "log_loss", "mase", "wape", "smape", "rmsse", "abs_bias"}
@@ -85,120 +90,6 @@ def class_shortfall(y: np.ndarray, confidence: float, minimum: int = MIN_UNITS) 
         f"the test part has {int(y.sum())} positive and {int((~y).sum())} negative rows; "
         f"a {ci_label(confidence)} needs at least {minimum} of each"
     )
-
-
-# Replicates per chunk: at most 100, fewer for long test sets so a (chunk, n) block of
-# weights stays near 32 MB and the threads have several chunks to share.
-_BLOCK = 4_000_000
-
-
-def chunk_size(n: int) -> int:
-    """Replicates per chunk for ``n`` resampled units (100, fewer above 40,000 units)."""
-    return max(1, min(100, _BLOCK // max(n, 1)))
-
-
-def bootstrap_weights(
-    n: int, n_boot: int, seed: int, chunk: int | None = None
-) -> Iterator[np.ndarray]:
-    """Yield ``(chunk, n)`` arrays of bootstrap frequency weights, deterministically.
-
-    Parameters
-    ----------
-    n : int
-        Number of rows (or series) resampled.
-    n_boot : int
-        Total number of replicates across all chunks.
-    seed : int
-        Same seed, same replicates: this is what pairs two candidates.
-    chunk : int, optional
-        Replicates per yielded block, to bound memory (default :func:`chunk_size`).
-        The replicates do not depend on it.
-    """
-    chunk = chunk or chunk_size(n)
-    rng = np.random.default_rng(seed)
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        yield _counts(rng.integers(0, n, size=(b, n)), n)
-        done += b
-
-
-def resolve_jobs(n_jobs: int | None) -> int:
-    """Threads for ``n_jobs``: None or a negative value means every core."""
-    if n_jobs is None or n_jobs < 0:
-        return max(1, os.cpu_count() or 1)
-    return max(1, n_jobs)
-
-
-def circular_block_weights(
-    n: int, block: int, n_boot: int, seed: int, chunk: int | None = None
-) -> Iterator[np.ndarray]:
-    """Yield ``(chunk, n)`` frequency weights of a circular block bootstrap, deterministically.
-
-    Each replicate joins ``ceil(n / block)`` blocks of ``block`` consecutive
-    units (``n`` of them, in time order), each starting at a uniformly drawn
-    unit and wrapping from the last to the first (Politis and Romano's circular
-    bootstrap: every unit is drawn equally often on average), and keeps the
-    first ``n`` units. Neighbours stay together, so their dependence (errors of
-    one forecast origin) is kept. ``n_boot``, ``seed``, ``chunk``: as in
-    :func:`bootstrap_weights`.
-    """
-    block = max(1, min(int(block), n))
-    k = -(-n // block)
-    chunk = chunk or chunk_size(n)
-    rng = np.random.default_rng(seed)
-    done = 0
-    while done < n_boot:
-        b = min(chunk, n_boot - done)
-        starts = rng.integers(0, n, size=(b, k))
-        idx = ((starts[:, :, None] + np.arange(block)) % n).reshape(b, k * block)[:, :n]
-        yield _counts(idx, n)
-        done += b
-
-
-def _counts(idx: np.ndarray, n: int) -> np.ndarray:
-    """How often each of ``n`` units is drawn in each row of ``idx``, as floats (row by row:
-    three times faster than one count over the flattened block)."""
-    out = np.empty((len(idx), n))
-    for i, row in enumerate(idx):
-        out[i] = np.bincount(row, minlength=n)
-    return out
-
-
-def bootstrap_map(
-    statistic: Callable[[np.ndarray], T],
-    n: int,
-    n_boot: int,
-    seed: int,
-    n_jobs: int | None = None,
-    block: int | None = None,
-) -> list[T]:
-    """``statistic`` of every chunk of :func:`bootstrap_weights`, in order, on ``n_jobs`` threads.
-
-    The weights are drawn in this thread, in order, and at most ``2 * n_jobs``
-    chunks are held at once, so memory stays bounded and the results equal a
-    serial loop's. With ``block`` the weights are those of
-    :func:`circular_block_weights` (units in time order, blocks of ``block``).
-    """
-    jobs = resolve_jobs(n_jobs)
-    if block is None:
-        chunks = bootstrap_weights(n, n_boot, seed)
-    else:
-        chunks = circular_block_weights(n, block, n_boot, seed)
-    if jobs == 1:
-        return [statistic(w) for w in chunks]
-    from collections import deque
-    from concurrent.futures import ThreadPoolExecutor
-
-    out: list[T] = []
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        pending: deque = deque()
-        for w in chunks:
-            pending.append(pool.submit(statistic, w))
-            if len(pending) >= 2 * jobs:
-                out.append(pending.popleft().result())
-        out.extend(f.result() for f in pending)
-    return out
 
 
 class Ranking:
