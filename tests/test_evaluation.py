@@ -536,3 +536,40 @@ def test_shared_replicates_are_drawn_once_and_change_nothing(monkeypatch):
         classification_report(y, p_a, 200, seed=3, n_jobs=1)
         classification_report(y, p_a, 200, seed=3, n_jobs=1)
     assert len(draws) == 4
+
+
+def _metrics_by_passes(y, p, w):
+    """The whole-array formulas the metrics were first written with (the reference)."""
+    y, order = y.astype(bool), np.argsort(-p, kind="mergesort")
+    ps, ys, ws = p[order], y[order], w[:, order]
+    starts = np.flatnonzero(np.r_[True, ps[1:] != ps[:-1]])
+    wpos, wneg = np.add.reduceat(ws * ys, starts, axis=1), np.add.reduceat(ws * ~ys, starts, axis=1)
+    pos, neg = wpos.sum(1), wneg.sum(1)
+    total = pos + neg
+    cum_neg, tp = np.cumsum(wneg, axis=1), np.cumsum(wpos, axis=1)
+    group = wpos + wneg
+    prev = np.cumsum(group, axis=1) - group
+
+    def found(q):
+        frac = np.clip((q * total[:, None] - prev) / np.maximum(group, 1e-15), 0.0, 1.0)
+        return (frac * wpos).sum(1)
+
+    return {
+        "roc_auc": (wpos * (neg[:, None] - cum_neg + 0.5 * wneg)).sum(1) / (pos * neg),
+        "pr_auc": (wpos * tp / np.maximum(tp + cum_neg, 1e-15)).sum(1) / pos,
+        "lift_at_10": (found(0.10) / (0.10 * total)) / (pos / total),
+        "capture_at_20": found(0.20) / pos,
+    }
+
+
+@pytest.mark.parametrize("ties", [False, True])
+def test_the_metrics_equal_the_whole_array_formulas(ties):
+    rng = np.random.default_rng(12)
+    n = 5000
+    y = (rng.random(n) < 0.2).astype(int)
+    p = np.clip(0.2 + 0.2 * y + rng.normal(0, 0.15, n), 0, 1)
+    p = np.round(p, 2) if ties else p
+    w = np.vstack([np.ones(n), *bootstrap_weights(n, 40, seed=1, chunk=40)])
+    got, expected = weighted_classification_metrics(y, p, w), _metrics_by_passes(y, p, w)
+    for name, values in expected.items():
+        np.testing.assert_allclose(got[name], values, rtol=1e-12, err_msg=name)

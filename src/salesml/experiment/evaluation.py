@@ -121,7 +121,8 @@ class Ranking:
         for rows, starts, groups in self._parts:
             sums = np.zeros((w.shape[0], self.n_groups))
             if len(rows):
-                sums[:, groups] = np.add.reduceat(w[:, rows], starts, axis=1)
+                # np.take gathers twice as fast as w[:, rows]
+                sums[:, groups] = np.add.reduceat(np.take(w, rows, axis=1), starts, axis=1)
             out.append(sums)
         return out[0], out[1]
 
@@ -176,23 +177,19 @@ def weighted_classification_metrics(
     total = pos + neg
     with np.errstate(divide="ignore", invalid="ignore"):
         cum_neg = np.cumsum(wneg, axis=1)
-        auc = (wpos * (neg[:, None] - cum_neg + 0.5 * wneg)).sum(1) / (pos * neg)
         tp = np.cumsum(wpos, axis=1)
-        ap = (wpos * tp / np.maximum(tp + cum_neg, _EPS)).sum(1) / pos
+        # Sums of products of whole (or half) counts: exact in any order (einsum: no temporaries).
+        above = np.einsum("ij,ij->i", wpos, neg[:, None] - cum_neg)
+        auc = (above + 0.5 * np.einsum("ij,ij->i", wpos, wneg)) / (pos * neg)
+        ranked = tp + cum_neg  # rows ranked at or above each group
+        ap = np.einsum("ij,ij->i", wpos, tp / np.maximum(ranked, _EPS)) / pos
         # Clipped at machine epsilon as scikit-learn's log_loss does, so p of exactly
         # 0 or 1 (isotonic baselines give them) scores the same in both.
         pc = np.clip(p, _LOG_EPS, 1 - _LOG_EPS)
         brier = w @ (p - y) ** 2 / total
         ll = w @ -(y * np.log(pc) + (~y) * np.log1p(-pc)) / total
-        group = wpos + wneg
-        prev = np.cumsum(group, axis=1) - group
-
-        def found(q: float) -> np.ndarray:
-            frac = np.clip((q * total[:, None] - prev) / np.maximum(group, _EPS), 0.0, 1.0)
-            return (frac * wpos).sum(1)
-
-        lift = (found(0.10) / (0.10 * total)) / (pos / total)
-        capture = found(0.20) / pos
+        lift = (_found(0.10, total, ranked, tp, wpos) / (0.10 * total)) / (pos / total)
+        capture = _found(0.20, total, ranked, tp, wpos) / pos
     return {
         "roc_auc": auc,
         "pr_auc": ap,
@@ -201,6 +198,26 @@ def weighted_classification_metrics(
         "lift_at_10": lift,
         "capture_at_20": capture,
     }
+
+
+def _found(
+    q: float, total: np.ndarray, ranked: np.ndarray, tp: np.ndarray, wpos: np.ndarray
+) -> np.ndarray:
+    """Weighted positives among the top ``q`` of the weighted rows, per replicate.
+
+    Every group ranked wholly inside the top ``q`` counts whole, the group the cut
+    falls in counts pro rata (ties share the cut evenly), the rest not at all.
+    """
+    out = np.zeros(len(total))
+    for b in range(len(total)):
+        cut = q * total[b]
+        k = int(np.searchsorted(ranked[b], cut, side="right"))  # groups wholly inside
+        out[b] = tp[b, k - 1] if k > 0 else 0.0
+        if k < ranked.shape[1]:
+            before = ranked[b, k - 1] if k > 0 else 0.0
+            size = ranked[b, k] - before
+            out[b] += min(max((cut - before) / max(size, _EPS), 0.0), 1.0) * wpos[b, k]
+    return out
 
 
 def interval(values: np.ndarray, confidence: float) -> list[float]:
