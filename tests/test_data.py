@@ -672,3 +672,21 @@ def test_numbers_read_by_distinct_value_equal_reading_every_row(seed: int):
         assert got is None
     else:
         pd.testing.assert_series_equal(got, expected)
+
+
+@pytest.mark.parametrize("text_share", [0.0, 0.005, 0.03])
+def test_many_distinct_values_read_in_parts_as_every_row(text_share: float):
+    """Columns with more distinct values than one part (ids, amounts) read as row by row."""
+    from salesml.io.schema import _numeric_like
+
+    rng = np.random.default_rng(5)
+    n = 70_000
+    values = pd.Series(np.round(rng.gamma(2, 500, n), 2).astype(str), dtype=object)
+    values[rng.random(n) < text_share] = "n/a"
+    values[rng.random(n) < 0.01] = None
+    got, expected = _numeric_like(values), _numeric_like_by_row(values)
+    assert (expected is None) == (text_share > 0.02)
+    if expected is None:
+        assert got is None
+    else:
+        pd.testing.assert_series_equal(got, expected)

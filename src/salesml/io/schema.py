@@ -80,9 +80,19 @@ def _numeric_like(values: pd.Series) -> pd.Series | None:
     # Each distinct value is looked at once (a CRM column repeats a few values).
     codes, uniques = pd.factorize(values)  # missing values: code -1
     counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    stripped = pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str).str.strip()
+    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    parts, numbers, others, present = [], [], 0, counts.sum()
+    for start in range(0, len(text), 20_000):  # stop once too many rows are not numbers
+        stripped = text.iloc[start : start + 20_000].astype(str).str.strip()
+        number = stripped.str.fullmatch(NUMBER).to_numpy(dtype=bool)
+        others += counts[start : start + 20_000][~number & stripped.ne("").to_numpy()].sum()
+        if others > 0.02 * present:  # more than 2 % of the filled rows, whatever is blank
+            return None
+        parts.append(stripped)
+        numbers.append(number)
+    stripped = pd.concat(parts) if parts else text.astype(str)
     blank = stripped.eq("").to_numpy()
-    is_number = stripped.str.fullmatch(NUMBER).to_numpy(dtype=bool)
+    is_number = np.concatenate(numbers) if numbers else np.zeros(0, dtype=bool)
     filled = counts[~blank].sum()
     if filled == 0 or counts[~blank & is_number].sum() / filled < 0.98:
         return None
