@@ -104,7 +104,7 @@ def _classification(rows: list[dict[str, Any]]) -> list[str]:
             if len(runs) > 1:
                 target += (
                     f" Medians of {len(runs)} runs each: PyCaret took "
-                    f"{min(runs):.0f} to {max(runs):.0f} s, salesml "
+                    f"{min(runs):.1f} to {max(runs):.1f} s, salesml "
                     f"{min(s['runs_seconds']):.1f} to {max(s['runs_seconds']):.1f} s."
                 )
             slowest = p.get("slowest") or {}
