@@ -240,14 +240,12 @@ class _Scorer:
     ) -> list[tuple[float, np.ndarray]]:
         """:meth:`score` of each column set; the ``len(col_sets) * FOLDS`` fits run on
         ``n_jobs`` threads (each single-threaded and seeded: the figures do not depend on it)."""
-        from concurrent.futures import ThreadPoolExecutor
-
         from salesml.classify.ranking import roc_auc
         from salesml.experiment.evaluation import resolve_jobs
+        from salesml.runtime.threads import thread_map
 
         jobs = [(cols, k) for cols in col_sets if cols for k in range(FOLDS)]
-        with ThreadPoolExecutor(max(1, min(resolve_jobs(n_jobs), len(jobs) or 1))) as pool:
-            fits = iter(list(pool.map(lambda job: self._fold(*job), jobs)))
+        fits = iter(thread_map(lambda job: self._fold(*job), jobs, resolve_jobs(n_jobs)))
         out = []
         for cols in col_sets:
             if not cols:

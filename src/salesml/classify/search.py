@@ -20,7 +20,6 @@ scikit-learn would score the trial NaN and warn.
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,6 +31,7 @@ from sklearn.pipeline import Pipeline
 
 from salesml.classify.ranking import roc_auc
 from salesml.experiment.evaluation import resolve_jobs
+from salesml.runtime.threads import thread_map
 
 __all__ = ["SearchResult", "tune"]
 
@@ -115,9 +115,9 @@ def tune(
             return model.fit(X.iloc[train], y[train]).predict_proba(X.iloc[held])[:, 1]
 
     jobs = [(i, k) for i in range(len(trials)) for k in range(cv)]
-    with ThreadPoolExecutor(max(1, min(resolve_jobs(n_jobs), len(jobs)))) as pool:
-        futures = [pool.submit(_trial_fold, fit, trials[i], k) for i, k in jobs]
-        held_out = [f.result() for f in futures]
+    held_out = thread_map(
+        lambda job: _trial_fold(fit, trials[job[0]], job[1]), jobs, resolve_jobs(n_jobs)
+    )
     scores = np.array(
         [roc_auc(p, y[splits[k][1]]) for p, (_, k) in zip(held_out, jobs, strict=True)]
     )
