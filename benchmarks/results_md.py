@@ -104,7 +104,7 @@ def _classification(rows: list[dict[str, Any]]) -> list[str]:
             if len(runs) > 1:
                 target += (
                     f" Medians of {len(runs)} runs each: PyCaret took "
-                    f"{min(runs):.1f} to {max(runs):.1f} s, salesml "
+                    f"{_range(min(runs), max(runs))} s, salesml "
                     f"{min(s['runs_seconds']):.1f} to {max(s['runs_seconds']):.1f} s."
                 )
             slowest = p.get("slowest") or {}
@@ -440,6 +440,12 @@ def render(folder: Path = RESULTS) -> str:
     lines += _lifecycle(_load(folder, "lifecycle.json"))
     lines += _survival(_load(folder, "survival.json"))
     return "\n".join(lines)
+
+
+def _range(lo: float, hi: float) -> str:
+    """``"120 to 240"``; with a decimal when whole seconds would read as one value."""
+    whole = f"{lo:.0f} to {hi:.0f}"
+    return whole if f"{lo:.0f}" != f"{hi:.0f}" else f"{lo:.1f} to {hi:.1f}"
 
 
 if __name__ == "__main__":

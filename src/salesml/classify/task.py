@@ -34,7 +34,11 @@ import pandas as pd
 
 from salesml.classify.config import ClassificationExperiment
 from salesml.classify.prepare import ClassificationPrepared, feature_frame, prepare_rows
-from salesml.classify.registry import calibration_fold_models, calibration_folds
+from salesml.classify.registry import (
+    SEARCH_CALIBRATION_FOLDS,
+    calibration_fold_models,
+    calibration_folds,
+)
 from salesml.experiment.candidates import CandidateConfig
 from salesml.experiment.results import ClassificationData
 from salesml.experiment.task import ExportedModel, Outcome, ParentRecord, TaskBase
@@ -141,7 +145,11 @@ class ClassificationTask(TaskBase):
                 est = found.estimator
                 params.update({f"best.{k}": v for k, v in found.params.items()})
                 params["search.cv_roc_auc"] = round(found.cv_roc_auc, 4)
-                if refit and candidate.calibration != "none":
+                if (
+                    refit
+                    and candidate.calibration != "none"
+                    and found.folds >= SEARCH_CALIBRATION_FOLDS
+                ):
                     # the best trial's held-out probabilities calibrate its refit
                     out_of_fold, folds = found.out_of_fold, found.folds
             est = CalibratedModel(
