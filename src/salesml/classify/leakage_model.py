@@ -241,11 +241,10 @@ class _Scorer:
         """:meth:`score` of each column set; the ``len(col_sets) * FOLDS`` fits run on
         ``n_jobs`` threads (each single-threaded and seeded: the figures do not depend on it)."""
         from salesml.classify.ranking import roc_auc
-        from salesml.experiment.evaluation import resolve_jobs
         from salesml.runtime.threads import thread_map
 
         jobs = [(cols, k) for cols in col_sets if cols for k in range(FOLDS)]
-        fits = iter(thread_map(lambda job: self._fold(*job), jobs, resolve_jobs(n_jobs)))
+        fits = iter(thread_map(lambda job: self._fold(*job), jobs, n_jobs))
         out = []
         for cols in col_sets:
             if not cols:

@@ -255,17 +255,14 @@ def _out_of_fold(
     :func:`~sklearn.model_selection.cross_val_predict` fits them. With ``fold_models``
     only the first folds are fitted; the rows none of them held out are NaN.
     """
-    from joblib import Parallel, delayed
+    from salesml.runtime.threads import thread_map
 
     def fit(rows: np.ndarray | None) -> Any:
         model = clone(estimator)
         return model.fit(X, y) if rows is None else model.fit(X.iloc[rows], y[rows])
 
     splits = list(folds.split(X, y))[:fold_models]
-    with threaded_fits():
-        fitted = Parallel(n_jobs=resolve_jobs(n_jobs))(
-            delayed(fit)(rows) for rows in [None, *(train for train, _ in splits)]
-        )
+    fitted = thread_map(fit, [None, *(train for train, _ in splits)], n_jobs)
     oof = np.full(len(y), np.nan)
     for model, (_, held_out) in zip(fitted[1:], splits, strict=True):
         oof[held_out] = model.predict_proba(X.iloc[held_out])[:, 1]

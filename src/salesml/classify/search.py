@@ -30,7 +30,6 @@ from sklearn.model_selection import ParameterSampler, StratifiedKFold
 from sklearn.pipeline import Pipeline
 
 from salesml.classify.ranking import roc_auc
-from salesml.experiment.evaluation import resolve_jobs
 from salesml.runtime.threads import thread_map
 
 __all__ = ["SearchResult", "tune"]
@@ -98,7 +97,7 @@ def tune(
     last = pipeline.steps[-1][0]
     prefix = f"{last}__"
     if len(pipeline.steps) > 1 and all(k.startswith(prefix) for k in space):
-        encoder, estimator = Pipeline(pipeline.steps[:-1]), pipeline.steps[-1][1]
+        encoder, estimator = pipeline[:-1], pipeline.steps[-1][1]
         encoded = [_encode(encoder, X, y, train, held) for train, held in splits]
 
         def fit(trial: dict[str, Any], k: int) -> np.ndarray:
@@ -115,9 +114,7 @@ def tune(
             return model.fit(X.iloc[train], y[train]).predict_proba(X.iloc[held])[:, 1]
 
     jobs = [(i, k) for i in range(len(trials)) for k in range(cv)]
-    held_out = thread_map(
-        lambda job: _trial_fold(fit, trials[job[0]], job[1]), jobs, resolve_jobs(n_jobs)
-    )
+    held_out = thread_map(lambda job: _trial_fold(fit, trials[job[0]], job[1]), jobs, n_jobs)
     scores = np.array(
         [roc_auc(p, y[splits[k][1]]) for p, (_, k) in zip(held_out, jobs, strict=True)]
     )

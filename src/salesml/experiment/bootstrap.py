@@ -9,12 +9,13 @@ them again.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
 
 import numpy as np
+
+from salesml.runtime.threads import resolve_jobs
 
 T = TypeVar("T")
 
@@ -61,13 +62,6 @@ def bootstrap_weights(
         b = min(chunk, n_boot - done)
         yield _counts(rng.integers(0, n, size=(b, n)), n)
         done += b
-
-
-def resolve_jobs(n_jobs: int | None) -> int:
-    """Threads for ``n_jobs``: None or a negative value means every core."""
-    if n_jobs is None or n_jobs < 0:
-        return max(1, os.cpu_count() or 1)
-    return max(1, n_jobs)
 
 
 def circular_block_weights(

@@ -75,12 +75,18 @@ class Schema:
         return "\n".join(lines)
 
 
+def _distinct(values: pd.Series) -> tuple[np.ndarray, pd.Series, np.ndarray]:
+    """``(codes, distinct, counts)``: each row's code (-1: missing), the distinct values
+    as an object Series, and how many rows hold each. A CRM column repeats a few
+    values, so the checks below look at each distinct value once."""
+    codes, uniques = pd.factorize(values)
+    distinct = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    return codes, distinct, np.bincount(codes[codes >= 0], minlength=len(distinct))
+
+
 def _numeric_like(values: pd.Series) -> pd.Series | None:
     # Text that is numbers but for a few blanks (Telco's TotalCharges); see _NUMBER.
-    # Each distinct value is looked at once (a CRM column repeats a few values).
-    codes, uniques = pd.factorize(values)  # missing values: code -1
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    text = pd.Series(np.asarray(uniques, dtype=object), dtype=object)
+    codes, text, counts = _distinct(values)
     parts, numbers, others, present = [], [], 0, counts.sum()
     for start in range(0, len(text), 20_000):  # stop once too many rows are not numbers
         stripped = text.iloc[start : start + 20_000].astype(str).str.strip()
@@ -98,7 +104,7 @@ def _numeric_like(values: pd.Series) -> pd.Series | None:
         return None
     if stripped[~blank].str.match(r"[+-]?0\d").any():
         return None  # codes with leading zeros (zip codes, ids) stay text
-    number = np.full(len(uniques) + 1, np.nan)  # the last: missing (code -1)
+    number = np.full(len(text) + 1, np.nan)  # the last: missing (code -1)
     number[:-1][is_number] = stripped[is_number].astype(float).to_numpy()
     return pd.Series(number[codes], index=values.index, dtype=float)
 
@@ -119,13 +125,12 @@ def _datetime_like(
     nonnull = values.dropna().astype(str)
     if nonnull.empty:
         return None
-    codes, uniques = pd.factorize(nonnull)  # each distinct text measured and parsed once
-    lengths = pd.Series(uniques, dtype=object).str.len().to_numpy()
-    if np.median(np.repeat(lengths, np.bincount(codes, minlength=len(uniques)))) < 6:
+    codes, distinct, counts = _distinct(nonnull)  # each distinct text measured once
+    if np.median(np.repeat(distinct.str.len().to_numpy(), counts)) < 6:
         return None
     first = codes[:500]  # the first 500 values, as their distinct texts and counts
     seen = np.unique(first)
-    sample = pd.Series(np.asarray(uniques, dtype=object)[seen], dtype=object)
+    sample = distinct.iloc[seen].reset_index(drop=True)
     weight = np.bincount(first)[seen]
     # ``date_format`` is for the non-ISO columns; ISO 8601 columns are still dates.
     formats = (date_format, "ISO8601") if date_format else ("ISO8601", *DATE_FORMATS)
@@ -158,9 +163,7 @@ def _text_kind(text: pd.Series) -> str:
     """
     if text.empty:
         return "categorical"
-    codes, uniques = pd.factorize(text)
-    distinct = pd.Series(uniques, dtype=object)
-    counts = np.bincount(codes, minlength=len(distinct))
+    _, distinct, counts = _distinct(text)
     lowered = set(distinct.str.strip().str.lower().unique()[:3])
     mean_length = (distinct.str.len().to_numpy() * counts).sum() / len(text)
     spaced = counts[distinct.str.contains(" ").to_numpy(dtype=bool)].sum() / len(text)
