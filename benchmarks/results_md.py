@@ -15,6 +15,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_competition import render as _competition  # noqa: E402
 from bench_lifecycle import render as _lifecycle  # noqa: E402
+from bench_short_series import render as _short_series  # noqa: E402
 from bench_survival import render as _survival  # noqa: E402
 from benchlib import curve_exponents, growth_line  # noqa: E402
 
@@ -429,6 +430,7 @@ def render(folder: Path = RESULTS) -> str:
     else:
         lines += ["## salesml against its peers", "", NOT_YET, ""]
     lines += _competition(_load(folder, "competition.json"))
+    lines += _short_series(_load(folder, "short_series.json"))
     season = _load(folder, "seasonality.json")
     if season:
         lines += _seasonality(season)

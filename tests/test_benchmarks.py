@@ -319,3 +319,27 @@ def test_the_survival_section_states_the_target_from_the_figures() -> None:
     assert "100,000 synthetic SaaS customers" in text and ": missed." in text  # 2.1 GB
     fits = "\n".join(bench_survival.render({**payload, "score_peak_mib": 900}))
     assert ": met." in fits and "| **total** | **90.0** |" in fits
+
+
+def test_render_short_series_shows_each_form_and_the_ladders_choice(tmp_path: Path) -> None:
+    row = {
+        "data": "walmart",
+        "weeks": 90,
+        "horizon": 8,
+        "series": 45,
+        "errors": {
+            "non_seasonal": 1.953,
+            "seasonal_difference": 0.739,
+            "ladder": 0.991,
+            "seasonal_naive": 0.876,
+        },
+        "ladder_forms": {"seasonal_difference": 31, "non_seasonal": 14},
+        "seconds": 2.0,
+    }
+    (tmp_path / "short_series.json").write_text(json.dumps({"machine": MACHINE, "rows": [row]}))
+    text = results_md.render(tmp_path)
+    assert "## Forecasting: series with one to two seasons of history" in text
+    assert (
+        "| walmart (h=8) | 90 | 45 | 1.953 | 0.739 | 0.991 | 0.876 | "
+        "14 non_seasonal, 31 seasonal_difference |" in text
+    )

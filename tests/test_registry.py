@@ -201,7 +201,7 @@ def _estimated(model: Any) -> Any:
 def test_forecast_tags_are_true(spec: CandidateSpec):
     """Each tag's claim, checked on the forecaster the entry builds."""
     from salesml.forecast.contract import Forecaster
-    from salesml.forecast.fallback import ladder
+    from salesml.forecast.forms import ladder
     from salesml.forecast.models import ForecastContext, StatsForecaster
     from salesml.forecast.spark import SparkEngine
 

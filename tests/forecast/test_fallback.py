@@ -6,14 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.forecast.fallback import (
-    MIN_NON_SEASONAL,
-    FallbackForecaster,
-    fallback_counts,
-    ladder,
-    with_fallbacks,
-)
+from salesml.forecast.fallback import FallbackForecaster, fallback_counts, with_fallbacks
+from salesml.forecast.forms import MIN_NON_SEASONAL, ladder
 from salesml.forecast.models import LastYearGrowth, StatsForecaster
+from salesml.forecast.seasonal_difference import SeasonalDifference
 
 
 def _long(values: dict[str, np.ndarray | list[float]], end: str = "2024-06-30") -> pd.DataFrame:
@@ -33,15 +29,20 @@ def _weekly_pattern(n: int, seed: int = 0) -> np.ndarray:
     return week[np.arange(n) % 7] + rng.normal(0, 0.5, n)
 
 
-def test_ladder_of_a_seasonal_model_steps_down_to_non_seasonal_then_naive() -> None:
+def test_ladder_of_a_seasonal_model_steps_down_to_its_differences_non_seasonal_then_naive() -> None:
     ets = StatsForecaster("AutoETS", "D", 7, {"model": "MAM", "damped": False})
     forms = ladder(ets, 7)
-    assert [(f.name, f.min_length) for f in forms] == [
-        ("model", 14),
-        ("non_seasonal", MIN_NON_SEASONAL),
-        ("naive", 1),
+    assert [(f.name, f.min_length, f.holdout) for f in forms] == [
+        ("model", 14, 0),
+        ("seasonal_difference", 7 + MIN_NON_SEASONAL + 2, 2),  # holds out a quarter season
+        ("non_seasonal", MIN_NON_SEASONAL, 0),
+        ("naive", 1, 0),
     ]
-    ns = forms[1].template
+    sd = forms[1].template
+    assert isinstance(sd, SeasonalDifference) and sd.season_length == 7
+    # the differences cross zero: additive error and trend, no season
+    assert sd.inner.season_length == 1 and sd.inner.params == {"model": "AAN", "damped": False}
+    ns = forms[2].template
     assert ns.season_length == 1 and ns.params == {"model": "MAN", "damped": False}
     assert [f.name for f in ladder(StatsForecaster("SeasonalNaive", "D", 7), 7)] == [
         "model",
@@ -74,18 +75,30 @@ def test_short_series_get_the_documented_forms_and_forecasts() -> None:
 
 def test_a_form_that_fails_on_a_series_hands_it_down() -> None:
     # A multiplicative ETS refuses negative data ("inappropriate model"): the series
-    # with a return goes to the non-seasonal form, which refuses too, then to naive.
+    # with a return goes to the seasonal differences (additive, so they fit; the
+    # non-seasonal form they are compared with refuses it too).
     ok, ret = _weekly_pattern(28), _weekly_pattern(28, 2)
     ret[10] = -5.0
     df = _long({"ok": ok, "return": ret})
     model = with_fallbacks(StatsForecaster("AutoETS", "D", 7, {"model": "MMM"}), 7)
     with pytest.warns(UserWarning, match="fails on series 'return'"):
         model.fit(df)
-    assert model.assignment() == {"ok": "model", "return": "naive"}
-    assert len(model.failures) == 2 and "non_seasonal fails" in model.failures[1]
+    assert model.assignment() == {"ok": "model", "return": "seasonal_difference"}
+    assert model.failures[0].startswith("model fails on series 'return'")
+    assert model.failures[1].startswith(
+        "non_seasonal fails on series 'return' (holdout comparison)"
+    )
     fc = model.predict(3)
     assert np.isfinite(fc["yhat"]).all() and len(fc) == 6
-    np.testing.assert_allclose(fc.loc[fc["unique_id"] == "return", "yhat"], ret[-1])
+    # ... and one too short for the differences goes on to naive:
+    short = np.r_[np.full(8, 5.0), -5.0, np.full(3, 5.0)]
+    model = with_fallbacks(StatsForecaster("AutoETS", "D", 7, {"model": "MMM"}), 7)
+    with pytest.warns(UserWarning, match="fails on series 'short'"):
+        model.fit(_long({"ok": ok, "short": short}))
+    assert model.assignment() == {"ok": "model", "short": "naive"}
+    assert len(model.failures) == 1 and "non_seasonal fails" in model.failures[0]
+    fc = model.predict(3)
+    np.testing.assert_allclose(fc.loc[fc["unique_id"] == "short", "yhat"], 5.0)
 
 
 def test_a_non_finite_forecast_hands_the_series_down() -> None:

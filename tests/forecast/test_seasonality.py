@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from salesml.experiment.config import parse_experiment
-from salesml.forecast.fallback import fallback_counts, ladder, with_fallbacks
+from salesml.forecast.fallback import fallback_counts, with_fallbacks
+from salesml.forecast.forms import ladder
 from salesml.forecast.models import StatsForecaster
 from salesml.forecast.seasonality import acf, applies, is_seasonal, seasonal_series
 
@@ -113,10 +114,16 @@ def test_the_ladder_fits_the_season_only_where_the_test_finds_one():
     assert names == [
         ("model", "present"),
         ("no_season", "absent"),
+        ("seasonal_difference", None),
         ("non_seasonal", None),
         ("naive", None),
     ]
-    assert [f.name for f in ladder(ets, 52)] == ["model", "non_seasonal", "naive"]
+    assert [f.name for f in ladder(ets, 52)] == [
+        "model",
+        "seasonal_difference",
+        "non_seasonal",
+        "naive",
+    ]
 
     dates = pd.date_range("2020-01-05", periods=130, freq="W")
     df = pd.concat(

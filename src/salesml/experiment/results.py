@@ -151,7 +151,7 @@ class ForecastData(DataInfo):
     ``negative_values``/``negative_series`` count the returns found (handled as
     ``negative``: keep, clip or error); ``demand`` counts series per
     Syntetos-Boylan class; ``fallbacks`` counts, per candidate, the series that
-    needed a simpler model (``{"auto_ets": {"non_seasonal": 12, "naive": 3}}``);
+    needed a simpler model (``{"auto_ets": {"seasonal_difference": 9, "naive": 3}}``);
     ``unscored`` names series no backtest window could score (they are still forecast);
     ``combined`` names each ensemble's members and how they combine (``"mean"``).
     ``seasonal`` counts the series the seasonality test found seasonal or not (None

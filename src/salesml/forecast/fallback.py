@@ -7,12 +7,19 @@ every backtest window and in the exported model, with one rule:
    history gets the candidate's own model. Candidates without a season
    (naive, moving_average, croston, adida, lightgbm_global) need one period;
    last_year_growth needs a year and a quarter.
-2. A shorter series gets the **non-seasonal** form of the model if it has at
-   least :data:`MIN_NON_SEASONAL` periods: the same statsforecast model with
+2. A shorter series of a seasonal statistical model (ETS, Theta, ARIMA, CES)
+   with a season, ``MIN_NON_SEASONAL`` (8) periods and a quarter season more
+   (73 weeks for weekly data) gets the model's **seasonal_difference** form (its
+   non-seasonal form fitted on the year-over-year changes, added to last
+   season's values; :mod:`salesml.forecast.seasonal_difference`) when that
+   forecasts the series' last quarter season better than the non-seasonal form,
+   both fitted on the periods before.
+3. Other shorter series get the **non-seasonal** form of the model if they have
+   at least ``MIN_NON_SEASONAL`` (8) periods: the same statsforecast model with
    ``season_length`` 1 (an ETS ``model`` string loses its season letter,
    ``D`` of ARIMA is dropped). For last_year_growth the step down is
    **seasonal_naive** (one season); seasonal_naive itself steps down to naive.
-3. Anything shorter gets **naive** (the last value), which needs one period.
+4. Anything shorter gets **naive** (the last value), which needs one period.
 
 A form that fails on a series - an error while fitting (statsforecast's
 "tiny datasets", a multiplicative ETS on negative values) or a forecast that
@@ -25,13 +32,13 @@ exported model.
 
 The summary's ``data.fallbacks`` counts, per candidate, the series whose
 simplest form, over the evaluation windows and the final fit, was a
-fallback (``{"auto_ets": {"non_seasonal": 12, "naive": 3}}``). An ensemble
-has no fallbacks of its own: its members have.
+fallback (``{"auto_ets": {"seasonal_difference": 9, "naive": 3}}``). An
+ensemble has no fallbacks of its own: its members have. The forms themselves
+are listed by :func:`salesml.forecast.forms.ladder`.
 """
 
 from __future__ import annotations
 
-import copy
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -42,32 +49,9 @@ import pandas as pd
 
 from salesml.errors import EngineError
 from salesml.forecast.contract import Forecaster, ForecasterBase
-from salesml.forecast.models import LastYearGrowth, StatsForecaster, non_seasonal_params
-
-MIN_NON_SEASONAL = 8
-FORMS = ("model", "no_season", "non_seasonal", "seasonal_naive", "naive")
-# "no_season" is the model's own choice for a series the seasonality test finds without a
-# season (salesml.forecast.seasonality), not a fallback: it ranks with "model".
-_RANK = {"model": 0, "no_season": 0, "non_seasonal": 1, "seasonal_naive": 2, "naive": 3}
-_FALLBACK = {1: "non_seasonal", 2: "seasonal_naive", 3: "naive"}
-
-
-@dataclass(frozen=True)
-class Form:
-    """One step of the fallback ladder: its name, a builder and the history it needs.
-
-    ``season`` restricts the form to the series the seasonality test finds
-    seasonal (``"present"``) or not (``"absent"``); None takes any series.
-    """
-
-    name: str
-    template: Forecaster
-    min_length: int
-    season: str | None = None
-
-    def make(self) -> Forecaster:
-        """A fresh unfitted copy of the form's forecaster."""
-        return copy.deepcopy(self.template)
+from salesml.forecast.forms import FALLBACK, FORMS, RANK, Form, ladder
+from salesml.forecast.models import StatsForecaster
+from salesml.forecast.seasonal_difference import SeasonalDifference
 
 
 @dataclass
@@ -76,74 +60,6 @@ class _Entry:
     forecaster: Forecaster
     fit_ids: frozenset[str]
     active: set[str] = field(default_factory=set)
-
-
-def _non_seasonal(f: StatsForecaster) -> StatsForecaster:
-    return StatsForecaster(
-        f.sf_model,
-        f.freq,
-        1,
-        non_seasonal_params(f.sf_model, f.params),
-        seasonal=True,
-        max_history=f.max_history,
-        n_jobs=f.n_jobs,
-        id_col=f.id_col,
-        time_col=f.time_col,
-        target_col=f.target_col,
-    )
-
-
-def ladder(forecaster: Forecaster, season_length: int, season_test: bool = False) -> list[Form]:
-    """The forms a candidate's series may use, most capable first (see the module docstring).
-
-    With ``season_test``, a seasonal statsforecast model (ETS, Theta, ARIMA, CES)
-    is fitted with its season only on the series that pass the seasonality test;
-    the others get its non-seasonal form ("no_season", not counted as a fallback).
-    """
-    m = season_length
-    cols = {
-        "id_col": forecaster.id_col,
-        "time_col": forecaster.time_col,
-        "target_col": forecaster.target_col,
-    }
-    freq = forecaster.freq
-
-    def stats(name: str, seasonal: bool) -> StatsForecaster:
-        return StatsForecaster(name, freq, m, seasonal=seasonal, **cols)
-
-    naive = Form("naive", stats("Naive", False), 1)
-    if isinstance(forecaster, StatsForecaster):
-        if forecaster.sf_model == "Naive":
-            return [Form("model", forecaster, 1)]
-        if not forecaster.seasonal or m <= 1:
-            return [Form("model", forecaster, 1), naive]
-        if forecaster.sf_model == "SeasonalNaive":
-            return [Form("model", forecaster, m), naive]
-        non_seasonal = _non_seasonal(forecaster)
-        tested = (
-            [
-                Form("model", forecaster, 2 * m, season="present"),
-                Form("no_season", non_seasonal, 2 * m, season="absent"),
-            ]
-            if season_test
-            else [Form("model", forecaster, 2 * m)]
-        )
-        return [*tested, Form("non_seasonal", non_seasonal, MIN_NON_SEASONAL), naive]
-    if isinstance(forecaster, LastYearGrowth):
-        need = max(forecaster.year + forecaster.quarter, m)
-        seasonal_naive = Form("seasonal_naive", stats("SeasonalNaive", True), m)
-        return [Form("model", forecaster, need), seasonal_naive, naive]
-    return [Form("model", forecaster, 1), naive]
-
-
-def season_testable(forecaster: Forecaster, season_length: int) -> bool:
-    """Whether :func:`ladder` would restrict ``forecaster``'s season to the tested series."""
-    return (
-        isinstance(forecaster, StatsForecaster)
-        and forecaster.seasonal
-        and season_length > 1
-        and forecaster.sf_model not in ("Naive", "SeasonalNaive")
-    )
 
 
 def with_fallbacks(
@@ -262,18 +178,57 @@ class FallbackForecaster(ForecasterBase):
             if not pending:
                 return
             here = [u for u in pending if self._accepts(self.forms[i], u)]
+            if here and self.forms[i].holdout:
+                here = self._holdout_winners(i, here, df)
             if not here:
                 continue
             failed = self._fit_form(i, here, df)
             placed = set(here) - set(failed)
             pending = [u for u in pending if u not in placed]
 
+    def _holdout_winners(self, i: int, ids: list[str], df: pd.DataFrame) -> list[str]:
+        """The series of ``ids`` that form ``i`` forecasts better than the next form does
+        over their last ``holdout`` periods, both fitted on the periods before (lower mean
+        absolute error; a series form ``i`` fails on goes to the next form)."""
+        k = self.forms[i].holdout
+        part = df[df[self.id_col].isin(ids)].sort_values(
+            [self.id_col, self.time_col], kind="mergesort"
+        )
+        last = part.groupby(self.id_col, sort=False).cumcount(ascending=False) < k
+        train, held = part[~last], part.loc[last, [self.id_col, self.time_col, self.target_col]]
+        errors = []
+        for j in (i, i + 1):
+            fitted, _ = self._fits(j, ids, train, during=" (holdout comparison)")
+            keys = [self.id_col, self.time_col]
+            fc = [model.predict(k) for model, _ in fitted]
+            both = held.merge(
+                pd.concat(fc) if fc else pd.DataFrame(columns=[*keys, "yhat"]), on=keys
+            )
+            gap = (both[self.target_col].astype(float) - both["yhat"].astype(float)).abs()
+            errors.append(gap.groupby(both[self.id_col]).mean())
+        mine = errors[0].reindex(ids)  # NaN where form i has no (finite) forecast
+        other = errors[1].where(np.isfinite(errors[1])).reindex(ids).fillna(np.inf)
+        return [u for u, better in zip(ids, mine < other, strict=True) if better]
+
     def _fit_form(self, i: int, ids: list[str], df: pd.DataFrame) -> list[str]:
         """Fit form ``i`` on ``ids``; return the series it could not fit."""
+        fitted, failed = self._fits(i, ids, df)
+        for model, fit_ids in fitted:
+            self.entries_.append(_Entry(i, model, frozenset(fit_ids), set(fit_ids)))
+        return failed
+
+    def _fits(
+        self, i: int, ids: list[str], df: pd.DataFrame, during: str = ""
+    ) -> tuple[list[tuple[Forecaster, list[str]]], list[str]]:
+        """Form ``i`` fitted on ``ids`` (one model, or one per series once a joint fit
+        fails) and the series it fails on (each recorded in :attr:`failures` and warned)."""
         form = self.forms[i]
         model = form.make()
-        if len(ids) == 1 and isinstance(model, StatsForecaster):
-            model.n_jobs = 1  # one series: no worker processes
+        if len(ids) == 1:  # one series: no worker processes
+            if isinstance(model, StatsForecaster):
+                model.n_jobs = 1
+            elif isinstance(model, SeasonalDifference):
+                model.inner.n_jobs = 1
         try:
             model.fit(df[df[self.id_col].isin(ids)])
         except EngineError:  # the engine failed, not the model: no simpler form helps
@@ -282,13 +237,18 @@ class FallbackForecaster(ForecasterBase):
             if i == len(self.forms) - 1:
                 raise
             if len(ids) > 1:  # find the series it fails on, one at a time
-                return [u for uid in ids for u in self._fit_form(i, [uid], df)]
-            message = f"{form.name} fails on series {ids[0]!r} ({type(exc).__name__}: {exc})"
+                fitted: list[tuple[Forecaster, list[str]]] = []
+                failed: list[str] = []
+                for uid in ids:
+                    one, bad = self._fits(i, [uid], df, during)
+                    fitted, failed = fitted + one, failed + bad
+                return fitted, failed
+            error = f"{type(exc).__name__}: {exc}"
+            message = f"{form.name} fails on series {ids[0]!r}{during} ({error})"
             self.failures.append(message)
             warnings.warn(f"{message}; using a simpler form", stacklevel=2)
-            return ids
-        self.entries_.append(_Entry(i, model, frozenset(ids), set(ids)))
-        return []
+            return [], ids
+        return [(model, ids)], []
 
     def predict(self, h: int, X_df: pd.DataFrame | None = None) -> pd.DataFrame:
         parts, k = [], 0
@@ -332,8 +292,8 @@ def fallback_counts(
     used = pd.concat(
         [evaluated, pd.DataFrame(final.assignment().items(), columns=[id_col, "form"])]
     )
-    worst = used["form"].map(_RANK).groupby(used[id_col]).max()
-    counts = worst[worst > 0].map(_FALLBACK).value_counts()
+    worst = used["form"].map(RANK).groupby(used[id_col]).max()
+    counts = worst[worst > 0].map(FALLBACK).value_counts()
     return {name: int(counts[name]) for name in FORMS if name in counts.index}
 
 
@@ -343,6 +303,7 @@ def fallback_text(counts: dict[str, int] | None) -> str:
         return "forecast by the member models, each with its own fallbacks"
     used = ", ".join(f"{n} on {form}" for form, n in counts.items()) or "none needed one"
     return (
-        "series too short for the model get its non-seasonal form, then naive "
+        "series too short for the model get its seasonal differences (seasonal series "
+        "with a season of history), else its non-seasonal form, then naive "
         f"(salesml.forecast.fallback); in the backtest and final fit: {used}"
     )

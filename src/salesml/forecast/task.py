@@ -83,9 +83,9 @@ from salesml.forecast.fallback import (
     FallbackForecaster,
     fallback_counts,
     fallback_text,
-    season_testable,
     with_fallbacks,
 )
+from salesml.forecast.forms import season_testable
 from salesml.forecast.metrics import (
     add_intervals,
     evaluate_forecasts,
