@@ -170,7 +170,7 @@ def blank_target_without_negative(d: Path):
     return _deals(d, frame, positive="Won"), [
         "deals.csv",
         "'stage'",
-        "3 missing values",
+        "3 missing values (e.g. data row 4)",
         "data.negative",
     ]
 

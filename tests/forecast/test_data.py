@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+import pytest
 
+from salesml.errors import DataError
 from salesml.forecast.data import to_long
 from salesml.forecast.models import periods_per_year, season_length_for
 
@@ -36,6 +38,22 @@ def test_to_long_joins_id_list_and_parses_date_format() -> None:
         target_col="v",
     )
     assert list(custom.columns) == ["sid", "t", "v"]
+
+
+def test_a_missing_id_names_its_data_row_and_says_when_the_row_is_empty() -> None:
+    # Excel's CSV export keeps cleared rows as a line of separators (",,,,")
+    raw = pd.DataFrame(
+        {
+            "Store": [1, 1, None, None],
+            "Date": ["05-02-2010", "12-02-2010", "19-02-2010", None],
+            "Weekly_Sales": [1.0, 2.0, 3.0, None],
+        }
+    )
+    with pytest.raises(DataError, match=r"'Store' has 2 missing values \(e.g. data row 3\)$"):
+        to_long(raw, "Store", "Date", "Weekly_Sales", (), "%d-%m-%Y", where="s.csv")
+    only_empty = raw.drop(index=2).reset_index(drop=True)
+    with pytest.raises(DataError, match=r"data row 3, a row with every cell empty\)$"):
+        to_long(only_empty, "Store", "Date", "Weekly_Sales", (), "%d-%m-%Y")
 
 
 def test_season_and_year_defaults_follow_the_frequency() -> None:

@@ -213,10 +213,11 @@ def _binary(
     name = values.name
     missing = int((codes == -1).sum())
     if missing:
+        first = int(np.flatnonzero(codes == -1)[0])
         raise DataError(
-            f"{where}: target column {name!r} has {missing} missing values; drop or fill "
-            "those rows first, or name the values that count as 0 in data.negative "
-            "to leave every other row out"
+            f"{where}: target column {name!r} has {missing} missing values (e.g. data row "
+            f"{first + 1}); drop or fill those rows first, or name the values that count as "
+            "0 in data.negative to leave every other row out"
         )
     counts = value_counts(values)
     if len(uniques) == 1:

@@ -64,9 +64,13 @@ def to_long(
     for cols, role in ((ids, "id"), ([time], "time"), ([target], "target"), (list(exog), "exog")):
         require_columns(frame, cols, where, role)
     for col in ids:
-        if frame[col].isna().any():
+        missing = frame[col].isna().to_numpy()
+        if missing.any():
+            first = int(np.flatnonzero(missing)[0])
+            blank = ", a row with every cell empty" if frame.iloc[first].isna().all() else ""
             raise DataError(
-                f"{where}: id column {col!r} has {int(frame[col].isna().sum())} missing values"
+                f"{where}: id column {col!r} has {int(missing.sum())} missing values "
+                f"(e.g. data row {first + 1}{blank})"
             )
     key = frame[ids[0]].astype(str)
     for col in ids[1:]:
