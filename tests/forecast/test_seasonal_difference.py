@@ -111,3 +111,14 @@ def test_the_ladder_gives_differences_to_short_seasonal_series_only() -> None:
     assert got[34:39].mean() > np.r_[got[28:33], got[40:]].mean() + 60
     flat = fc.loc[fc["unique_id"] == "young", "yhat"].to_numpy()
     assert flat[34:39].mean() < flat.mean() + 10  # the non-seasonal form has no peak
+
+
+def test_a_fitted_ladder_with_differences_pickles_as_the_exported_model_does() -> None:
+    import pickle
+
+    df = _frame({"short": _retail(90, 4, growth=0.1), "long": _retail(120, 5)})
+    ets = StatsForecaster("AutoETS", "W-FRI", 52, {"model": "ZZZ", "damped": False}, decompose=True)
+    model = with_fallbacks(ets, 52).fit(df)
+    assert model.assignment()["short"] == "seasonal_difference"
+    again = pickle.loads(pickle.dumps(model))
+    pd.testing.assert_frame_equal(again.predict(30), model.predict(30))
