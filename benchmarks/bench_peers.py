@@ -234,8 +234,11 @@ def main(argv: list[str]) -> None:
     pycaret = "--skip-pycaret" not in argv
     repeats = int(argv[argv.index("--repeats") + 1]) if "--repeats" in argv else 3
     results: dict[str, Any] = {"machine": machine(), "classification": [], "forecast": []}
-    if "--forecast-only" in argv and OUT.exists():  # keep the classification figures
-        results["classification"] = json.loads(OUT.read_text(encoding="utf-8"))["classification"]
+    if "--forecast-only" in argv and OUT.exists():  # keep the classification figures...
+        kept = json.loads(OUT.read_text(encoding="utf-8"))
+        results["classification"] = kept["classification"]
+        results["machine"] = kept["machine"]  # ... and the machine they were measured on
+        results["forecast_machine"] = machine()
     if "--classification-only" in argv and OUT.exists():  # keep the forecast figures
         kept = json.loads(OUT.read_text(encoding="utf-8"))
         results["forecast"] = kept["forecast"]
