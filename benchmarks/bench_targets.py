@@ -104,9 +104,16 @@ def _line(name: str, r: dict[str, Any]) -> str:
 
 def main(cases: list[str]) -> None:
     out_path = ROOT / "benchmarks" / "results" / "targets.json"
+    from benchlib import machine  # the shared machine facts of RESULTS.md
+
     results: dict[str, Any] = {}
+    dates: dict[str, str] = {}  # the day each case was measured (cases not run keep theirs)
     if out_path.exists():
-        results = json.loads(out_path.read_text(encoding="utf-8")).get("cases", {})
+        kept = json.loads(out_path.read_text(encoding="utf-8"))
+        results = kept.get("cases", {})
+        dates = {k: kept.get("dates", {}).get(k, kept["machine"]["date"]) for k in results}
+    today = machine()["date"]
+    dates.update({case: today for case in cases})
     with tempfile.TemporaryDirectory(prefix="bench-targets-") as tmp:
         folder = Path(tmp)
         if "3000" in cases or "cheap" in cases:
@@ -148,10 +155,8 @@ def main(cases: list[str]) -> None:
                     flush=True,
                 )
             results["cheap"] = rows
-    from benchlib import machine  # the shared machine facts of RESULTS.md
-
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"machine": machine(), "cases": results}
+    payload = {"machine": machine(), "cases": results, "dates": dates}
     out_path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {out_path.relative_to(ROOT)}")
 

@@ -27,10 +27,12 @@ TARGET_SPEEDUP = 5.0
 TARGET_DATASETS = {"Telco churn"}  # the target: Telco at least 5x faster than PyCaret at its best
 
 
-def _machine(m: dict[str, Any]) -> list[str]:
+def _machine(m: dict[str, Any], dated: bool = True) -> list[str]:
+    """The machine line; ``dated=False`` when each row says the day it was measured."""
     versions = ", ".join(f"{k} {v}" for k, v in m["versions"].items())
+    when = f"Measured {m['date']} on" if dated else "Measured on"
     return [
-        f"Measured {m['date']} on {m['cores']} cores and {m['memory_mib'] / 1024:.0f} GiB "
+        f"{when} {m['cores']} cores and {m['memory_mib'] / 1024:.0f} GiB "
         f"(Python {m['python']}; {versions}).",
         "",
     ]
@@ -214,16 +216,17 @@ def _targets(payload: dict[str, Any]) -> list[str]:
     lines = [
         "## Forecasting scale targets (default candidates, `bench_targets.py`)",
         "",
-        *_machine(payload["machine"]),
+        *_machine(payload["machine"], dated=not payload.get("dates")),
         "Synthetic weekly store x department sales (`generate_weekly_sales`), horizon 8, "
         "3 backtest windows plus calibration, the default candidates (the config lists "
         "none): naive, seasonal_naive, moving_average, last_year_growth, auto_ets, "
         "lightgbm_global, ensemble. One `salesml run` in a child process each; peak is the "
         "process tree's (proportional set sizes summed, `benchlib.run_child`).",
         "",
-        "| data | series | wall s | peak MiB | champion MASE | target |",
-        "|---|---:|---:|---:|---|---|",
+        "| data | series | wall s | peak MiB | champion MASE | target | measured |",
+        "|---|---:|---:|---:|---|---|---|",
     ]
+    dates = payload.get("dates", {})
     names = {"3000": "3,000 series x 143 weeks", "mixed": "1,000 series of 80-2,600 weeks"}
     verdicts = []
     for key, label in names.items():
@@ -236,7 +239,7 @@ def _targets(payload: dict[str, Any]) -> list[str]:
         lines.append(
             f"| {label} | {r['series']} | {r['seconds']:.1f} | {r['peak_mib']} | "
             f"{r['champion']} {champ.get('mase', float('nan')):.3f} | {limit}: "
-            f"{'met' if met else 'missed'} |"
+            f"{'met' if met else 'missed'} | {dates.get(key, payload['machine']['date'])} |"
         )
         verdicts.append(
             f"- {label}: {r['seconds'] / 60:.1f} minutes end to end on "
@@ -248,6 +251,8 @@ def _targets(payload: dict[str, Any]) -> list[str]:
     if cheap:
         lines += [
             "### Cheap paths for many series (auto_ets on the 3,000 series)",
+            "",
+            f"Measured {dates.get('cheap', payload['machine']['date'])}.",
             "",
             "| setting | ETS fit s | ETS MASE | run s |",
             "|---|---:|---:|---:|",

@@ -343,3 +343,34 @@ def test_render_short_series_shows_each_form_and_the_ladders_choice(tmp_path: Pa
         "| walmart (h=8) | 90 | 45 | 1.953 | 0.739 | 0.991 | 0.876 | "
         "14 non_seasonal, 31 seasonal_difference |" in text
     )
+
+
+def _target_case(seconds: float) -> dict:
+    return {
+        "seconds": seconds,
+        "peak_mib": 1500,
+        "series": 3000,
+        "champion": "ensemble",
+        "candidates": {"ensemble": {"mase": 0.76}},
+        "target_seconds": 600.0,
+    }
+
+
+def test_render_targets_dates_each_case_when_they_were_measured_apart(tmp_path: Path) -> None:
+    payload = {
+        "machine": {**MACHINE, "date": "2026-12-06"},
+        "cases": {"3000": _target_case(171.4), "mixed": _target_case(251.6)},
+        "dates": {"3000": "2026-11-24", "mixed": "2026-12-06"},
+    }
+    (tmp_path / "targets.json").write_text(json.dumps(payload))
+    text = results_md.render(tmp_path)
+    assert (
+        "| 3,000 series x 143 weeks | 3000 | 171.4 | 1500 | ensemble 0.760 | < 10 min: met | 2026-11-24 |"
+        in text
+    )
+    assert "| 251.6 |" in text and "| 2026-12-06 |" in text
+    assert "Measured on 2 cores" in text and "Measured 2026-12-06 on" not in text
+    # a file from before the per-case dates: every row carries the file's one date
+    del payload["dates"]
+    (tmp_path / "targets.json").write_text(json.dumps(payload))
+    assert "Measured 2026-12-06 on 2 cores" in results_md.render(tmp_path)
