@@ -12,7 +12,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from salesml.runtime.interrupt import Terminated, exit_code, interruptible
+from salesml.runtime.interrupt import (
+    Terminated,
+    deferred,
+    exit_code,
+    interruptible,
+    uninterrupted,
+)
 
 
 def test_sigterm_becomes_an_interruption_inside_the_block_only():
@@ -22,6 +28,38 @@ def test_sigterm_becomes_an_interruption_inside_the_block_only():
     assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
     assert exit_code(Terminated("SIGTERM")) == 143
     assert exit_code(KeyboardInterrupt()) == 130
+
+
+def test_a_deferred_block_finishes_then_the_interruption_is_raised():
+    done = []
+    with pytest.raises(Terminated), interruptible():
+        with deferred():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.2)  # the handler has run: the request is recorded, not raised
+            done.append("write")
+        done.append("after")  # not reached: raised as the block ended
+    assert done == ["write"]
+
+
+def test_an_uninterrupted_write_inside_the_cleanup_of_an_interruption_does_not_raise_again():
+    calls = []
+
+    @uninterrupted
+    def mark_killed() -> None:
+        calls.append("killed")
+
+    with pytest.raises(KeyboardInterrupt) as caught, interruptible():
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            mark_killed()  # the request is the one being handled: no second raise
+            raise
+    assert calls == ["killed"] and not isinstance(caught.value, Terminated)
+    assert mark_killed.__name__ == "mark_killed"
+    with deferred():  # outside interruptible: a plain block
+        calls.append("plain")
+    assert calls[-1] == "plain"
 
 
 def _sleep() -> None:

@@ -30,6 +30,7 @@ WINGS = ("classify", "forecast", "synthetic", "scoring", "funnel", "pipeline", "
 MLFLOW_ALLOWED = {
     "salesml.tracking.backends",
     "salesml.tracking.store",
+    "salesml.tracking.datasets",
     "salesml.tracking.models",
     "salesml.tracking.sync",
     "salesml.tracking.sync_checks",

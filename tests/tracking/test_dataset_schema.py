@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from salesml.tracking.store import _schema_rows
+from salesml.tracking.datasets import schema_rows
 
 
 @pytest.mark.parametrize("late", ["nothing", "missing", "bool_in_text", "number_in_text"])
@@ -30,7 +30,7 @@ def test_the_deciding_rows_give_the_schema_of_the_whole_frame(late):
         frame.loc[4500, "plan"] = True
     elif late == "number_in_text":
         frame.loc[4500, "plan"] = 3.5
-    rows = _schema_rows(frame, head=100)
+    rows = schema_rows(frame, head=100)
     assert len(rows) <= 103
     whole = mlflow.data.from_pandas(frame).schema
     assert mlflow.data.from_pandas(rows).schema == whole

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from mlflow.data.digest_utils import compute_pandas_digest
 
-from salesml.tracking.store import pandas_digest
+from salesml.tracking.datasets import pandas_digest
 
 
 def test_the_digest_is_mlflows_for_every_kind_of_column():

@@ -18,14 +18,17 @@ ends the process at once (exit code 130 or 143).
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
 class Terminated(KeyboardInterrupt):
@@ -37,7 +40,13 @@ def exit_code(exc: KeyboardInterrupt) -> int:
     return 128 + (signal.SIGTERM if isinstance(exc, Terminated) else signal.SIGINT)
 
 
-_state: dict[str, Any] = {"inside": False, "hooked": False, "blocked": False, "requested": None}
+_state: dict[str, Any] = {
+    "inside": False,
+    "hooked": False,
+    "blocked": False,
+    "requested": None,
+    "deferring": 0,
+}
 _state["sigint"] = signal.default_int_handler
 _TERM = {signal.SIGTERM}
 _SECOND = (
@@ -81,7 +90,45 @@ def _handle(signum: int, frame: FrameType | None) -> None:
     _state["requested"] = signum
     if signum == signal.SIGINT:
         os.write(2, b"salesml: stopping (press Ctrl-C again to stop at once)\n")
+    if _state["deferring"]:  # raised when the write under way has ended (deferred)
+        return
     raise _exception(signum)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold an interruption back until the block has ended (a write that must not stop halfway).
+
+    A tracking-store write stopped halfway can leave its database connection, and
+    sqlite's write lock, held by the frames of the interruption's traceback; the
+    cleanup that marks the runs KILLED then waits on that lock ("database is
+    locked") and the run does not stop. Inside the block the first Ctrl-C or
+    SIGTERM is recorded and raised as the block ends; a second one still ends the
+    process at once. Outside :func:`interruptible`, or off the main thread, the
+    block runs unchanged.
+    """
+    if not _state["inside"] or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = _state["requested"]
+    _state["deferring"] += 1
+    try:
+        yield
+    finally:
+        _state["deferring"] -= 1
+    if not _state["deferring"] and before is None and _state["requested"] is not None:
+        raise _exception(_state["requested"])
+
+
+def uninterrupted(function: Callable[..., T]) -> Callable[..., T]:
+    """``function`` run under :func:`deferred`: an interruption waits for it to end."""
+
+    @functools.wraps(function)
+    def whole(*args: Any, **kwargs: Any) -> T:
+        with deferred():
+            return function(*args, **kwargs)
+
+    return whole
 
 
 def _block_before_fork() -> None:
@@ -113,7 +160,7 @@ def _restore_in_child() -> None:
         # the default, not the handler salesml replaced: that may be another Python handler
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         signal.signal(signal.SIGINT, _state["sigint"])
-        _state["requested"] = None
+        _state["requested"], _state["deferring"] = None, 0
         if not _state["blocked"]:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, _TERM)
 
@@ -140,11 +187,11 @@ def interruptible() -> Iterator[None]:
     _state["sigint"] = signal.signal(signal.SIGINT, _handle)
     hook = sys.unraisablehook
     sys.unraisablehook = _redeliver(hook)
-    _state["inside"], _state["requested"] = True, None
+    _state["inside"], _state["requested"], _state["deferring"] = True, None, 0
     try:
         yield
     finally:
-        _state["inside"], _state["requested"] = False, None
+        _state["inside"], _state["requested"], _state["deferring"] = False, None, 0
         sys.unraisablehook = hook
         signal.signal(signal.SIGINT, _state["sigint"])
         signal.signal(signal.SIGTERM, previous)

@@ -17,7 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from salesml.experiment.results import metric_items
+from salesml.runtime.interrupt import deferred, uninterrupted
 from salesml.tracking.backends import redact_uri
+from salesml.tracking.datasets import pandas_digest, schema_rows
 
 ROLE_TAG = "salesml.role"
 EXPERIMENT_KIND = "mlflow.experimentKind"
@@ -110,51 +112,6 @@ def load_mlflow() -> None:
     import mlflow  # noqa: F401
 
 
-def pandas_digest(frame: Any) -> str:
-    """MLflow's digest of a frame (``mlflow.data.digest_utils.compute_pandas_digest``), the
-    same value, with its test for all-text columns made per distinct value.
-
-    MLflow calls ``type`` on every cell of the whole frame to find the columns holding
-    only ``str`` (3.8 s of a million-lead run); the distinct values tell the same, but
-    for a column mixing ``str`` with an equal ``numpy.str_``, which read files never hold.
-    """
-    import numpy as np
-    import pandas as pd
-    from mlflow.data.digest_utils import MAX_ROWS, get_normalized_md5_digest
-
-    def all_text(values: Any) -> bool:
-        if not (values.dtype == object or isinstance(values.dtype, pd.CategoricalDtype)):
-            return pd.api.types.is_string_dtype(values.dtype) and bool(values.notna().all())
-        return all(type(v) is str for v in pd.unique(values))
-
-    trimmed = frame.head(MAX_ROWS)
-    text = trimmed.columns[[all_text(frame[c]) for c in frame.columns]]
-    desired = text.union(trimmed.select_dtypes(include=[np.number]).columns)
-    return get_normalized_md5_digest(
-        [pd.util.hash_pandas_object(trimmed[desired]).values, np.int64(len(frame))]
-        + [str(x).encode() for x in frame.columns]
-    )
-
-
-def _schema_rows(frame: Any, head: int = 1000) -> Any:
-    """The rows of ``frame`` that decide MLflow's schema of it: the first ``head``, the
-    first row where each column is missing (optional, not required) and, in text
-    columns, the first row of each kind of value (text, booleans, numbers mixed in)."""
-    import numpy as np
-    import pandas as pd
-
-    keep = set(range(min(head, len(frame))))
-    for col in frame.columns:
-        values = frame[col]
-        missing = values.isna().to_numpy()
-        if missing.any():
-            keep.add(int(np.argmax(missing)))
-        if values.dtype == object:
-            kinds = pd.Series(values.map(type, na_action="ignore").to_numpy())
-            keep.update(int(i) for i in kinds.drop_duplicates().index)
-    return frame.iloc[sorted(keep)]
-
-
 def _one_line(exc: BaseException) -> str:
     return redact_uri(" ".join(str(getattr(exc, "message", exc)).split()))
 
@@ -221,48 +178,59 @@ class Tracker:
         """
         import mlflow
 
-        with mlflow.start_run(
-            experiment_id=self.experiment_id, run_name=name, nested=nested, tags=tags
-        ) as active:
-            try:
-                yield active.info.run_id
-            except KeyboardInterrupt as exc:
+        with deferred():  # an interruption waits for the run to be created, then stops it
+            active = mlflow.start_run(
+                experiment_id=self.experiment_id, run_name=name, nested=nested, tags=tags
+            )
+        try:
+            yield active.info.run_id
+        except KeyboardInterrupt as exc:
+            with deferred():
                 mlflow.set_tag("salesml.error", f"interrupted ({type(exc).__name__})")
                 mlflow.end_run(status="KILLED")
-                raise
-            except BaseException as exc:
-                # a Spark driver that died leaves a session MLflow would query (and fail on)
-                from salesml.runtime.spark import discard_dead_session
+            raise
+        except BaseException as exc:
+            # a Spark driver that died leaves a session MLflow would query (and fail on)
+            from salesml.runtime.spark import discard_dead_session
 
-                discard_dead_session()
+            discard_dead_session()
+            with deferred():
                 self._record_failure(
                     active.info.run_id,
                     "".join(traceback.format_exception(exc)),
                     f"{type(exc).__name__}: {exc}",
                 )
                 mlflow.end_run(status="FAILED")
-                raise
+            raise
+        else:
+            with deferred():
+                mlflow.end_run()
 
+    @uninterrupted
     def log_params(self, params: dict[str, Any]) -> None:
         import mlflow
 
         mlflow.log_params({k: str(v)[:6000] for k, v in params.items()})
 
+    @uninterrupted
     def log_metrics(self, metrics: dict[str, Any]) -> None:
         import mlflow
 
         mlflow.log_metrics(metric_items(metrics))
 
+    @uninterrupted
     def set_tags(self, tags: dict[str, Any]) -> None:
         import mlflow
 
         mlflow.set_tags({k: str(v) for k, v in tags.items() if v is not None})
 
+    @uninterrupted
     def log_dict(self, data: dict[str, Any], name: str) -> None:
         import mlflow
 
         mlflow.log_dict(data, name)
 
+    @uninterrupted
     def log_datasets(self, datasets: dict[str, tuple[Any, str]], source: str) -> None:
         """Log frames as MLflow dataset inputs (name, digest, rows) of the active run.
 
@@ -295,12 +263,13 @@ class Tracker:
                 # rows that decide it (a sample, plus a row where each column is missing)
                 # give the same schema. Prefilled where MLflow caches it; if MLflow stops
                 # caching it there, it infers it itself again, only slower.
-                sample = mlflow.data.from_pandas(_schema_rows(typed), name=name)
+                sample = mlflow.data.from_pandas(schema_rows(typed), name=name)
                 data.__dict__["schema"] = sample.schema
                 self._datasets.append((data, context))
         for data, context in self._datasets:
             mlflow.log_input(data, context=context)
 
+    @uninterrupted
     def log_artifacts(
         self, paths: list[Path], folder: str | None = "plots", run_id: str | None = None
     ) -> None:
@@ -318,6 +287,7 @@ class Tracker:
         for path in paths:
             client.log_artifact(run_id, str(path), artifact_path=folder)
 
+    @uninterrupted
     def fail_run(self, run_id: str | None, message: str) -> None:
         """Mark a finished run FAILED: ``message`` (a traceback) as ``error.txt``, its last
         line as the ``salesml.error`` tag, as :meth:`run` records a failure inside it."""
@@ -328,6 +298,7 @@ class Tracker:
         self._record_failure(run_id, message, message.splitlines()[-1])
         mlflow.MlflowClient(self.uri).set_terminated(run_id, status="FAILED")
 
+    @uninterrupted
     def _record_failure(self, run_id: str, text: str, error: str) -> None:
         """``text`` (a traceback) as the run's ``error.txt``, ``error`` as its tag, redacted."""
         import mlflow
@@ -336,6 +307,7 @@ class Tracker:
         client.log_text(run_id, redact_uri(text), "error.txt")
         client.set_tag(run_id, "salesml.error", redact_uri(error)[:5000])
 
+    @uninterrupted
     def log_code_model(self, model: Any, input_example: Any) -> str:
         """Log a pyfunc defined by code (``model.code_path``) with its artifacts; return its URI.
 
@@ -360,6 +332,7 @@ class Tracker:
             )
         return info.model_uri
 
+    @uninterrupted
     def register_champion(self, model_uri: str, alias: str = "champion") -> str:
         """Register ``model_uri`` under the experiment's name with ``alias``; return the version."""
         import io
