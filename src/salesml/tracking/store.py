@@ -178,18 +178,22 @@ class Tracker:
         """
         import mlflow
 
-        with deferred():  # an interruption waits for the run to be created, then stops it
-            active = mlflow.start_run(
-                experiment_id=self.experiment_id, run_name=name, nested=nested, tags=tags
-            )
+        active = None
         try:
+            with deferred():  # an interruption waits for the run to exist, then kills it
+                active = mlflow.start_run(
+                    experiment_id=self.experiment_id, run_name=name, nested=nested, tags=tags
+                )
             yield active.info.run_id
         except KeyboardInterrupt as exc:
-            with deferred():
-                mlflow.set_tag("salesml.error", f"interrupted ({type(exc).__name__})")
-                mlflow.end_run(status="KILLED")
+            if active is not None:
+                with deferred():
+                    mlflow.set_tag("salesml.error", f"interrupted ({type(exc).__name__})")
+                    mlflow.end_run(status="KILLED")
             raise
         except BaseException as exc:
+            if active is None:  # no run was started: nothing to record
+                raise
             # a Spark driver that died leaves a session MLflow would query (and fail on)
             from salesml.runtime.spark import discard_dead_session
 
