@@ -14,6 +14,9 @@ signal again a moment later; if a library catches it, the recorded request is
 raised again at the next safe point (:func:`checkpoint`, called on every
 progress event). A second Ctrl-C or SIGTERM while the first is being handled
 ends the process at once (exit code 130 or 143).
+
+One place waits: a tracking-store write (:func:`deferred`, :func:`uninterrupted`)
+is finished before the interruption is raised, so no write stops halfway.
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ def _exception(signum: int) -> KeyboardInterrupt:
 def _handle(signum: int, frame: FrameType | None) -> None:
     """Record the request and raise it; a second signal ends the process at once."""
     if _state.pop("again", False):  # sent again by _redeliver: the same request
+        if _state["deferring"]:  # a write is under way: the next checkpoint raises it
+            return
         raise _exception(_state["requested"] or signum)
     if _state["requested"] is not None:
         what = "Ctrl-C" if signum == signal.SIGINT else signal.Signals(signum).name
