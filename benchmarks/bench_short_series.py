@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_competition import mixed_weekly  # noqa: E402
 from benchlib import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,10 +53,8 @@ def walmart() -> tuple[pd.DataFrame, int]:
 
 
 def synthetic() -> tuple[pd.DataFrame, int]:
-    from salesml.synthetic import generate_weekly_sales
-
-    frame = generate_weekly_sales(360, seed=7, weeks=(80, 2600))
-    return frame[["unique_id", "ds", "y"]], 13
+    frame, horizon, _, _ = mixed_weekly()  # the competition benchmark's 360 series
+    return frame, horizon
 
 
 def seasonless() -> tuple[pd.DataFrame, int]:

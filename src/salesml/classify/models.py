@@ -23,8 +23,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
 from salesml.classify.registry import CALIBRATION_FOLDS
-from salesml.experiment.evaluation import resolve_jobs
 from salesml.io.encoding import MISSING, FrameEncoder, _is_text, _safe_name, encoding_steps  # noqa: F401
+from salesml.runtime.threads import resolve_jobs
 
 
 def estimator_pipeline(

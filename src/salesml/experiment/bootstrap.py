@@ -24,7 +24,6 @@ __all__ = [
     "bootstrap_weights",
     "chunk_size",
     "circular_block_weights",
-    "resolve_jobs",
     "shared_replicates",
 ]
 

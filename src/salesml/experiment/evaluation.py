@@ -44,7 +44,6 @@ from salesml.experiment.bootstrap import (  # noqa: F401  (part of this module's
     bootstrap_weights,
     chunk_size,
     circular_block_weights,
-    resolve_jobs,
     shared_replicates,
 )
 

@@ -59,14 +59,15 @@ class SeasonalDifference(ForecasterBase):
 
     def __init__(self, inner: StatsForecaster, season_length: int) -> None:
         self.inner, self.season_length = inner, int(season_length)
-        self.freq, self.exog, self.uses_exog = inner.freq, (), False
+        self.freq = inner.freq
         self.id_col, self.time_col, self.target_col = inner.id_col, inner.time_col, inner.target_col
+
+    def _sorted(self, df: pd.DataFrame) -> pd.DataFrame:
+        cols = [self.id_col, self.time_col, self.target_col]
+        return df[cols].sort_values(cols[:2], kind="mergesort")
 
     def _differences(self, df: pd.DataFrame) -> pd.DataFrame:
         """``df`` (sorted by series and date) with the target replaced by its seasonal differences."""
-        df = df[[self.id_col, self.time_col, self.target_col]].sort_values(
-            [self.id_col, self.time_col], kind="mergesort"
-        )
         y = df[self.target_col].to_numpy(float)
         lagged = df.groupby(self.id_col, sort=False)[self.target_col].shift(self.season_length)
         keep = lagged.notna().to_numpy()
@@ -74,8 +75,7 @@ class SeasonalDifference(ForecasterBase):
 
     def _keep_last_season(self, df: pd.DataFrame) -> None:
         m = self.season_length
-        tail = df.sort_values([self.id_col, self.time_col], kind="mergesort")
-        tail = tail.groupby(self.id_col, sort=True).tail(m)
+        tail = df.groupby(self.id_col, sort=True).tail(m)
         counts = tail.groupby(self.id_col, sort=True).size()
         if (counts < m).any():
             short = counts.index[counts < m][0]
@@ -89,12 +89,14 @@ class SeasonalDifference(ForecasterBase):
 
     def fit(self, df: pd.DataFrame) -> SeasonalDifference:
         """Fit the inner model on the seasonal differences; keep each series' last season."""
+        df = self._sorted(df)
         self._keep_last_season(df)
         self.inner.fit(self._differences(df))
         return self
 
     def update(self, df: pd.DataFrame) -> SeasonalDifference:
         """Move the origin to the end of ``df`` (the inner model's own :meth:`update`)."""
+        df = self._sorted(df)
         self._keep_last_season(df)
         self.inner.update(self._differences(df))
         return self
